@@ -1,0 +1,128 @@
+import type { Subscription } from './message-broker';
+
+/**
+ * Finds the subscriptions matching a destination without scanning them (Spring's
+ * DefaultSubscriptionRegistry scans on a cache miss). Exact destinations sit in a hash map;
+ * patterns in a trie of path segments, where `*` and `{var}` match one segment and `**` any
+ * number (zero included). A publish costs one map lookup plus, when patterns exist, a walk
+ * bounded by the destination's depth and the wildcards on its path: never by the number of
+ * unrelated subscriptions.
+ */
+export class SubscriptionRegistry {
+  private readonly exact = new Map<string, Set<Subscription>>();
+  private readonly root = new PatternNode();
+  private patternCount = 0;
+  private total = 0;
+
+  /** Number of subscriptions held. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** Exact destinations with at least one subscription. */
+  destinations(): IterableIterator<string> {
+    return this.exact.keys();
+  }
+
+  add(subscription: Subscription): void {
+    const dest = subscription.destination;
+    if (isPattern(dest)) {
+      this.root.descend(segments(dest), true)!.subs.add(subscription);
+      this.patternCount++;
+    } else {
+      let set = this.exact.get(dest);
+      if (set === undefined) this.exact.set(dest, (set = new Set()));
+      set.add(subscription);
+    }
+    this.total++;
+  }
+
+  /** Removes a subscription; true when it was held. */
+  remove(subscription: Subscription): boolean {
+    const dest = subscription.destination;
+    if (isPattern(dest)) {
+      const node = this.root.descend(segments(dest), false);
+      if (node === undefined || !node.subs.delete(subscription)) return false;
+      this.patternCount--;
+    } else {
+      const set = this.exact.get(dest);
+      if (set === undefined || !set.delete(subscription)) return false;
+      if (set.size === 0) this.exact.delete(dest);
+    }
+    this.total--;
+    return true;
+  }
+
+  /** Calls `visit` once for each subscription matching `destination`. */
+  forEachMatch(destination: string, visit: (subscription: Subscription) => void): void {
+    const set = this.exact.get(destination);
+    if (set !== undefined) for (const sub of set) visit(sub);
+    if (this.patternCount === 0) return;
+    const nodes = new Set<PatternNode>();
+    this.root.match(segments(destination), 0, nodes);
+    for (const node of nodes) for (const sub of node.subs) visit(sub);
+  }
+
+  /** True when some subscription would match `destination`. */
+  hasMatch(destination: string): boolean {
+    if (this.exact.has(destination)) return true;
+    if (this.patternCount === 0) return false;
+    const nodes = new Set<PatternNode>();
+    this.root.match(segments(destination), 0, nodes);
+    for (const node of nodes) if (node.subs.size > 0) return true;
+    return false;
+  }
+}
+
+const VARIABLE = /^\{[^/{}]*\}$/;
+
+/** True when a subscription destination has a `*`, `**` or `{var}` segment. */
+export function isPattern(destination: string): boolean {
+  if (destination.indexOf('*') === -1 && destination.indexOf('{') === -1) return false;
+  return segments(destination).some((s) => s === '*' || s === '**' || VARIABLE.test(s));
+}
+
+function segments(destination: string): string[] {
+  return destination.split('/');
+}
+
+class PatternNode {
+  readonly subs = new Set<Subscription>();
+  private children: Map<string, PatternNode> | undefined;
+  private star: PatternNode | undefined;
+  private globstar: PatternNode | undefined;
+
+  descend(segs: string[], create: boolean): PatternNode | undefined {
+    let node: PatternNode | undefined = this;
+    for (const seg of segs) {
+      node = node.child(seg, create);
+      if (node === undefined) return undefined;
+    }
+    return node;
+  }
+
+  private child(seg: string, create: boolean): PatternNode | undefined {
+    if (seg === '**') return create ? (this.globstar ??= new PatternNode()) : this.globstar;
+    if (seg === '*' || VARIABLE.test(seg)) return create ? (this.star ??= new PatternNode()) : this.star;
+    if (this.children === undefined) {
+      if (!create) return undefined;
+      this.children = new Map();
+    }
+    let next = this.children.get(seg);
+    if (next === undefined && create) this.children.set(seg, (next = new PatternNode()));
+    return next;
+  }
+
+  match(segs: string[], i: number, out: Set<PatternNode>): void {
+    if (this.globstar !== undefined) {
+      for (let k = i; k <= segs.length; k++) this.globstar.match(segs, k, out);
+    }
+    if (i === segs.length) {
+      out.add(this);
+      return;
+    }
+    const next = this.children?.get(segs[i]);
+    if (next !== undefined) next.match(segs, i + 1, out);
+    if (this.star !== undefined) this.star.match(segs, i + 1, out);
+  }
+}
