@@ -24,16 +24,20 @@ export class SubscriptionRegistry {
     return this.exact.keys();
   }
 
+  /** Adds a subscription; adding one already held changes nothing. */
   add(subscription: Subscription): void {
     const dest = subscription.destination;
-    if (isPattern(dest)) {
-      this.root.descend(segments(dest), true)!.subs.add(subscription);
-      this.patternCount++;
+    const pattern = isPattern(dest);
+    let set: Set<Subscription> | undefined;
+    if (pattern) {
+      set = this.root.descend(segments(dest), true)!.subs;
     } else {
-      let set = this.exact.get(dest);
+      set = this.exact.get(dest);
       if (set === undefined) this.exact.set(dest, (set = new Set()));
-      set.add(subscription);
     }
+    if (set.has(subscription)) return; // counted once, so one remove() undoes it
+    set.add(subscription);
+    if (pattern) this.patternCount++;
     this.total++;
   }
 

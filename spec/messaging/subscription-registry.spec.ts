@@ -1,0 +1,210 @@
+import type { Subscriber, Subscription } from '../../broker/messaging/message-broker';
+import { isPattern, SubscriptionRegistry } from '../../broker/messaging/subscription-registry';
+
+const subscriber: Subscriber = { sessionId: 's1', user: undefined, deliver: () => undefined };
+let nextId = 0;
+const sub = (destination: string): Subscription => ({ id: `sub-${nextId++}`, destination, ack: 'auto', subscriber });
+
+/** Subscriptions visited for `destination`, in visit order (duplicates kept, so double visits show). */
+function matches(registry: SubscriptionRegistry, destination: string): Subscription[] {
+  const seen: Subscription[] = [];
+  registry.forEachMatch(destination, (s) => seen.push(s));
+  return seen;
+}
+
+/** A registry holding one subscription to `pattern`: does it match `destination`? */
+function patternMatches(pattern: string, destination: string): boolean {
+  const registry = new SubscriptionRegistry();
+  const s = sub(pattern);
+  registry.add(s);
+  const hit = matches(registry, destination);
+  expect(registry.hasMatch(destination)).toBe(hit.length > 0);
+  return hit.length === 1 && hit[0] === s;
+}
+
+describe('SubscriptionRegistry', () => {
+  it('starts empty', () => {
+    const registry = new SubscriptionRegistry();
+    expect(registry.size).toBe(0);
+    expect([...registry.destinations()]).toEqual([]);
+    expect(registry.hasMatch('/topic/a')).toBe(false);
+    expect(matches(registry, '/topic/a')).toEqual([]);
+  });
+
+  describe('exact destinations', () => {
+    it('finds every subscription of a destination and nothing else', () => {
+      const registry = new SubscriptionRegistry();
+      const a1 = sub('/topic/a');
+      const a2 = sub('/topic/a');
+      const b = sub('/topic/b');
+      [a1, a2, b].forEach((s) => registry.add(s));
+      expect(matches(registry, '/topic/a')).toEqual([a1, a2]);
+      expect(matches(registry, '/topic/b')).toEqual([b]);
+      expect(matches(registry, '/topic/c')).toEqual([]);
+      expect(matches(registry, '/topic/a/')).toEqual([]);
+      expect(matches(registry, '/topic')).toEqual([]);
+    });
+
+    it('lists the exact destinations that have subscriptions', () => {
+      const registry = new SubscriptionRegistry();
+      registry.add(sub('/topic/a'));
+      registry.add(sub('/topic/a'));
+      registry.add(sub('/topic/b'));
+      registry.add(sub('/topic/*'));
+      expect([...registry.destinations()].sort()).toEqual(['/topic/a', '/topic/b']);
+    });
+  });
+
+  describe('patterns', () => {
+    it.each([
+      ['/topic/*', '/topic/a', true],
+      ['/topic/*', '/topic/a/b', false],
+      ['/topic/*', '/topic', false],
+      ['/topic/*/price', '/topic/acme/price', true],
+      ['/topic/*/price', '/topic/acme/volume', false],
+      ['/*/a', '/queue/a', true],
+      ['/topic/**', '/topic', true],
+      ['/topic/**', '/topic/a', true],
+      ['/topic/**', '/topic/a/b/c', true],
+      ['/topic/**', '/topicx', false],
+      ['/topic/**', '/topics/a', false],
+      ['/topic/**', '/queue/a', false],
+      ['/topic/**/end', '/topic/end', true],
+      ['/topic/**/end', '/topic/a/b/end', true],
+      ['/topic/**/end', '/topic/a/b/end/more', false],
+      ['/**', '/anything/at/all', true],
+      ['/user/{name}/message', '/user/zhangsan/message', true],
+      ['/user/{name}/message', '/user/lisi/message', true],
+      ['/user/{name}/message', '/user/a/b/message', false],
+      ['/user/{name}/message', '/user/message', false],
+      ['/app/{a}/{b}', '/app/x/y', true],
+    ])('%s matches %s: %s', (pattern, destination, expected) => {
+      expect(patternMatches(pattern, destination)).toBe(expected);
+    });
+
+    it.each([
+      ['/topic*', '/topicx'],
+      ['/topic*', '/topic/x'],
+      ['/topic/a*', '/topic/abc'],
+      ['/topic/*a', '/topic/ba'],
+      ['/topic/pre{x}', '/topic/prefoo'],
+      ['/topic/a**', '/topic/a/b'],
+    ])('never matches part of a segment: %s does not match %s', (pattern, destination) => {
+      expect(isPattern(pattern)).toBe(false);
+      expect(patternMatches(pattern, destination)).toBe(false);
+      expect(patternMatches(pattern, pattern)).toBe(true); // a literal destination like any other
+    });
+
+    it.each(['/topic/*', '/topic/**', '/user/{id}/q', '**', '/a/{}/b'])('recognises %s as a pattern', (destination) => {
+      expect(isPattern(destination)).toBe(true);
+    });
+
+    it.each(['/topic/a', '/topic/{a', '/topic/a}', '/topic/{a/b}', ''])('treats %s as a literal destination', (destination) => {
+      expect(isPattern(destination)).toBe(false);
+    });
+
+    it('visits a subscription reached by several wildcard paths once', () => {
+      const registry = new SubscriptionRegistry();
+      const twoGlobstars = sub('/a/**/**');
+      const around = sub('/**/b/**');
+      const star = sub('/a/*/**');
+      [twoGlobstars, around, star].forEach((s) => registry.add(s));
+      const seen = matches(registry, '/a/b/b/b');
+      expect(seen).toHaveLength(3);
+      expect(new Set(seen)).toEqual(new Set([twoGlobstars, around, star]));
+    });
+
+    it('visits exact and pattern subscriptions of the same destination, each once', () => {
+      const registry = new SubscriptionRegistry();
+      const exact = sub('/topic/a');
+      const one = sub('/topic/*');
+      const any = sub('/topic/**');
+      const variable = sub('/topic/{t}');
+      [exact, one, any, variable].forEach((s) => registry.add(s));
+      const seen = matches(registry, '/topic/a');
+      expect(seen).toHaveLength(4);
+      expect(new Set(seen)).toEqual(new Set([exact, one, any, variable]));
+    });
+  });
+
+  describe('removal and size', () => {
+    it('counts exact and pattern subscriptions', () => {
+      const registry = new SubscriptionRegistry();
+      registry.add(sub('/topic/a'));
+      registry.add(sub('/topic/a'));
+      registry.add(sub('/topic/*'));
+      registry.add(sub('/topic/**'));
+      expect(registry.size).toBe(4);
+    });
+
+    it('removes an exact subscription and forgets its destination when it was the last', () => {
+      const registry = new SubscriptionRegistry();
+      const a1 = sub('/topic/a');
+      const a2 = sub('/topic/a');
+      registry.add(a1);
+      registry.add(a2);
+      expect(registry.remove(a1)).toBe(true);
+      expect(matches(registry, '/topic/a')).toEqual([a2]);
+      expect(registry.remove(a2)).toBe(true);
+      expect(registry.size).toBe(0);
+      expect(registry.hasMatch('/topic/a')).toBe(false);
+      expect([...registry.destinations()]).toEqual([]);
+    });
+
+    it('removes a pattern subscription and leaves others on the same pattern', () => {
+      const registry = new SubscriptionRegistry();
+      const p1 = sub('/topic/{x}');
+      const p2 = sub('/topic/*');
+      registry.add(p1);
+      registry.add(p2);
+      expect(registry.remove(p1)).toBe(true);
+      expect(matches(registry, '/topic/a')).toEqual([p2]);
+      expect(registry.remove(p2)).toBe(true);
+      expect(registry.size).toBe(0);
+      expect(registry.hasMatch('/topic/a')).toBe(false);
+      expect(matches(registry, '/topic/a')).toEqual([]);
+    });
+
+    it('answers false when removing a subscription it does not hold', () => {
+      const registry = new SubscriptionRegistry();
+      registry.add(sub('/topic/a'));
+      registry.add(sub('/topic/*'));
+      expect(registry.remove(sub('/topic/a'))).toBe(false);
+      expect(registry.remove(sub('/topic/*'))).toBe(false);
+      expect(registry.remove(sub('/other/**'))).toBe(false);
+      expect(registry.remove(sub('/nowhere'))).toBe(false);
+      expect(registry.size).toBe(2);
+    });
+
+    it('counts a subscription added twice once', () => {
+      const registry = new SubscriptionRegistry();
+      const exact = sub('/topic/a');
+      const pattern = sub('/topic/*');
+      for (const s of [exact, exact, pattern, pattern]) registry.add(s);
+      expect(registry.size).toBe(2);
+      expect(matches(registry, '/topic/a')).toHaveLength(2);
+      registry.remove(exact);
+      registry.remove(pattern);
+      expect(registry.size).toBe(0);
+      expect(registry.hasMatch('/topic/a')).toBe(false);
+    });
+  });
+
+  describe('hasMatch', () => {
+    it('sees exact, single-segment, any-depth and variable subscriptions', () => {
+      const registry = new SubscriptionRegistry();
+      registry.add(sub('/exact'));
+      registry.add(sub('/one/*'));
+      registry.add(sub('/deep/**'));
+      registry.add(sub('/user/{u}/m'));
+      expect(registry.hasMatch('/exact')).toBe(true);
+      expect(registry.hasMatch('/one/x')).toBe(true);
+      expect(registry.hasMatch('/deep')).toBe(true);
+      expect(registry.hasMatch('/deep/a/b')).toBe(true);
+      expect(registry.hasMatch('/user/zhangsan/m')).toBe(true);
+      expect(registry.hasMatch('/one/x/y')).toBe(false);
+      expect(registry.hasMatch('/exactly')).toBe(false);
+      expect(registry.hasMatch('/user/zhangsan/n')).toBe(false);
+    });
+  });
+});
