@@ -67,3 +67,91 @@ export type ResolvedOptions = Readonly<
     logger: Logger;
   }
 >;
+
+/** The defaults of every option (units in comments). */
+export const DEFAULTS = Object.freeze({
+  endpoints: ['/stomp'],
+  websocketEndpoints: [] as string[],
+  brokerPrefixes: ['/topic', '/queue'],
+  applicationPrefixes: [] as string[],
+  userDestinationPrefix: '/user',
+  allowClientSendToBroker: true,
+  heartbeat: [10000, 10000] as [number, number], // ms: [server sends every, server expects every]
+  heartbeatTolerance: 2, // × the receive interval
+  connectTimeout: 10000, // ms
+  maxFrameSize: 64 * 1024, // bytes (Spring's inbound message size limit)
+  maxHeaders: 100,
+  maxHeaderLength: 8192, // bytes
+  maxSubscriptionsPerSession: 1000,
+  maxTransactionsPerSession: 16,
+  maxFramesPerTransaction: 1000,
+  maxPendingAcks: 10000,
+  serverName: 'stompbox/0.1.0',
+  sockjs: Object.freeze({
+    heartbeatDelay: 25000, // ms (Spring's SockJS default)
+    disconnectDelay: 5000, // ms
+    streamLimit: 128 * 1024, // bytes
+    clientUrl: '/lib/sockjs.min.js',
+  }),
+  serveClientLibraries: true,
+});
+
+function fail(option: string, expected: string, got: unknown): never {
+  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+}
+
+function checkInteger(option: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) fail(option, `an integer ≥ ${min}`, value);
+}
+
+function checkPaths(option: string, value: unknown): void {
+  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || !p.startsWith('/') || (p.length > 1 && p.endsWith('/')))) {
+    fail(option, 'an array of paths starting with "/" and not ending with "/"', value);
+  }
+}
+
+const INTEGER_OPTIONS = [
+  ['connectTimeout', 1],
+  ['maxFrameSize', 64],
+  ['maxHeaders', 1],
+  ['maxHeaderLength', 16],
+  ['maxSubscriptionsPerSession', 1],
+  ['maxTransactionsPerSession', 0],
+  ['maxFramesPerTransaction', 1],
+  ['maxPendingAcks', 1],
+] as const;
+
+/**
+ * Applies the defaults, validates every option and freezes the result.
+ * @throws StompError `STOMP_ERR_INVALID_OPTION`, naming the option and the value received
+ */
+export function resolveOptions(options: StompServerOptions = {}, logger: Logger): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
+  const o = { ...DEFAULTS, ...stripUndefined(options), sockjs: { ...DEFAULTS.sockjs, ...stripUndefined(options.sockjs ?? {}) } };
+  for (const name of ['endpoints', 'websocketEndpoints', 'brokerPrefixes', 'applicationPrefixes'] as const) checkPaths(name, o[name]);
+  checkPaths('userDestinationPrefix', [o.userDestinationPrefix]);
+  for (const [name, min] of INTEGER_OPTIONS) checkInteger(name, o[name], min);
+  const hb = o.heartbeat;
+  if (!Array.isArray(hb) || hb.length !== 2 || hb.some((n) => !Number.isInteger(n) || n < 0)) {
+    fail('heartbeat', 'a pair of non-negative integers [send ms, receive ms]', hb);
+  }
+  if (typeof o.heartbeatTolerance !== 'number' || !(o.heartbeatTolerance >= 1)) fail('heartbeatTolerance', 'a number ≥ 1', o.heartbeatTolerance);
+  for (const name of ['heartbeatDelay', 'disconnectDelay', 'streamLimit'] as const) checkInteger(`sockjs.${name}`, o.sockjs[name], 1);
+  if (typeof o.serverName !== 'string' || /[\r\n]/.test(o.serverName)) fail('serverName', 'a string without EOL', o.serverName);
+  if (o.staticDir !== undefined && typeof o.staticDir !== 'string') fail('staticDir', 'a directory path', o.staticDir);
+  return Object.freeze({
+    ...o,
+    endpoints: Object.freeze([...o.endpoints]) as string[],
+    websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
+    brokerPrefixes: Object.freeze([...o.brokerPrefixes]) as string[],
+    applicationPrefixes: Object.freeze([...o.applicationPrefixes]) as string[],
+    heartbeat: Object.freeze([...hb]) as [number, number],
+    sockjs: Object.freeze(o.sockjs),
+    staticDir: o.staticDir,
+    logger,
+  });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,98 @@
+import { StompError } from '../errors';
+import { DestinationPattern } from './destination-pattern';
+import type { MessageHandler, SubscribeHandler } from './message-context';
+
+/** SEND mappings (`@MessageMapping`, `onMessage`) or SUBSCRIBE mappings (`@SubscribeMapping`, `onSubscribe`). */
+export type MappingKind = 'message' | 'subscribe';
+
+/** Where a handler's return value goes. */
+export interface ReplyOptions {
+  /** `@SendTo`: destinations for the return value; `{var}` filled from destination variables. */
+  sendTo?: string[];
+  /** `@SendToUser`: user destination (e.g. `/queue/reply`) for the return value. */
+  sendToUser?: string;
+  /** With `sendToUser`: false sends to the calling session only. @defaultValue true */
+  broadcast?: boolean;
+}
+
+export interface Mapping extends ReplyOptions {
+  readonly kind: MappingKind;
+  readonly pattern: DestinationPattern;
+  readonly handler: MessageHandler | SubscribeHandler;
+  /** Name for errors and logs (`Controller.method` or the pattern). */
+  readonly name: string;
+}
+
+/** A mapping that matched, with its destination variables. */
+export interface MatchedMapping {
+  readonly mapping: Mapping;
+  readonly params: Record<string, string>;
+}
+
+/**
+ * Every handler mapping, from decorators and from the functional API alike. Literal
+ * destinations are found with one map lookup; patterns are tried most specific first.
+ */
+export class HandlerRegistry {
+  private readonly literal = new Map<string, Mapping>();
+  private readonly patterns: Mapping[] = [];
+
+  /**
+   * Adds a mapping.
+   * @throws StompError `STOMP_ERR_INVALID_OPTION` when the same pattern is already mapped for the kind, naming both
+   */
+  add(kind: MappingKind, source: string, handler: MessageHandler | SubscribeHandler, options: ReplyOptions & { name?: string } = {}): Mapping {
+    if (typeof handler !== 'function') {
+      throw new StompError('STOMP_ERR_INVALID_OPTION', `Handler for "${source}" must be a function; received ${typeof handler}`);
+    }
+    const pattern = new DestinationPattern(source);
+    const mapping: Mapping = { kind, pattern, handler, name: options.name ?? source, ...pick(options) };
+    const existing = this.find(kind, source, true);
+    if (existing !== undefined) {
+      throw new StompError(
+        'STOMP_ERR_INVALID_OPTION',
+        `Mapping "${source}" (${mapping.name}) duplicates "${existing.pattern.source}" (${existing.name})`,
+      );
+    }
+    if (pattern.literal) this.literal.set(key(kind, source), mapping);
+    else {
+      this.patterns.push(mapping);
+      this.patterns.sort((a, b) => a.pattern.specificity - b.pattern.specificity);
+    }
+    return mapping;
+  }
+
+  /** The mapping for a destination, or undefined. */
+  match(kind: MappingKind, destination: string): MatchedMapping | undefined {
+    const exact = this.literal.get(key(kind, destination));
+    if (exact !== undefined) return { mapping: exact, params: {} };
+    for (const mapping of this.patterns) {
+      if (mapping.kind !== kind) continue;
+      const params = mapping.pattern.match(destination);
+      if (params !== undefined) return { mapping, params };
+    }
+    return undefined;
+  }
+
+  /** Every mapping (for listings and ambiguity checks). */
+  all(): Mapping[] {
+    return [...this.literal.values(), ...this.patterns];
+  }
+
+  private find(kind: MappingKind, source: string, samePattern: boolean): Mapping | undefined {
+    if (samePattern) return this.literal.get(key(kind, source)) ?? this.patterns.find((m) => m.kind === kind && m.pattern.source === source);
+    return undefined;
+  }
+}
+
+function key(kind: MappingKind, destination: string): string {
+  return `${kind}:${destination}`;
+}
+
+function pick(o: ReplyOptions): ReplyOptions {
+  const out: ReplyOptions = {};
+  if (o.sendTo !== undefined) out.sendTo = o.sendTo;
+  if (o.sendToUser !== undefined) out.sendToUser = o.sendToUser;
+  if (o.broadcast !== undefined) out.broadcast = o.broadcast;
+  return out;
+}

@@ -1,0 +1,20 @@
+/**
+ * stompbox: a STOMP 1.0–1.2 broker for Node.js over WebSocket and SockJS, with the
+ * programming model of Spring's simple broker. This module is the public API.
+ */
+export { StompServer, type StompServerConfig, type StompServerEvents } from './server';
+export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions } from './options';
+export { StompError, isStompError, type ErrorCode } from './errors';
+export { silentLogger, type Logger } from './logger';
+export type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
+export type { ReplyOptions } from './app/handler-registry';
+export { ERRORS_DESTINATION, REPLY_DESTINATION } from './app/dispatcher';
+export { SimpleBroker } from './messaging/simple-broker';
+export { BrokerMessage, nextMessageId, type HeaderPair } from './messaging/broker-message';
+export { SubscriptionRegistry } from './messaging/subscription-registry';
+export { MessagingTemplate } from './messaging/messaging-template';
+export { toMessage, fromBody, type Payload } from './messaging/message-converter';
+export type { AckMode, MessageBroker, SessionId, Subscriber, Subscription } from './messaging/message-broker';
+export type { CloseReason } from './session/session-host';
+export type { Connection, TransportName, HandshakeInfo } from './transport/connection';
+export type { StompVersion } from './stomp/versions';

@@ -1,0 +1,70 @@
+import type { Subscription } from '../messaging/message-broker';
+
+interface Pending {
+  readonly subscription: Subscription;
+  readonly messageId: string;
+}
+
+/**
+ * MESSAGEs delivered to client-ack subscriptions and not yet acknowledged (STOMP 1.2 §ACK).
+ * Keys are the `ack` header values on 1.2 and `subscription` + `message-id` on 1.0/1.1. In
+ * `client` mode an ACK or NACK settles every earlier pending message of its subscription too;
+ * in `client-individual` mode only itself. The tracker is bounded: past `max` pending entries
+ * the oldest is forgotten, so a client that never acks cannot grow memory without limit.
+ */
+export class AckTracker {
+  private readonly pending = new Map<string, Pending>();
+  private counter = 0;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Records a delivery; returns the key the client acknowledges it by on 1.2. */
+  track(subscription: Subscription, messageId: string, v12: boolean): string {
+    const key = v12 ? (++this.counter).toString(36) : legacyKey(subscription.id, messageId);
+    this.pending.set(key, { subscription, messageId });
+    if (this.pending.size > this.max) this.pending.delete(this.pending.keys().next().value as string);
+    return key;
+  }
+
+  /**
+   * Settles the pending message named by an ACK/NACK; returns how many messages it settled
+   * (0: unknown id).
+   * @param subscriptionId 1.0/1.1 only; a 1.0 client may omit it
+   */
+  settle(id: string, v12: boolean, subscriptionId: string | undefined): number {
+    const key = v12 ? id : this.findLegacy(id, subscriptionId);
+    const entry = key === undefined ? undefined : this.pending.get(key);
+    if (key === undefined || entry === undefined) return 0;
+    if (entry.subscription.ack !== 'client') {
+      this.pending.delete(key);
+      return 1;
+    }
+    let settled = 0;
+    for (const [k, p] of this.pending) {
+      if (p.subscription !== entry.subscription) continue;
+      this.pending.delete(k);
+      settled++;
+      if (k === key) break;
+    }
+    return settled;
+  }
+
+  /** Forgets what a subscription had pending (UNSUBSCRIBE, disconnect). */
+  forget(subscription: Subscription): void {
+    for (const [k, p] of this.pending) if (p.subscription === subscription) this.pending.delete(k);
+  }
+
+  private findLegacy(messageId: string, subscriptionId: string | undefined): string | undefined {
+    if (subscriptionId !== undefined) return legacyKey(subscriptionId, messageId);
+    for (const [k, p] of this.pending) if (p.messageId === messageId) return k;
+    return undefined;
+  }
+}
+
+function legacyKey(subscriptionId: string, messageId: string): string {
+  return `${subscriptionId}\u0000${messageId}`;
+}

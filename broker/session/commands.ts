@@ -1,0 +1,194 @@
+import { StompError } from '../errors';
+import type { AckMode } from '../messaging/message-broker';
+import type { ClientCommand, Frame } from '../stomp/frame';
+import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
+import type { Session } from './session';
+
+/**
+ * The client-frame table: one entry per command, each citing its section of the STOMP 1.2
+ * specification. An entry returns `void` when its effect is done, or a promise when the
+ * effect is asynchronous; the session sends the RECEIPT after either.
+ */
+type CommandHandler = (session: Session, frame: Frame) => Promise<void> | void;
+
+const HEART_BEAT = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/;
+const ACK_MODES: ReadonlySet<string> = new Set<AckMode>(['auto', 'client', 'client-individual']);
+
+/** STOMP 1.2 §"Connecting" and §"Heart-beating". */
+function connect(session: Session, frame: Frame): Promise<void> | void {
+  if (session.state !== 'connecting') {
+    throw new StompError('STOMP_ERR_ALREADY_CONNECTED', `Received ${frame.command} on a session that is already connected`);
+  }
+  const version = negotiateVersion(frame.headers.get('accept-version'));
+  if (version === undefined) {
+    throw new StompError(
+      'STOMP_ERR_UNSUPPORTED_VERSION',
+      `Supported protocol versions are ${SUPPORTED_VERSIONS.join(',')}; accept-version was "${frame.headers.get('accept-version')}"`,
+    );
+  }
+  const [cx, cy] = parseHeartBeat(frame.headers.get('heart-beat'));
+  const [sx, sy] = session.host.options.heartbeat;
+  // STOMP 1.2: each side uses the larger of what one can send and the other wants; 0 disables.
+  const sendInterval = sx === 0 || cy === 0 ? 0 : Math.max(sx, cy);
+  const receiveInterval = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
+  const finish = (user: string | undefined): Promise<void> | void => {
+    if (session.state !== 'connecting') return;
+    session.connected(version, user, sendInterval, receiveInterval);
+    const headers: [string, string][] = [
+      ['version', version],
+      ['heart-beat', `${sx},${sy}`],
+      ['server', session.host.options.serverName],
+      ['session', session.sessionId],
+    ];
+    if (user !== undefined) headers.push(['user-name', user]);
+    const ready = session.host.sessionConnected(session);
+    const reply = (): void => session.sendFrame('CONNECTED', headers);
+    if (ready === undefined) return reply();
+    return ready.then(reply);
+  };
+  const user = session.host.authenticate(session, frame.headers);
+  if (user instanceof Promise) return user.then(finish);
+  return finish(user);
+}
+
+function parseHeartBeat(value: string | undefined): [number, number] {
+  if (value === undefined) return [0, 0];
+  const m = HEART_BEAT.exec(value);
+  if (m === null) throw new StompError('STOMP_ERR_INVALID_HEADER', `Header heart-beat "${value.slice(0, 32)}" is not "<ms>,<ms>"`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Holds a frame in its transaction when it names one; true when held. */
+function heldInTransaction(session: Session, frame: Frame): boolean {
+  const tx = frame.headers.get('transaction');
+  if (tx === undefined) return false;
+  const frames = session.transactions.get(tx);
+  if (frames === undefined) throw new StompError('STOMP_ERR_UNKNOWN_TRANSACTION', `${frame.command} names unknown transaction "${tx}"`);
+  if (frames.length >= session.host.options.maxFramesPerTransaction) {
+    throw new StompError(
+      'STOMP_ERR_FRAME_TOO_LARGE',
+      `Transaction "${tx}" holds more than maxFramesPerTransaction (${session.host.options.maxFramesPerTransaction}) frames`,
+    );
+  }
+  frames.push(frame);
+  return true;
+}
+
+/** STOMP 1.2 §SEND. */
+function send(session: Session, frame: Frame): Promise<void> | void {
+  session.required(frame, 'destination');
+  if (heldInTransaction(session, frame)) return;
+  return session.host.routeSend(session, frame);
+}
+
+/** STOMP 1.2 §SUBSCRIBE. A repeated id is an error (Spring ignores it silently). */
+function subscribe(session: Session, frame: Frame): Promise<void> | void {
+  const destination = session.required(frame, 'destination');
+  // STOMP 1.0: the id is optional; the destination then names the subscription.
+  const id = session.version === '1.0' ? (frame.headers.get('id') ?? destination) : session.required(frame, 'id');
+  if (session.subscriptions.has(id)) {
+    throw new StompError('STOMP_ERR_DUPLICATE_SUBSCRIPTION', `Subscription id "${id}" is already in use in this session`);
+  }
+  const max = session.host.options.maxSubscriptionsPerSession;
+  if (session.subscriptions.size >= max) {
+    throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Session holds maxSubscriptionsPerSession (${max}) subscriptions`);
+  }
+  const ack = frame.headers.get('ack') ?? 'auto';
+  if (!ACK_MODES.has(ack) || (session.version === '1.0' && ack === 'client-individual')) {
+    throw new StompError('STOMP_ERR_INVALID_ACK_MODE', `Header ack "${ack.slice(0, 32)}" is not auto, client or client-individual`);
+  }
+  const request = { id, destination, ack: ack as AckMode };
+  const result = session.host.routeSubscribe(session, frame, request);
+  if (result instanceof Promise) {
+    return result.then((sub) => {
+      session.subscriptions.set(id, sub);
+    });
+  }
+  session.subscriptions.set(id, result);
+}
+
+/** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */
+function unsubscribe(session: Session, frame: Frame): Promise<void> | void {
+  const id = session.version === '1.0' ? (frame.headers.get('id') ?? session.required(frame, 'destination')) : session.required(frame, 'id');
+  const sub = session.subscriptions.get(id);
+  if (sub === undefined) throw new StompError('STOMP_ERR_UNKNOWN_SUBSCRIPTION', `No subscription with id "${id}" in this session`);
+  session.subscriptions.delete(id);
+  session.acks.forget(sub);
+  return session.host.broker.unsubscribe(sub);
+}
+
+/** STOMP 1.2 §ACK and §NACK: 1.2 names the `ack` id; 1.1 `message-id` and `subscription`. */
+function settle(session: Session, frame: Frame): void {
+  const v12 = session.version === '1.2';
+  const id = session.required(frame, v12 ? 'id' : 'message-id');
+  const subscription = v12 ? undefined : session.version === '1.1' ? session.required(frame, 'subscription') : frame.headers.get('subscription');
+  if (heldInTransaction(session, frame)) return;
+  if (session.acks.settle(id, v12, subscription) === 0) {
+    throw new StompError('STOMP_ERR_UNKNOWN_ACK', `${frame.command} names "${id}", which is not a message awaiting acknowledgement`);
+  }
+}
+
+/** STOMP 1.2 §BEGIN. */
+function begin(session: Session, frame: Frame): void {
+  const tx = session.required(frame, 'transaction');
+  if (session.transactions.has(tx)) throw new StompError('STOMP_ERR_DUPLICATE_TRANSACTION', `Transaction "${tx}" is already open`);
+  const max = session.host.options.maxTransactionsPerSession;
+  if (session.transactions.size >= max) {
+    throw new StompError('STOMP_ERR_DUPLICATE_TRANSACTION', `Session holds maxTransactionsPerSession (${max}) open transactions`);
+  }
+  session.transactions.set(tx, []);
+}
+
+function takeTransaction(session: Session, frame: Frame): Frame[] {
+  const tx = session.required(frame, 'transaction');
+  const frames = session.transactions.get(tx);
+  if (frames === undefined) throw new StompError('STOMP_ERR_UNKNOWN_TRANSACTION', `${frame.command} names unknown transaction "${tx}"`);
+  session.transactions.delete(tx);
+  return frames;
+}
+
+/** STOMP 1.2 §COMMIT: the held SENDs and ACKs take effect now, in order. */
+async function commitAsync(session: Session, frames: Frame[], from: number): Promise<void> {
+  for (let i = from; i < frames.length; i++) await replay(session, frames[i]);
+}
+
+function replay(session: Session, frame: Frame): Promise<void> | void {
+  const headers = new Map(frame.headers);
+  headers.delete('transaction');
+  headers.delete('receipt');
+  return COMMANDS[frame.command as 'SEND' | 'ACK' | 'NACK'](session, { command: frame.command, headers, body: frame.body });
+}
+
+function commit(session: Session, frame: Frame): Promise<void> | void {
+  const frames = takeTransaction(session, frame);
+  for (let i = 0; i < frames.length; i++) {
+    const result = replay(session, frames[i]);
+    if (result !== undefined) return result.then(() => commitAsync(session, frames, i + 1));
+  }
+}
+
+/** STOMP 1.2 §ABORT: the held frames are dropped. */
+function abort(session: Session, frame: Frame): void {
+  takeTransaction(session, frame);
+}
+
+/** STOMP 1.2 §DISCONNECT: the RECEIPT is the last frame, then a clean close. */
+function disconnect(session: Session, frame: Frame): void {
+  const receipt = frame.headers.get('receipt');
+  if (receipt !== undefined) session.sendReceipt(receipt);
+  session.end('disconnect', 1000, 'DISCONNECT');
+}
+
+export const COMMANDS: Readonly<Record<Exclude<ClientCommand, never>, CommandHandler>> = {
+  CONNECT: connect,
+  STOMP: connect,
+  SEND: send,
+  SUBSCRIBE: subscribe,
+  UNSUBSCRIBE: unsubscribe,
+  ACK: settle,
+  NACK: settle,
+  BEGIN: begin,
+  COMMIT: commit,
+  ABORT: abort,
+  DISCONNECT: disconnect,
+};

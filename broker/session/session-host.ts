@@ -1,0 +1,40 @@
+import type { MessageBroker, Subscription } from '../messaging/message-broker';
+import type { ResolvedOptions } from '../options';
+import type { Frame, Headers } from '../stomp/frame';
+import type { HeartbeatScheduler } from './heartbeat';
+import type { Session } from './session';
+
+/** Why a session ended, as events and logs report it. */
+export type CloseReason =
+  | 'disconnect'
+  | 'error'
+  | 'heartbeat-timeout'
+  | 'connect-timeout'
+  | 'transport-closed'
+  | 'server-shutdown'
+  | 'slow-consumer';
+
+/**
+ * What a session needs from the server around it: routing, the broker, authentication and
+ * lifecycle notifications. The server implements it; sessions know nothing else.
+ */
+export interface SessionHost {
+  readonly options: ResolvedOptions;
+  readonly broker: MessageBroker;
+  readonly heartbeats: HeartbeatScheduler;
+  /** Resolves the principal of a CONNECT (undefined: anonymous); rejects to refuse it. */
+  authenticate(session: Session, headers: Headers): Promise<string | undefined> | string | undefined;
+  /** Routes a SEND (to handlers, the broker or a user); resolves once its effect happened. */
+  routeSend(session: Session, frame: Frame): Promise<void> | void;
+  /** Builds and registers a subscription; resolves once messages will reach it. */
+  routeSubscribe(session: Session, frame: Frame, subscription: SubscriptionRequest): Promise<Subscription> | Subscription;
+  sessionConnected(session: Session): Promise<void> | void;
+  sessionClosed(session: Session, reason: CloseReason): void;
+}
+
+/** A validated SUBSCRIBE, before routing decides what kind of subscription it becomes. */
+export interface SubscriptionRequest {
+  readonly id: string;
+  readonly destination: string;
+  readonly ack: Subscription['ack'];
+}

@@ -1,0 +1,255 @@
+import { StompError, isStompError } from '../errors';
+import type { BrokerMessage } from '../messaging/broker-message';
+import type { SessionId, Subscriber, Subscription } from '../messaging/message-broker';
+import { FrameDecoder } from '../stomp/decoder';
+import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
+import type { Frame } from '../stomp/frame';
+import type { StompVersion } from '../stomp/versions';
+import type { Connection, ConnectionHandler } from '../transport/connection';
+import { AckTracker } from './ack-tracker';
+import { COMMANDS } from './commands';
+import type { HeartbeatTarget } from './heartbeat';
+import type { CloseReason, SessionHost } from './session-host';
+
+/** Where a session is in its life: waiting for CONNECT, connected, closing after DISCONNECT or ERROR, closed. */
+export type SessionState = 'connecting' | 'connected' | 'closing' | 'closed';
+
+let sessionCounter = 0;
+const MAX_QUEUED_FRAMES = 10000;
+
+/**
+ * One STOMP session over one connection: decodes inbound bytes, runs each frame through the
+ * command table (session/commands.ts) in order, and writes MESSAGE, RECEIPT and ERROR
+ * frames. Frames are handled one at a time: when a command's effect is asynchronous (a
+ * cluster subscribe, an async handler), later frames of this session wait for it, so
+ * effects and receipts keep the order the client sent them in.
+ */
+export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
+  readonly sessionId: SessionId;
+  state: SessionState = 'connecting';
+  version: StompVersion = '1.2';
+  user: string | undefined;
+  /** Subscriptions by client id. */
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Open transactions: frames held until COMMIT. */
+  readonly transactions = new Map<string, Frame[]>();
+  readonly acks: AckTracker;
+  wrote = false;
+  read = false;
+  sendInterval = 0;
+  receiveInterval = 0;
+
+  private readonly decoder: FrameDecoder;
+  private readonly queue: Frame[] = [];
+  private busy = false;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private closeReason: CloseReason | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    readonly host: SessionHost,
+  ) {
+    const o = host.options;
+    this.sessionId = `${(++sessionCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    this.acks = new AckTracker(o.maxPendingAcks);
+    this.decoder = new FrameDecoder(o, (frame) => this.enqueue(frame));
+    this.connectTimer = setTimeout(() => this.connectTimedOut(), o.connectTimeout);
+    this.connectTimer.unref();
+  }
+
+  // ---- inbound ----
+
+  receive(data: Uint8Array): void {
+    this.read = true;
+    if (this.state === 'closed' || this.state === 'closing') return;
+    try {
+      this.decoder.push(data);
+    } catch (err) {
+      this.fail(err, undefined);
+    }
+  }
+
+  private enqueue(frame: Frame): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    if (this.busy) {
+      if (this.queue.length >= MAX_QUEUED_FRAMES) {
+        throw new StompError('STOMP_ERR_RATE_LIMITED', `More than ${MAX_QUEUED_FRAMES} frames are waiting to be processed`);
+      }
+      this.queue.push(frame);
+      return;
+    }
+    this.process(frame);
+  }
+
+  private process(frame: Frame): void {
+    let result: Promise<void> | void;
+    try {
+      result = this.handle(frame);
+    } catch (err) {
+      this.fail(err, frame);
+      return;
+    }
+    if (result === undefined) return;
+    this.busy = true;
+    result.then(
+      () => {
+        this.busy = false;
+        this.drain();
+      },
+      (err: unknown) => {
+        this.busy = false;
+        this.fail(err, frame);
+      },
+    );
+  }
+
+  private drain(): void {
+    while (!this.busy && this.queue.length > 0 && this.state !== 'closed' && this.state !== 'closing') {
+      this.process(this.queue.shift()!);
+    }
+  }
+
+  /** Runs one frame through the command table, then sends its RECEIPT after the effect. */
+  handle(frame: Frame): Promise<void> | void {
+    if (this.state === 'connecting' && frame.command !== 'CONNECT' && frame.command !== 'STOMP') {
+      throw new StompError('STOMP_ERR_NOT_CONNECTED', `Received ${frame.command} before CONNECT`);
+    }
+    const handler = COMMANDS[frame.command as keyof typeof COMMANDS];
+    if (handler === undefined) {
+      throw new StompError('STOMP_ERR_UNKNOWN_COMMAND', `${frame.command} is not a client frame`);
+    }
+    const result = handler(this, frame);
+    const receipt = frame.headers.get('receipt');
+    if (receipt === undefined || frame.command === 'CONNECT' || frame.command === 'STOMP' || frame.command === 'DISCONNECT') {
+      return result;
+    }
+    if (result === undefined) {
+      this.sendReceipt(receipt);
+      return;
+    }
+    return result.then(() => this.sendReceipt(receipt));
+  }
+
+  // ---- outbound ----
+
+  /** Writes one encoded frame. */
+  write(data: Uint8Array, binary = false): void {
+    if (this.state === 'closed') return;
+    this.wrote = true;
+    this.connection.send(data, binary);
+  }
+
+  /** Encodes and writes a server frame under this session's version. */
+  sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void {
+    this.write(encodeFrame(command, headers, body, this.version));
+  }
+
+  sendReceipt(receipt: string): void {
+    if (this.state === 'connected' || this.state === 'closing') this.sendFrame('RECEIPT', [['receipt-id', receipt]]);
+  }
+
+  deliver(subscription: Subscription, message: BrokerMessage): void {
+    if (this.state !== 'connected') return;
+    let ack: string | undefined;
+    if (subscription.ack !== 'auto') {
+      const key = this.acks.track(subscription, message.messageId, this.version === '1.2');
+      if (this.version === '1.2') ack = key;
+    }
+    this.wrote = true;
+    this.connection.send(message.frame(this.version, subscription.id, ack), message.binary);
+  }
+
+  sendHeartbeat(): void {
+    if (this.state === 'connected') this.connection.send(HEARTBEAT, false);
+  }
+
+  // ---- ending ----
+
+  heartbeatTimedOut(silentFor: number): void {
+    this.sendError(
+      new StompError('STOMP_ERR_HEARTBEAT_TIMEOUT', `No frame or heart-beat received for ${silentFor} ms (expected every ${this.receiveInterval} ms)`),
+      undefined,
+      'heartbeat-timeout',
+    );
+  }
+
+  private connectTimedOut(): void {
+    this.connectTimer = undefined;
+    if (this.state !== 'connecting') return;
+    this.sendError(
+      new StompError('STOMP_ERR_CONNECT_TIMEOUT', `No CONNECT frame within connectTimeout (${this.host.options.connectTimeout} ms)`),
+      undefined,
+      'connect-timeout',
+    );
+  }
+
+  /** Turns any failure into an ERROR frame and a close; never a stack trace to the client. */
+  fail(err: unknown, frame: Frame | undefined): void {
+    if (isStompError(err)) {
+      this.host.options.logger.warn({ sessionId: this.sessionId, code: err.code, command: frame?.command }, err.message);
+      this.sendError(err, frame, 'error');
+      return;
+    }
+    this.host.options.logger.error({ sessionId: this.sessionId, err, command: frame?.command }, 'Internal error while handling a frame');
+    this.sendError(new StompError('STOMP_ERR_INTERNAL', 'Internal server error'), frame, 'error');
+  }
+
+  /** Sends ERROR (with `receipt-id` when the frame asked for a receipt), then closes. */
+  sendError(err: StompError, frame: Frame | undefined, reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    const headers: [string, string][] = [
+      ['message', err.message],
+      ['code', err.code],
+      ['content-type', 'text/plain;charset=UTF-8'],
+    ];
+    const receipt = frame?.headers.get('receipt');
+    if (receipt !== undefined) headers.push(['receipt-id', receipt]);
+    if (err.code === 'STOMP_ERR_UNSUPPORTED_VERSION') headers.push(['version', '1.2,1.1,1.0']);
+    this.sendFrame('ERROR', headers, new TextEncoder().encode(err.detail ?? err.message));
+    this.end(reason, 1000, err.code);
+  }
+
+  /** Closes the connection after pending writes; the transport then calls `closed()`. */
+  end(reason: CloseReason, code: number, text: string): void {
+    if (this.state === 'closed') return;
+    this.closeReason ??= reason;
+    this.state = 'closing';
+    this.connection.close(code, text.slice(0, 120));
+  }
+
+  /** Called by the transport once the connection is gone: releases everything, exactly once. */
+  closed(transportReason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.host.heartbeats.delete(this);
+    this.queue.length = 0;
+    this.transactions.clear();
+    this.subscriptions.clear();
+    const reason = this.closeReason ?? 'transport-closed';
+    this.host.options.logger.info({ sessionId: this.sessionId, reason, transport: transportReason }, 'Session closed');
+    this.host.sessionClosed(this, reason);
+  }
+
+  /** Marks CONNECT done: stops the connect timer and starts heart-beats. */
+  connected(version: StompVersion, user: string | undefined, sendInterval: number, receiveInterval: number): void {
+    if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.version = version;
+    this.decoder.version = version;
+    this.user = user;
+    this.sendInterval = sendInterval;
+    this.receiveInterval = receiveInterval;
+    this.state = 'connected';
+    this.host.heartbeats.add(this);
+  }
+
+  /** Reads a header a command requires, or throws naming it. */
+  required(frame: Frame, name: string): string {
+    const value = frame.headers.get(name);
+    if (value === undefined || value === '') {
+      throw new StompError('STOMP_ERR_MISSING_HEADER', `${frame.command} needs a "${name}" header`);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Which transport carries a session: plain WebSocket, or a SockJS transport by its name. */
+export type TransportName =
+  | 'websocket'
+  | 'sockjs-websocket'
+  | 'xhr-streaming'
+  | 'xhr-polling'
+  | 'eventsource'
+  | 'htmlfile'
+  | 'jsonp-polling'
+  | (string & {});
+
+/** What the HTTP handshake told us about the client (for authentication and logs). */
+export interface HandshakeInfo {
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly remoteAddress: string | undefined;
+}
+
+/**
+ * One client connection as a session sees it. Transports adapt `ws` sockets and SockJS
+ * connections to this; sessions never touch a socket, and transports never parse a frame.
+ */
+export interface Connection {
+  readonly transport: TransportName;
+  readonly handshake: HandshakeInfo;
+  /** Bytes queued for the client and not yet written to the socket. */
+  readonly bufferedAmount: number;
+  /** Writes one whole frame (or heart-beat) as one transport message. */
+  send(data: Uint8Array, binary: boolean): void;
+  /** Closes after what was sent so far is flushed. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once (dead peer). */
+  terminate(): void;
+}
+
+/** How a transport feeds a session. */
+export interface ConnectionHandler {
+  receive(data: Uint8Array): void;
+  closed(reason: string): void;
+}

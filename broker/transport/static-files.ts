@@ -1,0 +1,96 @@
+import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+};
+
+/** The browser libraries served at `/lib/`, so pages never need a CDN. */
+export const CLIENT_LIBRARIES: Readonly<Record<string, readonly [pkg: string, file: string]>> = {
+  'sockjs.min.js': ['sockjs-client', 'dist/sockjs.min.js'],
+  'sockjs.min.js.map': ['sockjs-client', 'dist/sockjs.min.js.map'],
+  'stomp.umd.min.js': ['@stomp/stompjs', 'bundles/stomp.umd.min.js'],
+  'stomp.umd.js': ['@stomp/stompjs', 'bundles/stomp.umd.js'],
+  'stomp.min.js': ['stompjs', 'lib/stomp.min.js'],
+};
+
+/** A file inside an installed package, found from its entry point (exports maps hide subpaths). */
+function packageFile(pkg: string, file: string): string | undefined {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(pkg));
+  } catch {
+    return undefined; // optional library not installed (the legacy stompjs is a dev dependency)
+  }
+  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && path.basename(dir) === pkg.split('/').pop()) {
+      const full = path.join(dir, file);
+      return existsSync(full) ? full : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Serves GET/HEAD requests for the client libraries and a directory of pages. Paths are
+ * resolved inside their root only: `..` and encoded tricks cannot leave it.
+ */
+export class StaticFiles {
+  private readonly libraries = new Map<string, string>();
+
+  constructor(
+    private readonly root: string | undefined,
+    serveLibraries: boolean,
+  ) {
+    if (!serveLibraries) return;
+    for (const [name, [pkg, file]] of Object.entries(CLIENT_LIBRARIES)) {
+      const full = packageFile(pkg, file);
+      if (full !== undefined) this.libraries.set(`/lib/${name}`, full);
+    }
+  }
+
+  /** Serves the request if it names one of our files; false when it does not. */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const pathname = decodePath(req.url ?? '/');
+    if (pathname === undefined) return false;
+    const file = this.libraries.get(pathname) ?? (await this.inRoot(pathname));
+    if (file === undefined) return false;
+    const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    return true;
+  }
+
+  private async inRoot(pathname: string): Promise<string | undefined> {
+    if (this.root === undefined) return undefined;
+    const root = path.resolve(this.root);
+    const file = path.resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
+    if (file !== root && !file.startsWith(root + path.sep)) return undefined;
+    try {
+      const stat = await fs.stat(file);
+      return stat.isFile() ? file : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function decodePath(url: string): string | undefined {
+  try {
+    const pathname = decodeURIComponent(new URL(url, 'http://localhost').pathname);
+    return pathname.includes('\0') ? undefined : pathname;
+  } catch {
+    return undefined;
+  }
+}
