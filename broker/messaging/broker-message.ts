@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { encodeMessage, encodeMessageTail, type MessageTailFields } from '../stomp/encoder';
 import type { StompVersion } from '../stomp/versions';
@@ -56,14 +56,19 @@ export class BrokerMessage implements MessageTailFields {
     const v = VERSION_INDEX[version];
     let tail = this.tails[v];
     if (tail === undefined) tail = this.tails[v] = encodeMessageTail(this, version);
-    if (ack !== undefined) return encodeMessage(tail, subscription, ack, version);
+    if (ack !== undefined) return asBuffer(encodeMessage(tail, subscription, ack, version));
     let cache = this.frames[v];
     if (cache === undefined) cache = this.frames[v] = new Map();
     let frame = cache.get(subscription);
     if (frame === undefined) {
-      frame = encodeMessage(tail, subscription, undefined, version);
+      frame = asBuffer(encodeMessage(tail, subscription, undefined, version));
       if (cache.size < 64) cache.set(subscription, frame);
     }
     return frame;
   }
+}
+
+/** A Buffer view of the same bytes: transports (ws) take Buffers as they are, other views they wrap on every send. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
