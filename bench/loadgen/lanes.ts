@@ -1,0 +1,169 @@
+import { encodeClientFrame } from './raw-ws';
+import { StompClient, type Target, type Transport } from './stomp-client';
+import { fixedBody, sendFrame, subscribeFrame } from './stomp-frames';
+
+type FrameView = (buf: Buffer, start: number, end: number) => void;
+
+/** One publisher, one destination and its subscribers. */
+export interface Lane {
+  readonly destination: string;
+  readonly publisher: StompClient;
+  readonly subscribers: StompClient[];
+  published: number;
+  delivered: number;
+}
+
+/** How many connections are opened at once: bounded so the listen backlog never overflows. */
+const CONNECT_CONCURRENCY = 100;
+
+/** Runs `tasks` with at most `limit` in flight. */
+export async function inBatches<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  return out;
+}
+
+/**
+ * Opens `lanes` lanes of one publisher and `fanout` subscribers (subscription id `sub-0` in
+ * every session, as stompjs names its first one). `onMessage(lane)` builds the per-message
+ * callback of a lane's subscribers.
+ */
+export async function openLanes(
+  target: Target,
+  transport: Transport,
+  lanes: number,
+  fanout: number,
+  onMessage: (lane: Lane) => FrameView,
+): Promise<Lane[]> {
+  const out: Lane[] = [];
+  for (let l = 0; l < lanes; l++) {
+    const lane: Lane = {
+      destination: `/topic/bench.${l}`,
+      publisher: new StompClient('ws', target),
+      subscribers: [],
+      published: 0,
+      delivered: 0,
+    };
+    const view = onMessage(lane);
+    for (let s = 0; s < fanout; s++) lane.subscribers.push(new StompClient(transport, target, view));
+    out.push(lane);
+  }
+  const all = out.flatMap((lane) => [lane.publisher, ...lane.subscribers]);
+  await inBatches(all.length, CONNECT_CONCURRENCY, (i) => all[i].connect());
+  for (const lane of out) for (const sub of lane.subscribers) sub.send(subscribeFrame('sub-0', lane.destination));
+  await probe(out);
+  return out;
+}
+
+/**
+ * Publishes one message per lane until every subscriber has received one: proof that every
+ * SUBSCRIBE took effect, for brokers that send no RECEIPT for SUBSCRIBE (stomp-broker-js).
+ */
+async function probe(lanes: Lane[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    for (const lane of lanes) {
+      lane.publisher.send(sendFrame(lane.destination, fixedBody()));
+      lane.published++;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    if (lanes.every((lane) => lane.subscribers.every((s) => s.counts.message > 0))) return;
+    if (Date.now() > deadline) throw new Error('subscribers did not receive the probe within 20 s');
+  }
+}
+
+/** Frames per pre-encoded block written by the publisher in one call. */
+const BLOCK = 64;
+
+/**
+ * Keeps every lane publishing as fast as its in-flight window allows: a lane may be ahead of
+ * its slowest-on-average subscriber by at most `window` messages. The pump runs once per
+ * event-loop turn in which frames arrived, and on a 5 ms timer in case nothing arrives.
+ */
+export class Pump {
+  private readonly block: Buffer[];
+  private readonly frameLen: number[];
+  private scheduled = false;
+  private stopped = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly waitingDrain = new Set<Lane>();
+
+  constructor(
+    private readonly lanes: Lane[],
+    private readonly window: number,
+  ) {
+    this.block = lanes.map((lane) => Buffer.concat(Array.from({ length: BLOCK }, () => encodeClientFrame(sendFrame(lane.destination, fixedBody())))));
+    this.frameLen = this.block.map((b) => b.length / BLOCK);
+    const kick = (): void => this.schedule();
+    for (const lane of lanes) for (const sub of lane.subscribers) sub.onActivity = kick;
+    this.timer = setInterval(kick, 5);
+    this.schedule();
+  }
+
+  /** Stops publishing. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const lane of this.lanes) for (const sub of lane.subscribers) sub.onActivity = undefined;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    this.scheduled = false;
+    if (this.stopped) return;
+    for (let l = 0; l < this.lanes.length; l++) {
+      const lane = this.lanes[l];
+      if (this.waitingDrain.has(lane)) continue;
+      const fanout = lane.subscribers.length;
+      let room = this.window - Math.ceil((lane.published * fanout - lane.delivered) / fanout);
+      while (room > 0) {
+        const k = Math.min(room, BLOCK);
+        lane.published += k;
+        room -= k;
+        const ok = lane.publisher.writeEncoded(k === BLOCK ? this.block[l] : this.block[l].subarray(0, k * this.frameLen[l]));
+        if (!ok) {
+          this.waitingDrain.add(lane);
+          void lane.publisher.drained().then(() => {
+            this.waitingDrain.delete(lane);
+            this.schedule();
+          });
+          break;
+        }
+      }
+    }
+  }
+}
+
+/** Total deliveries over all lanes. */
+export function delivered(lanes: Lane[]): number {
+  let n = 0;
+  for (const lane of lanes) n += lane.delivered;
+  return n;
+}
+
+/** Total publishes over all lanes. */
+export function published(lanes: Lane[]): number {
+  let n = 0;
+  for (const lane of lanes) n += lane.published;
+  return n;
+}
+
+/** Closes every connection of every lane. */
+export function closeLanes(lanes: Lane[]): void {
+  for (const lane of lanes) {
+    lane.publisher.close();
+    for (const sub of lane.subscribers) sub.close();
+  }
+}

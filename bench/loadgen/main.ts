@@ -1,0 +1,169 @@
+import { performance } from 'node:perf_hooks';
+import { closeLanes, delivered, inBatches, openLanes, published, Pump, type Lane } from './lanes';
+import type { LoadMessage, LoadResult, LoadSpec } from './load-spec';
+import { StompClient, type Target } from './stomp-client';
+import { fixedBody, sendFrame, stampedBody, STAMP_WIDTH, subscribeFrame } from './stomp-frames';
+
+/**
+ * The load generator: one process (pinned to its own core by the runner) that opens every
+ * client connection of a scenario, drives it, and reports what it measured as one JSON line
+ * and an IPC message. It tells the runner when its measurement window opens and closes so
+ * the runner samples the broker's CPU over the same window.
+ */
+const spec = JSON.parse(process.argv[2]) as LoadSpec;
+const target: Target = { port: spec.port, wsPath: spec.wsPath, sockjsPrefix: spec.sockjsPrefix };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function tell(msg: LoadMessage): void {
+  process.send?.(msg);
+}
+
+interface Window {
+  seconds: number;
+  delivered: number;
+  published: number;
+  cores: number;
+}
+
+/** Waits out the warm-up, then measures `count()` and `pub()` over the window. */
+async function measure(count: () => number, pub: () => number, onStart?: () => void): Promise<Window> {
+  await sleep(spec.warmupMs);
+  tell({ type: 'window', phase: 'start' });
+  onStart?.();
+  const c0 = count();
+  const p0 = pub();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(spec.measureMs);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const window = { seconds, delivered: count() - c0, published: pub() - p0, cores: (cpu.user + cpu.system) / 1e6 / seconds };
+  tell({ type: 'window', phase: 'end' });
+  return window;
+}
+
+function errors(lanes: Lane[]): number {
+  let n = 0;
+  for (const lane of lanes) for (const c of [lane.publisher, ...lane.subscribers]) n += c.counts.error;
+  return n;
+}
+
+async function runFanout(): Promise<LoadResult> {
+  const lanes = await openLanes(target, spec.transport, spec.lanes, spec.fanout, (lane) => () => {
+    lane.delivered++;
+  });
+  const pump = new Pump(lanes, spec.window);
+  const w = await measure(
+    () => delivered(lanes),
+    () => published(lanes),
+  );
+  pump.stop();
+  const errs = errors(lanes);
+  closeLanes(lanes);
+  return {
+    deliveredPerSec: w.delivered / w.seconds,
+    publishedPerSec: w.published / w.seconds,
+    delivered: w.delivered,
+    seconds: w.seconds,
+    loadgenCpu: { cores: w.cores },
+    errors: errs,
+  };
+}
+
+async function runLatency(): Promise<LoadResult> {
+  let recording = false;
+  const capacity = Math.ceil(spec.rate * spec.fanout * (spec.measureMs / 1000) * 1.5) + 1000;
+  const samples = new Float64Array(capacity);
+  let n = 0;
+  const lanes = await openLanes(target, spec.transport, 1, spec.fanout, (lane) => (buf, start, end) => {
+    lane.delivered++;
+    if (!recording || n >= capacity) return;
+    const body = buf.indexOf('\n\n', start) + 2;
+    if (body < 2 || body + STAMP_WIDTH > end) return;
+    samples[n++] = performance.now() - Number(buf.toString("latin1", body, body + STAMP_WIDTH));
+  });
+  const lane = lanes[0];
+  const t0 = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - t0) * spec.rate) / 1000) - sent;
+    for (let i = 0; i < due; i++) lane.publisher.send(sendFrame(lane.destination, stampedBody(performance.now())));
+    sent += due;
+    lane.published += due;
+  }, 1);
+  const w = await measure(
+    () => lane.delivered,
+    () => lane.published,
+    () => (recording = true),
+  );
+  recording = false;
+  clearInterval(timer);
+  const errs = errors(lanes);
+  closeLanes(lanes);
+  const sorted = samples.subarray(0, n).sort();
+  const at = (q: number): number => (n === 0 ? NaN : sorted[Math.min(n - 1, Math.floor(q * n))]);
+  return {
+    deliveredPerSec: w.delivered / w.seconds,
+    publishedPerSec: w.published / w.seconds,
+    delivered: w.delivered,
+    seconds: w.seconds,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    samples: n,
+    loadgenCpu: { cores: w.cores },
+    errors: errs,
+  };
+}
+
+async function runIdle(): Promise<LoadResult> {
+  const t0 = performance.now();
+  const clients = await inBatches(spec.connections, 100, async (i) => {
+    const c = new StompClient('ws', target);
+    await c.connect('10000,10000');
+    c.send(subscribeFrame('sub-0', `/topic/idle.${i}`));
+    // A SEND with a receipt after the SUBSCRIBE: its RECEIPT proves the SUBSCRIBE was
+    // processed, for brokers that do not answer SUBSCRIBE receipts.
+    c.send(sendFrame('/topic/void', fixedBody(), 'r-0'));
+    await c.waitFor('receipt', 1);
+    return c;
+  });
+  const connectSeconds = (performance.now() - t0) / 1000;
+  // Heart-beats from the client side, every 4 s against the negotiated 10 s.
+  const beat = setInterval(() => {
+    for (const c of clients) c.send('\n');
+  }, 4000);
+  tell({ type: 'idle-ready', connections: clients.length });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  clearInterval(beat);
+  let errs = 0;
+  for (const c of clients) {
+    errs += c.counts.error;
+    c.close();
+  }
+  return {
+    deliveredPerSec: 0,
+    publishedPerSec: 0,
+    delivered: 0,
+    seconds: 0,
+    connections: clients.length,
+    connectSeconds,
+    loadgenCpu: { cores: 0 },
+    errors: errs,
+  };
+}
+
+async function main(): Promise<void> {
+  const run = { fanout: runFanout, latency: runLatency, idle: runIdle }[spec.kind];
+  const result = await run();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  tell({ type: 'result', result });
+  // Let the IPC message flush, then leave without waiting for sockets to finish closing.
+  setTimeout(() => process.exit(0), 100);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`loadgen: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import SockJS from 'sockjs-client';
+import { RawWebSocket } from './raw-ws';
+import { classifyStomp, connectFrame, newCounts, type FrameCounts } from './stomp-frames';
+
+/** How a load-generator client reaches the broker. */
+export type Transport = 'ws' | 'sockjs-ws' | 'sockjs-xhr';
+
+/** Where and how to connect. */
+export interface Target {
+  port: number;
+  /** Plain WebSocket path (e.g. `/ws`). */
+  wsPath: string;
+  /** SockJS prefix (e.g. `/sock`), for the SockJS transports. */
+  sockjsPrefix: string;
+}
+
+type FrameView = (buf: Buffer, start: number, end: number) => void;
+
+/**
+ * One STOMP session of the load generator: frames go out as literal strings, frames coming
+ * back are only counted (and, for latency, their body's timestamp read). The transport is
+ * plain WebSocket, SockJS websocket (raw frames `a["..."]`) or SockJS xhr-streaming through
+ * the real sockjs-client.
+ */
+export class StompClient {
+  readonly counts: FrameCounts = newCounts();
+  /** Called after every batch of incoming frames (the publisher pumps from here). */
+  onActivity: (() => void) | undefined;
+  private waiters: { kind: keyof FrameCounts; n: number; resolve: () => void }[] = [];
+  private ws: RawWebSocket | undefined;
+  private sockjs: WebSocket | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly target: Target,
+    /** Receives each MESSAGE frame's bytes (plain WebSocket only). */
+    private readonly onMessage?: FrameView,
+  ) {}
+
+  /** Connects, sends CONNECT and resolves on CONNECTED. */
+  async connect(heartBeat = '0,0'): Promise<void> {
+    if (this.transport === 'sockjs-xhr') await this.openXhr();
+    else await this.openWs();
+    this.send(connectFrame(heartBeat));
+    await this.waitFor('connected', 1);
+    if (this.counts.error > 0) throw new Error('broker answered CONNECT with ERROR');
+  }
+
+  /** Resolves once `counts[kind] >= n`. */
+  waitFor(kind: keyof FrameCounts, n: number): Promise<void> {
+    if (this.counts[kind] >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ kind, n, resolve }));
+  }
+
+  /** Sends one STOMP frame in one transport message. */
+  send(frame: string): void {
+    if (this.sockjs !== undefined) this.sockjs.send(frame);
+    else if (this.transport === 'sockjs-ws') this.ws!.sendText(JSON.stringify([frame]));
+    else this.ws!.sendText(frame);
+  }
+
+  /** Writes pre-encoded WebSocket frames (plain WebSocket only); false when the socket is full. */
+  writeEncoded(frames: Buffer): boolean {
+    return this.ws!.write(frames);
+  }
+
+  /** Resolves when the socket can take more. */
+  drained(): Promise<void> {
+    return this.ws === undefined ? Promise.resolve() : this.ws.drained();
+  }
+
+  /** Drops the connection. */
+  close(): void {
+    this.ws?.destroy();
+    this.sockjs?.close();
+  }
+
+  private async openWs(): Promise<void> {
+    const { port, wsPath, sockjsPrefix } = this.target;
+    if (this.transport === 'ws') {
+      this.ws = new RawWebSocket(port, wsPath, (b, s, e) => this.onStomp(b, s, e), 'v12.stomp');
+    } else {
+      const session = randomBytes(8).toString('hex');
+      this.ws = new RawWebSocket(port, `${sockjsPrefix}/000/${session}/websocket`, (b, s, e) => this.onSockJs(b, s, e));
+    }
+    await this.ws.open();
+  }
+
+  private openXhr(): Promise<void> {
+    const { port, sockjsPrefix } = this.target;
+    return new Promise((resolve, reject) => {
+      const sock = new SockJS(`http://127.0.0.1:${port}${sockjsPrefix}`, undefined, { transports: ['xhr-streaming'] });
+      this.sockjs = sock as unknown as WebSocket;
+      sock.onopen = () => resolve();
+      sock.onclose = (e) => reject(new Error(`sockjs closed: ${e.code} ${e.reason}`));
+      sock.onmessage = (e) => {
+        const data = e.data as string;
+        const c = data.charCodeAt(0);
+        if (c === 0x4d) this.counts.message++;
+        else if (c === 0x43) this.counts.connected++;
+        else if (c === 0x52) this.counts.receipt++;
+        else if (c === 0x45) this.counts.error++;
+        this.afterFrames();
+      };
+    });
+  }
+
+  private onStomp(buf: Buffer, start: number, end: number): void {
+    classifyStomp(buf, start, end, this.counts, this.onMessage);
+    this.afterFrames();
+  }
+
+  private onSockJs(buf: Buffer, start: number, end: number): void {
+    // SockJS frames: `o` open, `h` heart-beat, `a[...]` messages, `c[...]` close. Each STOMP
+    // frame is one JSON string in the array, so counting `"MESSAGE\n` (escaped) counts frames.
+    if (buf[start] !== 0x61 /* 'a' */) return;
+    let pos = start;
+    for (;;) {
+      const i = buf.indexOf(MESSAGE_JSON, pos);
+      if (i === -1 || i >= end) break;
+      this.counts.message++;
+      pos = i + MESSAGE_JSON.length;
+    }
+    if (buf.indexOf(CONNECTED_JSON, start) !== -1 && buf.indexOf(CONNECTED_JSON, start) < end) this.counts.connected++;
+    const r = buf.indexOf(RECEIPT_JSON, start);
+    if (r !== -1 && r < end) this.counts.receipt++;
+    this.afterFrames();
+  }
+
+  private afterFrames(): void {
+    if (this.waiters.length > 0) {
+      this.waiters = this.waiters.filter((w) => {
+        if (this.counts[w.kind] < w.n) return true;
+        w.resolve();
+        return false;
+      });
+    }
+    this.onActivity?.();
+  }
+}
+
+const MESSAGE_JSON = Buffer.from('"MESSAGE\\n');
+const CONNECTED_JSON = Buffer.from('"CONNECTED\\n');
+const RECEIPT_JSON = Buffer.from('"RECEIPT\\n');

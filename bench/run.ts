@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { LoadMessage, LoadResult } from './loadgen/load-spec';
+import { collectGarbage, cpuSeconds, HAS_TASKSET, nextMessage, rssBytes, spawnPinned, stopChild } from './procs';
+import { evaluateTargets, markdown, type BenchResults, type Measurement, type RegistryScaling, type ScenarioResult } from './report';
+import { scenarios, settings, type Run } from './scenarios';
+
+/**
+ * `npm run bench`: every scenario of issue 5 against every peer, each peer a fresh process
+ * pinned to core 0 and the load generator a fresh process pinned to core 1. Prints the
+ * tables and writes bench/results/latest.md and latest.json.
+ *
+ * Environment: BENCH_SECONDS (measurement window per run, default 5), BENCH_QUICK=1 (short
+ * smoke run), BENCH_SCENARIOS=S1,S3 and BENCH_PEERS=floor,stompbox to run a subset.
+ */
+const BROKER_CORE = 0;
+const LOADGEN_CORE = 1;
+const SETTLE_MS = 2000;
+
+const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim()).filter(Boolean);
+
+async function startPeer(run: Run): Promise<{ child: ReturnType<typeof spawnPinned>; port: number }> {
+  const child = spawnPinned(BROKER_CORE, ['--expose-gc', '--max-old-space-size=4096'], join(__dirname, 'peers', `${run.peer}.js`), ['0']);
+  const ready = await nextMessage<{ type: 'ready'; port: number }>(child, 'ready', 20_000);
+  return { child, port: ready.port };
+}
+
+/** Runs one peer in one scenario; a failure is recorded, never thrown. */
+async function measureRun(run: Run): Promise<Measurement> {
+  const m: Measurement = { label: run.label, peer: run.peer, errors: 0 };
+  let peer: Awaited<ReturnType<typeof startPeer>> | undefined;
+  let loadgen: ReturnType<typeof spawnPinned> | undefined;
+  try {
+    peer = await startPeer(run);
+    const broker = peer.child;
+    let rssBefore = 0;
+    if (run.spec.kind === 'idle') {
+      await collectGarbage(broker);
+      rssBefore = await rssBytes(broker);
+    }
+    const spec = { ...run.spec, port: peer.port };
+    loadgen = spawnPinned(LOADGEN_CORE, ['--max-old-space-size=4096'], join(__dirname, 'loadgen', 'main.js'), [JSON.stringify(spec)]);
+    const lg = loadgen;
+    let cpu0 = 0;
+    let t0 = 0;
+    lg.on('message', (msg: LoadMessage) => {
+      if (msg.type !== 'window') return;
+      void cpuSeconds(broker).then((cpu) => {
+        const now = performance.now();
+        if (msg.phase === 'start') [cpu0, t0] = [cpu, now];
+        else m.brokerCores = (cpu - cpu0) / ((now - t0) / 1000);
+      });
+    });
+    const limit = run.spec.warmupMs + run.spec.measureMs + 120_000;
+    if (run.spec.kind === 'idle') {
+      const ready = await nextMessage<Extract<LoadMessage, { type: 'idle-ready' }>>(lg, 'idle-ready', limit);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await collectGarbage(broker);
+      m.rssPerConn = ((await rssBytes(broker)) - rssBefore) / ready.connections;
+      m.connections = ready.connections;
+      lg.send({ type: 'finish' });
+    }
+    const { result } = await nextMessage<{ type: 'result'; result: LoadResult }>(lg, 'result', limit);
+    Object.assign(m, {
+      deliveredPerSec: result.deliveredPerSec,
+      publishedPerSec: result.publishedPerSec,
+      p50: result.p50,
+      p90: result.p90,
+      p99: result.p99,
+      errors: result.errors,
+    });
+    if (run.spec.kind !== 'idle') m.loadgenCores = result.loadgenCpu.cores;
+    // Give the broker's end-of-window CPU sample time to land.
+    await new Promise((r) => setTimeout(r, 50));
+  } catch (err) {
+    m.failed = err instanceof Error ? err.message : String(err);
+  } finally {
+    if (loadgen !== undefined) await stopChild(loadgen);
+    if (peer !== undefined) await stopChild(peer.child);
+  }
+  return m;
+}
+
+async function runS7(sizes: number[]): Promise<RegistryScaling | undefined> {
+  const child = spawnPinned(BROKER_CORE, ['--expose-gc', '--max-old-space-size=8192'], join(__dirname, 'registry-scaling.js'), [JSON.stringify(sizes)]);
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) {
+    process.stderr.write(`S7 exited with ${code}\n`);
+    return undefined;
+  }
+  return JSON.parse(out.trim().split('\n').pop()!) as RegistryScaling;
+}
+
+function machine(): string {
+  const c = cpus();
+  const kernel = spawnSync('uname', ['-sr'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  return `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${kernel}, Node ${process.version}${HAS_TASKSET ? ', taskset pinning' : ', no taskset (unpinned)'}`;
+}
+
+async function main(): Promise<void> {
+  const s = settings();
+  const onlyScenarios = list(process.env.BENCH_SCENARIOS);
+  const onlyPeers = list(process.env.BENCH_PEERS);
+  const results: ScenarioResult[] = [];
+  const started = Date.now();
+  for (const sc of scenarios(s)) {
+    if (onlyScenarios !== undefined && !onlyScenarios.includes(sc.id)) continue;
+    const res: ScenarioResult = { id: sc.id, title: sc.title, metric: sc.metric, runs: [] };
+    for (const run of sc.runs) {
+      if (onlyPeers !== undefined && !onlyPeers.includes(run.peer)) continue;
+      const m = await measureRun(run);
+      res.runs.push(m);
+      const fig = m.failed ?? JSON.stringify({ ...m, label: undefined, peer: undefined }, (_, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v));
+      process.stdout.write(`${sc.id} ${run.label.padEnd(16)} ${fig}\n`);
+    }
+    results.push(res);
+  }
+  let s7: RegistryScaling | undefined;
+  if (onlyScenarios === undefined || onlyScenarios.includes('S7')) {
+    s7 = await runS7(s.s7Sizes);
+    process.stdout.write(`S7 ${JSON.stringify(s7)}\n`);
+  }
+  const env = ['BENCH_QUICK', 'BENCH_SECONDS', 'BENCH_SCENARIOS', 'BENCH_PEERS'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
+  const all: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    command: `${env.join('')}npm run bench`,
+    scenarios: results,
+    s7,
+    targets: evaluateTargets(results, s7),
+  };
+  const md = markdown(all);
+  process.stdout.write(`\n${md}\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  const dir = join(__dirname, '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.md'), `# Benchmark results\n\n${md}`);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(all, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+import type { LoadSpec } from './loadgen/load-spec';
+import type { Transport } from './loadgen/stomp-client';
+
+/** The brokers measured, each started as a fresh process from `bench/peers/<name>.js`. */
+export type PeerName = 'stompbox' | 'floor' | 'floor-corked' | 'stomp-broker-js';
+
+/** Every peer, in table order. */
+export const PEERS: readonly PeerName[] = ['stompbox', 'floor', 'floor-corked', 'stomp-broker-js'];
+
+/** Scenario ids of issue 5. */
+export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7';
+
+/** What a scenario reports as its headline figure. */
+export type Metric = 'delivered/s' | 'p99 ms' | 'RSS/conn' | 'ns/publish';
+
+/** One peer (and subscriber transport) measured in one scenario. */
+export interface Run {
+  scenario: ScenarioId;
+  /** Column label: the peer, or for S6 the transport. */
+  label: string;
+  peer: PeerName;
+  spec: Omit<LoadSpec, 'port'>;
+}
+
+/** A scenario of issue 5 over the load generator. */
+export interface Scenario {
+  id: Exclude<ScenarioId, 'S7'>;
+  title: string;
+  metric: Metric;
+  runs: Run[];
+}
+
+/** Durations and sizes, from the environment: `BENCH_SECONDS`, `BENCH_QUICK=1`. */
+export interface BenchSettings {
+  quick: boolean;
+  warmupMs: number;
+  measureMs: number;
+  idleConnections: number;
+  s2Fanout: number;
+  s7Sizes: number[];
+}
+
+/** Reads the settings from the environment. */
+export function settings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  const quick = env.BENCH_QUICK === '1';
+  const seconds = Number(env.BENCH_SECONDS ?? (quick ? 2 : 5));
+  if (!(seconds > 0 && seconds <= 120)) throw new Error(`BENCH_SECONDS must be in (0, 120], got ${env.BENCH_SECONDS}`);
+  return {
+    quick,
+    warmupMs: quick ? 500 : 1500,
+    measureMs: seconds * 1000,
+    idleConnections: quick ? 1000 : 5000,
+    s2Fanout: 1000,
+    s7Sizes: quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000],
+  };
+}
+
+const BASE = { wsPath: '/ws', sockjsPrefix: '/sock', transport: 'ws' as Transport, rate: 0, connections: 0 };
+
+/** The scenarios run over the load generator, in order. */
+export function scenarios(s: BenchSettings): Scenario[] {
+  const timing = { warmupMs: s.warmupMs, measureMs: s.measureMs };
+  const perPeer = (id: Scenario['id'], spec: Omit<LoadSpec, 'port'>): Run[] =>
+    PEERS.map((peer) => ({ scenario: id, label: peer, peer, spec }));
+  const fanout = (lanes: number, fan: number, window: number): Omit<LoadSpec, 'port'> => ({
+    ...BASE,
+    ...timing,
+    kind: 'fanout',
+    lanes,
+    fanout: fan,
+    window,
+  });
+  return [
+    { id: 'S1', title: 'fan-out 1 → 100, max rate', metric: 'delivered/s', runs: perPeer('S1', fanout(1, 100, 200)) },
+    { id: 'S2', title: `fan-out 1 → ${s.s2Fanout}, max rate`, metric: 'delivered/s', runs: perPeer('S2', fanout(1, s.s2Fanout, 50)) },
+    {
+      id: 'S3',
+      title: '1,000 msg/s → 100 subscribers, latency',
+      metric: 'p99 ms',
+      runs: perPeer('S3', { ...fanout(1, 100, 0), kind: 'latency', rate: 1000 }),
+    },
+    { id: 'S4', title: '50 publishers, each to its own destination with 1 subscriber', metric: 'delivered/s', runs: perPeer('S4', fanout(50, 1, 200)) },
+    {
+      id: 'S5',
+      title: `${s.idleConnections.toLocaleString('en')} idle connections, 1 subscription each, heart-beats 10 s`,
+      metric: 'RSS/conn',
+      runs: perPeer('S5', { ...fanout(0, 0, 0), kind: 'idle', connections: s.idleConnections }),
+    },
+    {
+      id: 'S6',
+      title: 'fan-out 1 → 100 by subscriber transport (stompbox)',
+      metric: 'delivered/s',
+      runs: (['ws', 'sockjs-ws', 'sockjs-xhr'] as Transport[]).map((transport) => ({
+        scenario: 'S6' as const,
+        label: transport,
+        peer: 'stompbox' as const,
+        spec: { ...fanout(1, 100, 200), transport },
+      })),
+    },
+  ];
+}
