@@ -1,0 +1,111 @@
+import { closeClients, header, RawClient, stompClient, type Transport } from '../helpers/clients';
+import { closeServers, startServer, type Running } from '../helpers/server';
+
+let running: Running;
+
+beforeEach(async () => {
+  // A short SockJS disconnect delay: polling sessions end soon after their client goes.
+  running = await startServer({ endpoints: ['/stomp'], sockjs: { disconnectDelay: 500 } });
+});
+
+afterEach(async () => {
+  await closeClients();
+  await closeServers();
+});
+
+const TRANSPORTS: Transport[] = ['websocket', 'sockjs-websocket', 'xhr-streaming', 'xhr-polling', 'eventsource'];
+
+describe.each(TRANSPORTS)('@stomp/stompjs over %s', (transport) => {
+  it('connects with STOMP 1.2 and heart-beats on both sides', async () => {
+    const c = await stompClient(running.http('/stomp'), transport);
+    expect(c.connected.headers.version).toBe('1.2');
+    expect(c.connected.headers['heart-beat']).toBe('10000,10000');
+    expect(c.connected.headers.server).toMatch(/^stompbox\//);
+    expect(c.connected.headers.session).toEqual(expect.any(String));
+    const [info] = [...running.server.sessions.values()];
+    expect(info.connection.transport).toBe(transport);
+  });
+
+  it('delivers a published message with its headers after a SUBSCRIBE receipt', async () => {
+    const c = await stompClient(running.http('/stomp'), transport);
+    const inbox = await c.subscribe('/topic/greetings');
+    const body = 'héllo ✓ wörld';
+    c.client.publish({ destination: '/topic/greetings', body, headers: { 'content-type': 'text/plain;charset=UTF-8', custom: 'kept' } });
+    const [message] = await inbox.wait(1);
+    expect(message.body).toBe(body);
+    expect(message.headers.subscription).toBe(inbox.id);
+    expect(message.headers['message-id']).toEqual(expect.any(String));
+    expect(message.headers.destination).toBe('/topic/greetings');
+    expect(message.headers['content-type']).toBe('text/plain;charset=UTF-8');
+    expect(message.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(message.headers.custom).toBe('kept');
+  });
+
+  it('stops delivering to a subscription after UNSUBSCRIBE', async () => {
+    const c = await stompClient(running.http('/stomp'), transport);
+    const dropped = await c.subscribe('/topic/news');
+    const kept = await c.subscribe('/topic/news');
+    dropped.unsubscribe({ receipt: 'unsub-1' });
+    await c.receipt('unsub-1');
+    c.client.publish({ destination: '/topic/news', body: 'after' });
+    await kept.wait(1);
+    expect(kept.messages.map((m) => m.body)).toEqual(['after']);
+    expect(dropped.messages).toEqual([]);
+  });
+
+  it('answers DISCONNECT with its RECEIPT and ends the session', async () => {
+    const c = await stompClient(running.http('/stomp'), transport);
+    expect(running.server.sessions.size).toBe(1);
+    const gone = new Promise((resolve) => running.server.once('disconnect', resolve));
+    const receipt = await c.disconnect();
+    expect(receipt.command).toBe('RECEIPT');
+    expect(receipt.headers['receipt-id']).toMatch(/^d-/);
+    expect(await gone).toMatchObject({ reason: 'disconnect' });
+    expect(running.server.sessions.size).toBe(0);
+  });
+
+  it('carries messages between two clients', async () => {
+    const receiver = await stompClient(running.http('/stomp'), transport);
+    const sender = await stompClient(running.http('/stomp'), transport);
+    const inbox = await receiver.subscribe('/queue/work');
+    for (let i = 0; i < 5; i++) sender.client.publish({ destination: '/queue/work', body: `job ${i}` });
+    await inbox.wait(5);
+    expect(inbox.messages.map((m) => m.body)).toEqual(['job 0', 'job 1', 'job 2', 'job 3', 'job 4']);
+  });
+});
+
+describe('plain WebSocket subprotocols', () => {
+  it('chooses v12.stomp when the client offers every STOMP subprotocol', async () => {
+    const c = await RawClient.open(running.ws('/stomp'), ['v10.stomp', 'v11.stomp', 'v12.stomp']);
+    expect(c.ws.protocol).toBe('v12.stomp');
+  });
+
+  it('chooses the only STOMP subprotocol a client offers', async () => {
+    const c = await RawClient.open(running.ws('/stomp'), ['v10.stomp']);
+    expect(c.ws.protocol).toBe('v10.stomp');
+  });
+
+  it('accepts a client that offers no subprotocol', async () => {
+    const c = await RawClient.open(running.ws('/stomp'), []);
+    expect(c.ws.protocol).toBe('');
+    c.send('CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0');
+    const connected = await c.next();
+    expect(connected.command).toBe('CONNECTED');
+    expect(header(connected, 'version')).toBe('1.2');
+  });
+
+  it('serves plain WebSocket at <endpoint>/websocket with subprotocol negotiation', async () => {
+    const c = await RawClient.open(running.ws('/stomp/websocket'), ['v12.stomp']);
+    expect(c.ws.protocol).toBe('v12.stomp');
+    c.send('CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0');
+    expect((await c.next()).command).toBe('CONNECTED');
+  });
+
+  it('serves plain WebSocket at a websocketEndpoints path', async () => {
+    await closeServers();
+    running = await startServer({ endpoints: [], websocketEndpoints: ['/ws'] });
+    const c = await RawClient.connected(running.ws('/ws'));
+    expect(c.ws.protocol).toBe('v12.stomp');
+    expect(running.server.sessions.size).toBe(1);
+  });
+});
