@@ -51,6 +51,13 @@ export interface StompServerOptions {
     /** URL of sockjs-client served for the iframe transports. @defaultValue `'/lib/sockjs.min.js'` */
     clientUrl?: string;
   };
+  /**
+   * Browser origins allowed besides the server's own (same origin is always allowed, and so is a
+   * handshake without `Origin`, which no browser makes): exact origins, patterns such as
+   * `https://*.example.com` or `http://localhost:*`, or `'*'` for all. Others get HTTP 403 on
+   * the WebSocket upgrade and on every SockJS request. @defaultValue `[]` (same origin only)
+   */
+  allowedOrigins?: string[];
   /** Serve the browser client libraries at `/lib/`. @defaultValue `true` */
   serveClientLibraries?: boolean;
   /** Directory of static files served at `/` (pages). @defaultValue none */
@@ -94,6 +101,7 @@ export const DEFAULTS = Object.freeze({
     clientUrl: '/lib/sockjs.min.js',
   }),
   serveClientLibraries: true,
+  allowedOrigins: [] as string[], // same origin only
 });
 
 function fail(option: string, expected: string, got: unknown): never {
@@ -138,12 +146,18 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   if (typeof o.heartbeatTolerance !== 'number' || !(o.heartbeatTolerance >= 1)) fail('heartbeatTolerance', 'a number ≥ 1', o.heartbeatTolerance);
   for (const name of ['heartbeatDelay', 'disconnectDelay', 'streamLimit'] as const) checkInteger(`sockjs.${name}`, o.sockjs[name], 1);
   if (typeof o.serverName !== 'string' || /[\r\n]/.test(o.serverName)) fail('serverName', 'a string without EOL', o.serverName);
+  for (const name of ['allowClientSendToBroker', 'serveClientLibraries'] as const) {
+    if (typeof o[name] !== 'boolean') fail(name, 'a boolean', o[name]);
+  }
+  if (typeof o.sockjs.clientUrl !== 'string' || o.sockjs.clientUrl === '') fail('sockjs.clientUrl', 'a non-empty URL', o.sockjs.clientUrl);
   if (o.staticDir !== undefined && typeof o.staticDir !== 'string') fail('staticDir', 'a directory path', o.staticDir);
+  if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   return Object.freeze({
     ...o,
     endpoints: Object.freeze([...o.endpoints]) as string[],
     websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
     brokerPrefixes: Object.freeze([...o.brokerPrefixes]) as string[],
+    allowedOrigins: Object.freeze([...o.allowedOrigins]) as string[],
     applicationPrefixes: Object.freeze([...o.applicationPrefixes]) as string[],
     heartbeat: Object.freeze([...hb]) as [number, number],
     sockjs: Object.freeze(o.sockjs),

@@ -1,0 +1,169 @@
+import { DEFAULTS, resolveOptions, silentLogger, StompError, StompServer, type StompServerOptions } from '../broker';
+import { version } from '../package.json';
+
+const resolve = (options: StompServerOptions = {}) => resolveOptions(options, silentLogger);
+
+describe('resolveOptions defaults', () => {
+  const resolved = resolve();
+
+  it.each<[string, unknown]>([
+    ['endpoints', ['/stomp']],
+    ['websocketEndpoints', []],
+    ['brokerPrefixes', ['/topic', '/queue']],
+    ['applicationPrefixes', []],
+    ['userDestinationPrefix', '/user'],
+    ['allowClientSendToBroker', true],
+    ['heartbeat', [10000, 10000]],
+    ['heartbeatTolerance', 2],
+    ['connectTimeout', 10000],
+    ['maxFrameSize', 65536],
+    ['maxHeaders', 100],
+    ['maxHeaderLength', 8192],
+    ['maxSubscriptionsPerSession', 1000],
+    ['maxTransactionsPerSession', 16],
+    ['maxFramesPerTransaction', 1000],
+    ['maxPendingAcks', 10000],
+    ['serverName', `stompbox/${version}`],
+    ['serveClientLibraries', true],
+    ['staticDir', undefined],
+  ])('resolves %s to %p', (name, expected) => {
+    expect((resolved as Record<string, unknown>)[name]).toEqual(expected);
+  });
+
+  it.each<[string, unknown]>([
+    ['heartbeatDelay', 25000],
+    ['disconnectDelay', 5000],
+    ['streamLimit', 131072],
+    ['clientUrl', '/lib/sockjs.min.js'],
+  ])('resolves sockjs.%s to %p', (name, expected) => {
+    expect((resolved.sockjs as Record<string, unknown>)[name]).toEqual(expected);
+  });
+
+  it('uses the logger it is given', () => {
+    expect(resolved.logger).toBe(silentLogger);
+  });
+
+  it('lists a default in DEFAULTS for every resolved option but staticDir and logger', () => {
+    const keys = Object.keys(resolved).filter((k) => k !== 'staticDir' && k !== 'logger');
+    expect(keys.sort()).toEqual(Object.keys(DEFAULTS).sort());
+  });
+
+  it('freezes DEFAULTS', () => {
+    expect(Object.isFrozen(DEFAULTS)).toBe(true);
+    expect(Object.isFrozen(DEFAULTS.sockjs)).toBe(true);
+  });
+
+  it('treats undefined fields as absent', () => {
+    const r = resolve({ maxFrameSize: undefined, sockjs: { heartbeatDelay: undefined } });
+    expect(r.maxFrameSize).toBe(65536);
+    expect(r.sockjs.heartbeatDelay).toBe(25000);
+  });
+
+  it('keeps the defaults of sockjs fields not given', () => {
+    const r = resolve({ sockjs: { disconnectDelay: 100 } });
+    expect(r.sockjs).toEqual({ heartbeatDelay: 25000, disconnectDelay: 100, streamLimit: 131072, clientUrl: '/lib/sockjs.min.js' });
+  });
+});
+
+describe('resolved options', () => {
+  it('are frozen, arrays and sockjs settings included', () => {
+    const r = resolve();
+    expect(Object.isFrozen(r)).toBe(true);
+    expect(Object.isFrozen(r.endpoints)).toBe(true);
+    expect(Object.isFrozen(r.websocketEndpoints)).toBe(true);
+    expect(Object.isFrozen(r.brokerPrefixes)).toBe(true);
+    expect(Object.isFrozen(r.applicationPrefixes)).toBe(true);
+    expect(Object.isFrozen(r.heartbeat)).toBe(true);
+    expect(Object.isFrozen(r.sockjs)).toBe(true);
+  });
+
+  it('do not follow later changes to the caller’s arrays', () => {
+    const endpoints = ['/a'];
+    const heartbeat: [number, number] = [1, 2];
+    const r = resolve({ endpoints, heartbeat });
+    endpoints.push('/b');
+    heartbeat[0] = 99;
+    expect(r.endpoints).toEqual(['/a']);
+    expect(r.heartbeat).toEqual([1, 2]);
+  });
+
+  it('accept every minimum', () => {
+    const r = resolve({
+      connectTimeout: 1,
+      maxFrameSize: 64,
+      maxHeaders: 1,
+      maxHeaderLength: 16,
+      maxSubscriptionsPerSession: 1,
+      maxTransactionsPerSession: 0,
+      maxFramesPerTransaction: 1,
+      maxPendingAcks: 1,
+      heartbeat: [0, 0],
+      heartbeatTolerance: 1,
+      endpoints: ['/'],
+    });
+    expect(r.maxTransactionsPerSession).toBe(0);
+    expect(r.heartbeat).toEqual([0, 0]);
+  });
+
+  it('are what a StompServer exposes', () => {
+    const server = new StompServer({ maxHeaders: 7 });
+    expect(server.options.maxHeaders).toBe(7);
+    expect(Object.isFrozen(server.options)).toBe(true);
+  });
+});
+
+describe('invalid options', () => {
+  it.each<[string, StompServerOptions]>([
+    ['endpoints', { endpoints: '/stomp' as unknown as string[] }],
+    ['endpoints', { endpoints: ['stomp'] }],
+    ['endpoints', { endpoints: ['/stomp/'] }],
+    ['websocketEndpoints', { websocketEndpoints: [42 as unknown as string] }],
+    ['brokerPrefixes', { brokerPrefixes: ['topic'] }],
+    ['applicationPrefixes', { applicationPrefixes: ['/app/'] }],
+    ['userDestinationPrefix', { userDestinationPrefix: 'user' }],
+    ['connectTimeout', { connectTimeout: 0 }],
+    ['maxFrameSize', { maxFrameSize: 63 }],
+    ['maxFrameSize', { maxFrameSize: 1024.5 }],
+    ['maxHeaders', { maxHeaders: 0 }],
+    ['maxHeaderLength', { maxHeaderLength: 15 }],
+    ['maxSubscriptionsPerSession', { maxSubscriptionsPerSession: 0 }],
+    ['maxTransactionsPerSession', { maxTransactionsPerSession: -1 }],
+    ['maxFramesPerTransaction', { maxFramesPerTransaction: 0 }],
+    ['maxPendingAcks', { maxPendingAcks: Number.NaN }],
+    ['heartbeat', { heartbeat: [1000] as unknown as [number, number] }],
+    ['heartbeat', { heartbeat: [-1, 0] }],
+    ['heartbeat', { heartbeat: [1.5, 0] }],
+    ['heartbeatTolerance', { heartbeatTolerance: 0.5 }],
+    ['heartbeatTolerance', { heartbeatTolerance: '2' as unknown as number }],
+    ['sockjs.heartbeatDelay', { sockjs: { heartbeatDelay: 0 } }],
+    ['sockjs.disconnectDelay', { sockjs: { disconnectDelay: -5 } }],
+    ['sockjs.streamLimit', { sockjs: { streamLimit: 1.5 } }],
+    ['serverName', { serverName: 'stompbox\r\nx-injected:1' }],
+    ['staticDir', { staticDir: 42 as unknown as string }],
+    ['allowClientSendToBroker', { allowClientSendToBroker: 'no' as unknown as boolean }],
+    ['serveClientLibraries', { serveClientLibraries: 0 as unknown as boolean }],
+    ['sockjs.clientUrl', { sockjs: { clientUrl: 42 as unknown as string } }],
+  ])('refuse a bad %s with STOMP_ERR_INVALID_OPTION naming it', (name, options) => {
+    let caught: unknown;
+    try {
+      resolve(options);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(StompError);
+    expect((caught as StompError).code).toBe('STOMP_ERR_INVALID_OPTION');
+    expect((caught as StompError).message).toContain(`"${name}"`);
+  });
+
+  it('refuse a non-object', () => {
+    expect(() => resolve(null as unknown as StompServerOptions)).toThrow(expect.objectContaining({ code: 'STOMP_ERR_INVALID_OPTION' }));
+  });
+
+  it('make the StompServer constructor throw', () => {
+    expect(() => new StompServer({ maxHeaders: 0 })).toThrow(expect.objectContaining({ code: 'STOMP_ERR_INVALID_OPTION' }));
+  });
+
+  it('name the value received', () => {
+    expect(() => resolve({ connectTimeout: -3 })).toThrow(/received -3/);
+  });
+});
