@@ -1,5 +1,8 @@
 import { StompError } from './errors';
 import type { Logger } from './logger';
+import type { SlowConsumerPolicy } from './operations/flow-control';
+
+const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
 
 /**
  * Options of a stompbox server. Every field is optional; `resolveOptions()` fills in the
@@ -38,6 +41,24 @@ export interface StompServerOptions {
   maxFramesPerTransaction?: number;
   /** Most unacknowledged MESSAGEs tracked per session for client ack modes; past it the oldest is forgotten. @defaultValue `10000` */
   maxPendingAcks?: number;
+  /** Bytes a session's send buffer may hold before `slowConsumerPolicy` applies (Spring's sendBufferSizeLimit). @defaultValue `524288` (512 KiB) */
+  sendBufferLimit?: number;
+  /** A session whose send buffer has not drained for this long is closed with 4500, whatever the policy (Spring's sendTimeLimit), ms. @defaultValue `10000` */
+  sendTimeLimit?: number;
+  /** Past `sendBufferLimit`: `terminate` (close 4500), `drop-oldest` (own queue, oldest dropped) or `drop-newest` (new messages dropped). @defaultValue `'terminate'` */
+  slowConsumerPolicy?: SlowConsumerPolicy;
+  /** Most open connections; further WebSocket handshakes get HTTP 503, further SockJS sessions an ERROR. 0: no limit. @defaultValue `10000` */
+  maxConnections?: number;
+  /** Most inbound frames per second per session; past it, ERROR `STOMP_ERR_RATE_LIMITED`. 0: no limit. @defaultValue `0` */
+  maxFramesPerSecond?: number;
+  /** How long `close()` waits for sessions to take their ERROR and drain before dropping them, ms. @defaultValue `5000` */
+  shutdownTimeout?: number;
+  /** Serve Prometheus metrics (needs `prom-client` installed) at `metricsPath`. @defaultValue `false` */
+  metrics?: boolean;
+  /** Path of the Prometheus metrics. @defaultValue `'/metrics'` */
+  metricsPath?: string;
+  /** Path of the health check for load balancers (200 while serving, 503 while shutting down). @defaultValue `'/health'` */
+  healthPath?: string;
   /** The `server` header of CONNECTED. @defaultValue `'stompbox/<version>'` */
   serverName?: string;
   /** SockJS options. */
@@ -93,6 +114,15 @@ export const DEFAULTS = Object.freeze({
   maxTransactionsPerSession: 16,
   maxFramesPerTransaction: 1000,
   maxPendingAcks: 10000,
+  sendBufferLimit: 512 * 1024, // bytes (Spring's default)
+  sendTimeLimit: 10000, // ms (Spring's default)
+  slowConsumerPolicy: 'terminate' as SlowConsumerPolicy,
+  maxConnections: 10000, // 0: no limit
+  maxFramesPerSecond: 0, // per session; 0: no limit
+  shutdownTimeout: 5000, // ms
+  metrics: false,
+  metricsPath: '/metrics',
+  healthPath: '/health',
   serverName: 'stompbox/0.1.0',
   sockjs: Object.freeze({
     heartbeatDelay: 25000, // ms (Spring's SockJS default)
@@ -127,6 +157,11 @@ const INTEGER_OPTIONS = [
   ['maxTransactionsPerSession', 0],
   ['maxFramesPerTransaction', 1],
   ['maxPendingAcks', 1],
+  ['sendBufferLimit', 1024],
+  ['sendTimeLimit', 100],
+  ['maxConnections', 0],
+  ['maxFramesPerSecond', 0],
+  ['shutdownTimeout', 0],
 ] as const;
 
 /**
@@ -146,6 +181,9 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   if (typeof o.heartbeatTolerance !== 'number' || !(o.heartbeatTolerance >= 1)) fail('heartbeatTolerance', 'a number ≥ 1', o.heartbeatTolerance);
   for (const name of ['heartbeatDelay', 'disconnectDelay', 'streamLimit'] as const) checkInteger(`sockjs.${name}`, o.sockjs[name], 1);
   if (typeof o.serverName !== 'string' || /[\r\n]/.test(o.serverName)) fail('serverName', 'a string without EOL', o.serverName);
+  if (!SLOW_CONSUMER_POLICIES.includes(o.slowConsumerPolicy)) fail('slowConsumerPolicy', `one of ${SLOW_CONSUMER_POLICIES.join(', ')}`, o.slowConsumerPolicy);
+  if (typeof o.metrics !== 'boolean') fail('metrics', 'a boolean', o.metrics);
+  for (const name of ['metricsPath', 'healthPath'] as const) checkPaths(name, [o[name]]);
   for (const name of ['allowClientSendToBroker', 'serveClientLibraries'] as const) {
     if (typeof o[name] !== 'boolean') fail(name, 'a boolean', o[name]);
   }
