@@ -1,4 +1,6 @@
 import type { MessageBroker, Subscription } from '../messaging/message-broker';
+import type { Counters } from '../operations/counters';
+import type { FlowControl } from '../operations/flow-control';
 import type { ResolvedOptions } from '../options';
 import type { Frame, Headers } from '../stomp/frame';
 import type { HeartbeatScheduler } from './heartbeat';
@@ -30,6 +32,10 @@ export interface SessionHost {
   routeSubscribe(session: Session, frame: Frame, subscription: SubscriptionRequest): Promise<Subscription> | Subscription;
   sessionConnected(session: Session): Promise<void> | void;
   sessionClosed(session: Session, reason: CloseReason): void;
+  /** Backpressure for every session of the host; a host without one gives each session its own. */
+  readonly flow?: FlowControl;
+  /** Running totals the sessions bump (read by metrics and `stats()`). */
+  readonly counters?: Counters;
 }
 
 /** A validated SUBSCRIBE, before routing decides what kind of subscription it becomes. */

@@ -6,6 +6,8 @@ import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
 import type { StompVersion } from '../stomp/versions';
 import type { Connection, ConnectionHandler } from '../transport/connection';
+import { Counters } from '../operations/counters';
+import { FlowControl, type SessionFlow } from '../operations/flow-control';
 import { AckTracker } from './ack-tracker';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
@@ -34,6 +36,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   /** Open transactions: frames held until COMMIT. */
   readonly transactions = new Map<string, Frame[]>();
   readonly acks: AckTracker;
+  /** Backpressure, inbound rate and counters (broker/operations/flow-control.ts). */
+  readonly flow: SessionFlow;
   wrote = false;
   read = false;
   sendInterval = 0;
@@ -52,6 +56,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     const o = host.options;
     this.sessionId = `${(++sessionCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     this.acks = new AckTracker(o.maxPendingAcks);
+    this.flow = (host.flow ?? new FlowControl(o, o.logger)).attach(this, host.counters ?? new Counters());
     this.decoder = new FrameDecoder(o, (frame) => this.enqueue(frame));
     this.connectTimer = setTimeout(() => this.connectTimedOut(), o.connectTimeout);
     this.connectTimer.unref();
@@ -71,6 +76,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   private enqueue(frame: Frame): void {
     if (this.state === 'closing' || this.state === 'closed') return;
+    this.flow.inbound(frame.command);
     if (this.busy) {
       if (this.queue.length >= MAX_QUEUED_FRAMES) {
         throw new StompError('STOMP_ERR_RATE_LIMITED', `More than ${MAX_QUEUED_FRAMES} frames are waiting to be processed`);
@@ -141,6 +147,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void {
+    this.flow.counters.frameOut(command);
     this.write(encodeFrame(command, headers, body, this.version));
   }
 
@@ -150,13 +157,18 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   deliver(subscription: Subscription, message: BrokerMessage): void {
     if (this.state !== 'connected') return;
+    // Backpressure: one bufferedAmount read while the socket keeps up (flow-control.ts).
+    if (this.flow.blocked() && !this.flow.overLimit()) return;
     let ack: string | undefined;
     if (subscription.ack !== 'auto') {
       const key = this.acks.track(subscription, message.messageId, this.version === '1.2');
       if (this.version === '1.2') ack = key;
     }
     this.wrote = true;
-    this.connection.send(message.frame(this.version, subscription.id, ack), message.binary);
+    this.flow.counters.messagesDelivered++;
+    const data = message.frame(this.version, subscription.id, ack);
+    if (this.flow.outbox === undefined) this.connection.send(data, message.binary);
+    else this.flow.enqueue(data, message.binary);
   }
 
   sendHeartbeat(): void {
@@ -223,6 +235,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     this.state = 'closed';
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.host.heartbeats.delete(this);
+    this.flow.detach();
     this.queue.length = 0;
     this.transactions.clear();
     this.subscriptions.clear();
