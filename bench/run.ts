@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LoadMessage, LoadResult } from './loadgen/load-spec';
 import { collectGarbage, cpuSeconds, HAS_TASKSET, nextMessage, rssBytes, spawnPinned, stopChild } from './procs';
@@ -107,6 +107,8 @@ async function main(): Promise<void> {
   const onlyPeers = list(process.env.BENCH_PEERS);
   const results: ScenarioResult[] = [];
   const started = Date.now();
+  // Other work on the machine takes cores from the pinned processes: record how busy it was.
+  const loadBefore = loadavg()[0];
   for (const sc of scenarios(s)) {
     if (onlyScenarios !== undefined && !onlyScenarios.includes(sc.id)) continue;
     const res: ScenarioResult = { id: sc.id, title: sc.title, metric: sc.metric, runs: [] };
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
   const env = ['BENCH_QUICK', 'BENCH_SECONDS', 'BENCH_SCENARIOS', 'BENCH_PEERS'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
   const all: BenchResults = {
     date: new Date().toISOString(),
-    machine: machine(),
+    machine: `${machine()}; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,
     command: `${env.join('')}npm run bench`,
     scenarios: results,
     s7,

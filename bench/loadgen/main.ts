@@ -123,12 +123,23 @@ async function runIdle(): Promise<LoadResult> {
     const c = new StompClient('ws', target);
     await c.connect('10000,10000');
     c.send(subscribeFrame('sub-0', `/topic/idle.${i}`));
-    // A SEND with a receipt after the SUBSCRIBE: its RECEIPT proves the SUBSCRIBE was
-    // processed, for brokers that do not answer SUBSCRIBE receipts.
-    c.send(sendFrame('/topic/void', fixedBody(), 'r-0'));
-    await c.waitFor('receipt', 1);
     return c;
   });
+  // Proof that every SUBSCRIBE took effect, for brokers that send no RECEIPT for SUBSCRIBE or
+  // SEND (stomp-broker-js drops both): a separate publisher sends to each destination until
+  // its subscriber has received one message.
+  const publisher = new StompClient('ws', target);
+  await publisher.connect();
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const missing = clients.flatMap((c, i) => (c.counts.message === 0 ? [i] : []));
+    if (missing.length === 0) break;
+    if (performance.now() > deadline) throw new Error(`${missing.length} idle subscriptions never received the probe`);
+    for (const i of missing) publisher.send(sendFrame(`/topic/idle.${i}`, fixedBody()));
+    await publisher.drained();
+    await sleep(500);
+  }
+  publisher.close();
   const connectSeconds = (performance.now() - t0) / 1000;
   // Heart-beats from the client side, every 4 s against the negotiated 10 s.
   const beat = setInterval(() => {

@@ -97,8 +97,10 @@ export class StompClient {
       sock.onmessage = (e) => {
         const data = e.data as string;
         const c = data.charCodeAt(0);
-        if (c === 0x4d) this.counts.message++;
-        else if (c === 0x43) this.counts.connected++;
+        if (c === 0x4d) {
+          this.counts.message++;
+          this.onMessage?.(EMPTY, 0, 0);
+        } else if (c === 0x43) this.counts.connected++;
         else if (c === 0x52) this.counts.receipt++;
         else if (c === 0x45) this.counts.error++;
         this.afterFrames();
@@ -120,6 +122,8 @@ export class StompClient {
       const i = buf.indexOf(MESSAGE_JSON, pos);
       if (i === -1 || i >= end) break;
       this.counts.message++;
+      // The view is the escaped JSON, not the frame: good for counting, not for reading a body.
+      this.onMessage?.(buf, i, end);
       pos = i + MESSAGE_JSON.length;
     }
     if (buf.indexOf(CONNECTED_JSON, start) !== -1 && buf.indexOf(CONNECTED_JSON, start) < end) this.counts.connected++;
@@ -140,6 +144,7 @@ export class StompClient {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const MESSAGE_JSON = Buffer.from('"MESSAGE\\n');
 const CONNECTED_JSON = Buffer.from('"CONNECTED\\n');
 const RECEIPT_JSON = Buffer.from('"RECEIPT\\n');
