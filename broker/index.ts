@@ -7,7 +7,23 @@ export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions
 export { StompError, isStompError, type ErrorCode } from './errors';
 export { silentLogger, type Logger } from './logger';
 export type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
-export type { ReplyOptions } from './app/handler-registry';
+export type { ReplyOptions, PayloadSchema } from './app/handler-registry';
+export {
+  MessageMapping,
+  SubscribeMapping,
+  SendTo,
+  SendToUser,
+  MessageExceptionHandler,
+  ControllerAdvice,
+  type ErrorClass,
+  type MessageMappingOptions,
+  type SendToUserOptions,
+} from './app/decorators';
+export { ValidationError } from './app/dispatcher';
+export type { Interceptor, InterceptedSession } from './app/interceptors';
+export type { SessionEventInfo } from './app/events';
+export type { Authenticate, AuthenticateRequest, HandshakeRequest, Principal } from './security/authenticate';
+export type { AuthorizationOptions, DestinationRule, Access, AccessRequest } from './security/authorization';
 export { ERRORS_DESTINATION, REPLY_DESTINATION } from './app/dispatcher';
 export { SimpleBroker } from './messaging/simple-broker';
 export { BrokerMessage, nextMessageId, type HeaderPair } from './messaging/broker-message';

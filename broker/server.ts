@@ -2,9 +2,13 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { registerController } from './app/controller';
 import { Dispatcher } from './app/dispatcher';
-import { HandlerRegistry, type ReplyOptions } from './app/handler-registry';
-import type { MessageHandler, SubscribeHandler } from './app/message-context';
+import type { ErrorClass } from './app/decorators';
+import type { SessionEventInfo, StompServerEvents } from './app/events';
+import { HandlerRegistry, type Mapping, type ReplyOptions } from './app/handler-registry';
+import { InterceptorChain, type Interceptor } from './app/interceptors';
+import type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 import { StompError } from './errors';
 import { silentLogger } from './logger';
 import { BrokerMessage, type HeaderPair } from './messaging/broker-message';
@@ -14,6 +18,9 @@ import { RESERVED } from './messaging/message-converter';
 import { MessagingTemplate } from './messaging/messaging-template';
 import { SimpleBroker } from './messaging/simple-broker';
 import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
+import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
+import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
+import { OriginPolicy } from './security/origin-policy';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { Session } from './session/session';
 import type { CloseReason, SessionHost, SubscriptionRequest } from './session/session-host';
@@ -27,13 +34,19 @@ import { WebSocketEndpoint } from './transport/ws-endpoint';
 export interface StompServerConfig extends StompServerOptions {
   /** The message broker (the cluster seam). @defaultValue a new in-memory {@link SimpleBroker} */
   broker?: MessageBroker;
+  /**
+   * Decides who a CONNECT is, from the HTTP handshake and the CONNECT headers; refusing
+   * answers ERROR `STOMP_ERR_UNAUTHORIZED` and closes.
+   * @defaultValue none: the CONNECT `login` header names the principal (a development convenience)
+   */
+  authenticate?: Authenticate;
+  /** Per-destination rules for SEND and SUBSCRIBE (`STOMP_ERR_FORBIDDEN`). @defaultValue none: everything allowed */
+  authorization?: AuthorizationOptions;
+  /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
+  interceptors?: Interceptor[];
 }
 
-/** Events a server emits. */
-export interface StompServerEvents {
-  connect: [info: { sessionId: string; user: string | undefined; transport: string }];
-  disconnect: [info: { sessionId: string; user: string | undefined; reason: CloseReason }];
-}
+export type { StompServerEvents } from './app/events';
 
 type Listener = (...args: any[]) => void;
 
@@ -57,6 +70,11 @@ export class StompServer extends EventEmitter implements SessionHost {
   readonly sessions = new Map<string, Session>();
   private readonly open = new Set<Session>();
   private readonly dispatcher: Dispatcher;
+  /** Interceptors; undefined until one is added, so sessions skip them at no cost. */
+  interceptors: InterceptorChain | undefined;
+  private readonly authenticator: Authenticate | undefined;
+  private readonly authorizer: DestinationAuthorizer | undefined;
+  private readonly origins: OriginPolicy;
   private readonly wsEndpoint: WebSocketEndpoint;
   private readonly sockjsEndpoints: SockJsEndpoint[];
   private readonly staticFiles: StaticFiles;
@@ -68,15 +86,22 @@ export class StompServer extends EventEmitter implements SessionHost {
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
-    const { broker, logger, ...rest } = config;
+    const { broker, logger, authenticate, authorization, interceptors, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? silentLogger);
+    if (authenticate !== undefined && typeof authenticate !== 'function') {
+      throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
+    }
+    this.authenticator = authenticate;
+    this.authorizer = authorization === undefined ? undefined : new DestinationAuthorizer(authorization);
+    this.origins = new OriginPolicy(this.options.allowedOrigins);
+    for (const interceptor of interceptors ?? []) this.intercept(interceptor);
     const o = this.options;
     this.broker = broker ?? new SimpleBroker();
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
     this.template = new MessagingTemplate(this.broker, this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
-    this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger);
+    this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
     this.wsEndpoint = new WebSocketEndpoint(Math.max(o.maxFrameSize * 4, 1 << 20), accept);
     this.sockjsEndpoints = o.endpoints.map((prefix) => new SockJsEndpoint(prefix, o.sockjs, o.logger, accept));
@@ -93,6 +118,35 @@ export class StompServer extends EventEmitter implements SessionHost {
   /** Maps SUBSCRIBEs to `pattern` to a handler `(ctx)` whose return value goes to that subscriber only. */
   onSubscribe(pattern: string, handler: SubscribeHandler, options?: ReplyOptions): this {
     this.handlers.add('subscribe', pattern, handler, options);
+    return this;
+  }
+
+  /**
+   * Registers a controller: an instance of a class decorated with `@MessageMapping`,
+   * `@SubscribeMapping`, `@SendTo`, `@SendToUser`, `@MessageExceptionHandler` (or a
+   * `@ControllerAdvice` class, whose exception handlers apply to every mapping). Feeds the
+   * same registry as `onMessage()`.
+   * @throws StompError `STOMP_ERR_INVALID_OPTION` when a mapping duplicates or is ambiguous with another, naming both
+   */
+  register(controller: object): this {
+    registerController(this.handlers, controller);
+    return this;
+  }
+
+  /**
+   * Adds a global exception handler `(error, ctx)` for handler errors of the given classes (all
+   * when none), as `@MessageExceptionHandler` in a `@ControllerAdvice` does; its return value is
+   * routed by `options` (`sendToUser`, `sendTo`).
+   */
+  onException(types: ErrorClass[], handler: (error: any, ctx: MessageContext) => unknown, options: ReplyOptions = {}): this {
+    this.handlers.addExceptionHandler({ types, handler, name: handler.name || 'onException', ...options });
+    return this;
+  }
+
+  /** Adds an inbound/outbound interceptor (see {@link Interceptor}). */
+  intercept(interceptor: Interceptor): this {
+    this.interceptors ??= new InterceptorChain(this.options.logger);
+    this.interceptors.add(interceptor);
     return this;
   }
 
@@ -120,13 +174,31 @@ export class StompServer extends EventEmitter implements SessionHost {
       else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
     for (const endpoint of this.sockjsEndpoints) endpoint.install(http);
+    const sockjsRequest = takeListeners(http, 'request');
+    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.screen(req)) res.writeHead(403, { 'content-type': 'text/plain' }).end('Origin not allowed');
+      else for (const l of sockjsRequest) l.call(http, req, res);
+    });
     const sockjsUpgrade = takeListeners(http, 'upgrade');
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      if (this.wsPaths.has(pathOf(req.url))) this.wsEndpoint.handleUpgrade(req, socket, head);
+      const ours = this.wsPaths.has(pathOf(req.url));
+      if (!this.screen(req) || (ours && !this.origins.allows(req.headers))) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      } else if (ours) this.wsEndpoint.handleUpgrade(req, socket, head);
       else for (const l of sockjsUpgrade) l.call(http, req, socket, head);
     });
     return this;
+  }
+
+  /** False when a SockJS request's Origin is not allowed; otherwise remembers its full handshake for authentication. */
+  private screen(req: IncomingMessage): boolean {
+    const pathname = pathOf(req.url);
+    const endpoint = this.sockjsEndpoints.find((e) => e.owns(pathname));
+    if (endpoint === undefined || this.wsPaths.has(pathname)) return true;
+    if (!this.origins.allows(req.headers)) return false;
+    endpoint.remember(req);
+    return true;
   }
 
   /** Creates an HTTP server, attaches to it and listens. Resolves with the bound address. */
@@ -175,13 +247,31 @@ export class StompServer extends EventEmitter implements SessionHost {
 
   // ---- SessionHost ----
 
-  /** Until an authenticator is configured, the CONNECT `login` header names the principal (a development convenience). */
-  authenticate(_session: Session, headers: Headers): string | undefined {
-    const login = headers.get('login');
-    return login === undefined || login === '' ? undefined : login;
+  /** Runs the `authenticate` option; without one, the CONNECT `login` header names the principal (a development convenience). */
+  authenticate(session: Session, headers: Headers): Promise<string | undefined> | string | undefined {
+    if (this.authenticator === undefined) {
+      const login = headers.get('login');
+      session.principal = login === undefined || login === '' ? undefined : login;
+      return session.principal as string | undefined;
+    }
+    const request = handshakeRequest(session.connection.handshake);
+    return runAuthenticate(this.authenticator, { request, connectHeaders: headers, sessionId: session.sessionId }).then((result) => {
+      session.principal = result?.principal;
+      return result?.name;
+    });
   }
 
   routeSend(session: Session, frame: Frame): Promise<void> | void {
+    const checked = this.authorize(session, 'SEND', frame.headers.get('destination')!);
+    return checked === undefined ? this.routeSendNow(session, frame) : checked.then(() => this.routeSendNow(session, frame));
+  }
+
+  private authorize(session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
+    if (this.authorizer === undefined) return;
+    return this.authorizer.check({ command, destination, user: session.user, principal: session.principal, sessionId: session.sessionId });
+  }
+
+  private routeSendNow(session: Session, frame: Frame): Promise<void> | void {
     const destination = frame.headers.get('destination')!;
     const app = this.router.applicationDestination(destination);
     if (app !== undefined) {
@@ -212,6 +302,27 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   routeSubscribe(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
+    const checked = this.authorize(session, 'SUBSCRIBE', request.destination);
+    const subscribed = checked === undefined ? this.routeSubscribeNow(session, frame, request) : checked.then(() => this.routeSubscribeNow(session, frame, request));
+    const announce = (sub: Subscription): Subscription => {
+      this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
+      return sub;
+    };
+    return subscribed instanceof Promise ? subscribed.then(announce) : announce(subscribed);
+  }
+
+  routeUnsubscribe(session: Session, sub: Subscription): Promise<void> | void {
+    const done = this.broker.unsubscribe(sub);
+    const announce = (): void => void this.emit('unsubscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
+    if (done === undefined) return announce();
+    return done.then(announce);
+  }
+
+  private info(session: Session): SessionEventInfo {
+    return { sessionId: session.sessionId, user: session.user, transport: session.connection.transport };
+  }
+
+  private routeSubscribeNow(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
     const { destination } = request;
     const app = this.router.applicationDestination(destination);
     const mapped = app ?? (this.options.applicationPrefixes.length === 0 ? destination : undefined);
@@ -226,6 +337,8 @@ export class StompServer extends EventEmitter implements SessionHost {
       if (session.user !== undefined && !own) {
         user = session.user; // principal-based: /user/queue/x of this user only
         toBroker = true;
+      } else if (session.user === undefined && this.authorizer?.userDestinationsOwnOnly === true) {
+        throw new StompError('STOMP_ERR_FORBIDDEN', `SUBSCRIBE to "${destination}" is allowed only to the user it names (userDestinationsOwnOnly)`);
       } else if (this.router.literalUserDestinations) {
         toBroker = true;
       } else {
@@ -251,8 +364,12 @@ export class StompServer extends EventEmitter implements SessionHost {
 
   sessionConnected(session: Session): Promise<void> | void {
     this.sessions.set(session.sessionId, session);
-    this.emit('connect', { sessionId: session.sessionId, user: session.user, transport: session.connection.transport });
+    this.emit('connect', this.info(session));
     return this.broker.addSession(session);
+  }
+
+  connectedSent(session: Session): void {
+    this.emit('connected', this.info(session));
   }
 
   sessionClosed(session: Session, reason: CloseReason): void {
@@ -262,7 +379,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     if (removed instanceof Promise) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
     }
-    this.emit('disconnect', { sessionId: session.sessionId, user: session.user, reason });
+    this.emit('disconnect', { ...this.info(session), reason });
   }
 
   private accept(connection: Connection): ConnectionHandler {
@@ -278,6 +395,18 @@ export class StompServer extends EventEmitter implements SessionHost {
   override on(event: string | symbol, listener: Listener): this;
   override on(event: string | symbol, listener: Listener): this {
     return super.on(event, listener);
+  }
+
+  override once<K extends keyof StompServerEvents>(event: K, listener: (...args: StompServerEvents[K]) => void): this;
+  override once(event: string | symbol, listener: Listener): this;
+  override once(event: string | symbol, listener: Listener): this {
+    return super.once(event, listener);
+  }
+
+  override emit<K extends keyof StompServerEvents>(event: K, ...args: StompServerEvents[K]): boolean;
+  override emit(event: string | symbol, ...args: unknown[]): boolean;
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    return super.emit(event, ...args);
   }
 }
 

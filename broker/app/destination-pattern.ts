@@ -44,6 +44,14 @@ export class DestinationPattern {
     this.regex = this.literal ? undefined : new RegExp(`^${parts.join('/').replace(/\/\(\?:\[\^\/\]\*/g, '(?:/[^/]*')}$`);
   }
 
+  /**
+   * True when some destination matches both patterns (segment by segment: a literal meets
+   * an equal literal or any wildcard; `**` absorbs any run of segments).
+   */
+  overlaps(other: DestinationPattern): boolean {
+    return overlap(kinds(this.source), 0, kinds(other.source), 0, new Map());
+  }
+
   /** The captured variables when `destination` matches, else undefined. */
   match(destination: string): Record<string, string> | undefined {
     if (this.regex === undefined) return destination === this.source ? {} : undefined;
@@ -53,4 +61,35 @@ export class DestinationPattern {
     for (const name of this.variables) params[name] = decodeURIComponent(m.groups![name]);
     return params;
   }
+}
+
+/** A segment as overlap sees it: `**`, a one-segment wildcard (`*`, `{var}`), or a literal. */
+type Segment = { glob: true } | { glob: false; literal: string | undefined };
+
+function kinds(source: string): Segment[] {
+  return source.split('/').slice(1).map((seg) => {
+    if (seg === '**') return { glob: true };
+    return { glob: false, literal: seg === '*' || /^\{[^}]+\}$/.test(seg) ? undefined : seg };
+  });
+}
+
+function overlap(a: Segment[], i: number, b: Segment[], j: number, seen: Map<string, boolean>): boolean {
+  const key = `${i},${j}`;
+  const known = seen.get(key);
+  if (known !== undefined) return known;
+  let result: boolean;
+  if (i === a.length || j === b.length) {
+    const rest = i === a.length ? b.slice(j) : a.slice(i);
+    result = rest.every((s) => s.glob);
+  } else if (a[i].glob) {
+    result = overlap(a, i + 1, b, j, seen) || overlap(a, i, b, j + 1, seen);
+  } else if (b[j].glob) {
+    result = overlap(a, i, b, j + 1, seen) || overlap(a, i + 1, b, j, seen);
+  } else {
+    const x = (a[i] as { literal: string | undefined }).literal;
+    const y = (b[j] as { literal: string | undefined }).literal;
+    result = (x === undefined || y === undefined || x === y) && overlap(a, i + 1, b, j + 1, seen);
+  }
+  seen.set(key, result);
+  return result;
 }

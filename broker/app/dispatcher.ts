@@ -1,4 +1,4 @@
-import { isStompError } from '../errors';
+import { isStompError, StompError } from '../errors';
 import type { Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscription } from '../messaging/message-broker';
@@ -6,7 +6,7 @@ import { fromBody, toMessage } from '../messaging/message-converter';
 import type { MessagingTemplate } from '../messaging/messaging-template';
 import type { Session } from '../session/session';
 import type { Frame } from '../stomp/frame';
-import type { MatchedMapping, Mapping } from './handler-registry';
+import type { ExceptionHandlerMapping, MatchedMapping, Mapping, ReplyOptions } from './handler-registry';
 import type { MessageContext, MessageHandler, SubscribeHandler } from './message-context';
 
 /** Where handler failures go: the sending session's subscriptions to this destination. */
@@ -25,6 +25,8 @@ export class Dispatcher {
     private readonly template: MessagingTemplate,
     private readonly defaultPrefix: string,
     private readonly logger: Logger,
+    /** Global exception handlers (controller advice), read at failure time. */
+    private readonly advice: readonly ExceptionHandlerMapping[] = [],
   ) {}
 
   /** Handles a SEND that a mapping matched; resolves once the handler settled. */
@@ -33,18 +35,12 @@ export class Dispatcher {
     const ctx = this.context(session, frame, mapped, match, (payload, headers) => deliverToOwn(session, replyTo, toMessage(replyTo, payload, headers)));
     let result: unknown;
     try {
-      const payload = fromBody(frame.body, frame.headers.get('content-type'));
+      const payload = validate(match.mapping, fromBody(frame.body, frame.headers.get('content-type')));
       result = (match.mapping.handler as MessageHandler)(payload, ctx);
     } catch (err) {
-      return this.failed(session, frame, ctx, err);
+      return this.failed(session, frame, match.mapping, ctx, err, undefined);
     }
-    if (isPromise(result)) {
-      return result.then(
-        (value) => this.routeReturn(session, match.mapping, ctx, value, undefined),
-        (err: unknown) => this.failed(session, frame, ctx, err),
-      );
-    }
-    return this.routeReturn(session, match.mapping, ctx, result, undefined);
+    return this.settle(session, frame, match.mapping, ctx, result, undefined);
   }
 
   /** Handles a SUBSCRIBE that a mapping matched; the return value goes to that subscription only. */
@@ -56,15 +52,20 @@ export class Dispatcher {
     try {
       result = (match.mapping.handler as SubscribeHandler)(ctx);
     } catch (err) {
-      return this.failed(session, frame, ctx, err);
+      return this.failed(session, frame, match.mapping, ctx, err, subscription);
     }
-    if (isPromise(result)) {
-      return result.then(
-        (value) => this.routeReturn(session, match.mapping, ctx, value, subscription),
-        (err: unknown) => this.failed(session, frame, ctx, err),
-      );
+    return this.settle(session, frame, match.mapping, ctx, result, subscription);
+  }
+
+  /** Routes a handler's result; a rejection, or a failure while routing (an AsyncIterable that throws), is a handler error. */
+  private settle(session: Session, frame: Frame, mapping: Mapping, ctx: MessageContext, result: unknown, sub: Subscription | undefined): Promise<void> | void {
+    const onError = (err: unknown): Promise<void> | void => this.failed(session, frame, mapping, ctx, err, sub);
+    try {
+      const routed = isPromise(result) ? result.then((value) => this.routeReturn(session, mapping, ctx, value, sub)) : this.routeReturn(session, mapping, ctx, result, sub);
+      return isPromise(routed) ? routed.then(undefined, onError) : routed;
+    } catch (err) {
+      return onError(err);
     }
-    return this.routeReturn(session, match.mapping, ctx, result, subscription);
   }
 
   private context(session: Session, frame: Frame, mapped: string, match: MatchedMapping, reply: MessageContext['reply']): MessageContext {
@@ -75,22 +76,23 @@ export class Dispatcher {
       headers: frame.headers,
       sessionId: session.sessionId,
       user: session.user,
+      principal: session.principal,
       reply,
     };
   }
 
   /** Spring's return-value routing: @SendToUser, else @SendTo, else the default prefix + destination. */
-  private routeReturn(session: Session, mapping: Mapping, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
+  private routeReturn(session: Session, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
     if (value === undefined) return;
     if (isAsyncIterable(value)) return this.routeEach(session, mapping, ctx, value, subscription);
     return this.routeOne(session, mapping, ctx, value, subscription);
   }
 
-  private async routeEach(session: Session, mapping: Mapping, ctx: MessageContext, items: AsyncIterable<unknown>, sub: Subscription | undefined): Promise<void> {
+  private async routeEach(session: Session, mapping: ReplyOptions, ctx: MessageContext, items: AsyncIterable<unknown>, sub: Subscription | undefined): Promise<void> {
     for await (const item of items) await this.routeOne(session, mapping, ctx, item, sub);
   }
 
-  private routeOne(session: Session, mapping: Mapping, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
+  private routeOne(session: Session, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
     if (mapping.sendToUser !== undefined) {
       const dest = fill(mapping.sendToUser, ctx.params);
       if (mapping.broadcast === false || session.user === undefined) {
@@ -109,17 +111,82 @@ export class Dispatcher {
     return this.template.convertAndSend(this.defaultPrefix + ctx.mappedDestination, value);
   }
 
-  private failed(session: Session, frame: Frame, ctx: MessageContext, err: unknown): void {
+  /**
+   * A handler failed: the controller's own `@MessageExceptionHandler` for the error's class
+   * if any, else a global one, else a structured message on the session's
+   * `/user/queue/errors` subscriptions. Always a warn log; never a close.
+   */
+  private failed(session: Session, frame: Frame, mapping: Mapping, ctx: MessageContext, err: unknown, sub: Subscription | undefined): Promise<void> | void {
     const message = err instanceof Error ? err.message : String(err);
-    this.logger.warn({ sessionId: session.sessionId, destination: ctx.destination, err: message }, 'Handler failed');
+    const code = isStompError(err) ? err.code : 'STOMP_ERR_HANDLER_FAILED';
+    this.logger.warn({ sessionId: session.sessionId, destination: ctx.destination, handler: mapping.name, code, err: message }, 'Handler failed');
+    const handler = pickHandler(mapping.exceptionHandlers, err) ?? pickHandler(this.advice, err);
+    if (handler !== undefined) {
+      try {
+        const result = handler.handler(err, ctx);
+        const routed = isPromise(result) ? result.then((v) => this.routeReturn(session, handler, ctx, v, sub)) : this.routeReturn(session, handler, ctx, result, sub);
+        if (isPromise(routed)) return routed.then(undefined, (again: unknown) => this.reportError(session, frame, ctx, again));
+        return;
+      } catch (again) {
+        return this.reportError(session, frame, ctx, again);
+      }
+    }
+    this.reportError(session, frame, ctx, err);
+  }
+
+  /** The structured error message: `{ code, message, destination, issues? }`, with the frame's receipt or correlation id. */
+  private reportError(session: Session, frame: Frame, ctx: MessageContext, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const code = isStompError(err) ? err.code : 'STOMP_ERR_HANDLER_FAILED';
     const headers: Record<string, string> = {};
     const receipt = frame.headers.get('receipt');
     if (receipt !== undefined) headers['receipt-id'] = receipt;
     const correlation = frame.headers.get('correlation-id');
     if (correlation !== undefined) headers['correlation-id'] = correlation;
-    const code = isStompError(err) ? err.code : 'STOMP_ERR_HANDLER_FAILED';
-    deliverToOwn(session, ERRORS_DESTINATION, toMessage(ERRORS_DESTINATION, { code, message, destination: ctx.destination }, headers));
+    const body: Record<string, unknown> = { code, message, destination: ctx.destination };
+    if (err instanceof ValidationError) body.issues = err.issues;
+    deliverToOwn(session, ERRORS_DESTINATION, toMessage(ERRORS_DESTINATION, body, headers));
   }
+}
+
+/** A payload that failed its mapping's schema; `issues` is what the schema reported. */
+export class ValidationError extends StompError {
+  constructor(
+    destination: string,
+    readonly issues: unknown,
+  ) {
+    super('STOMP_ERR_INVALID_PAYLOAD', `Payload sent to "${destination}" failed validation`);
+  }
+}
+
+function validate(mapping: Mapping, payload: unknown): unknown {
+  if (mapping.schema === undefined) return payload;
+  const result = mapping.schema.safeParse(payload);
+  if (result.success) return result.data;
+  const error = result.error as { issues?: unknown } | undefined;
+  throw new ValidationError(mapping.pattern.source, error?.issues ?? String(result.error));
+}
+
+/** The handler whose error class is nearest to the error's own class (Spring's ExceptionDepthComparator); catch-alls last. */
+function pickHandler(handlers: readonly ExceptionHandlerMapping[] | undefined, err: unknown): ExceptionHandlerMapping | undefined {
+  if (handlers === undefined || handlers.length === 0) return undefined;
+  let best: ExceptionHandlerMapping | undefined;
+  let bestDepth = Infinity;
+  for (const h of handlers) {
+    const depth = h.types.length === 0 ? 1e6 : Math.min(...h.types.map((t) => depthOf(err, t)));
+    if (depth < bestDepth) {
+      best = h;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
+
+function depthOf(err: unknown, type: abstract new (...args: any[]) => unknown): number {
+  if (!(err instanceof type)) return Infinity;
+  let depth = 0;
+  for (let proto = Object.getPrototypeOf(err); proto !== null && proto !== type.prototype; proto = Object.getPrototypeOf(proto)) depth++;
+  return depth;
 }
 
 /** Delivers to the session's own subscriptions at `destination` (never through the broker). */

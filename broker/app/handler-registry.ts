@@ -5,8 +5,15 @@ import type { MessageHandler, SubscribeHandler } from './message-context';
 /** SEND mappings (`@MessageMapping`, `onMessage`) or SUBSCRIBE mappings (`@SubscribeMapping`, `onSubscribe`). */
 export type MappingKind = 'message' | 'subscribe';
 
-/** Where a handler's return value goes. */
+/** Any schema object with zod's `safeParse` (zod, valibot adapters, hand-written checks). */
+export interface PayloadSchema<T = unknown> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: unknown };
+}
+
+/** Where a handler's return value goes, and how its payload is validated. */
 export interface ReplyOptions {
+  /** Validates (and may transform) the decoded payload before the handler runs; a failure is a handler error. */
+  schema?: PayloadSchema;
   /** `@SendTo`: destinations for the return value; `{var}` filled from destination variables. */
   sendTo?: string[];
   /** `@SendToUser`: user destination (e.g. `/queue/reply`) for the return value. */
@@ -20,6 +27,16 @@ export interface Mapping extends ReplyOptions {
   readonly pattern: DestinationPattern;
   readonly handler: MessageHandler | SubscribeHandler;
   /** Name for errors and logs (`Controller.method` or the pattern). */
+  readonly name: string;
+  /** `@MessageExceptionHandler`s of the controller the mapping belongs to. */
+  readonly exceptionHandlers?: readonly ExceptionHandlerMapping[];
+}
+
+/** An exception handler (`@MessageExceptionHandler`, controller advice or `onException`). */
+export interface ExceptionHandlerMapping extends ReplyOptions {
+  /** Error classes handled; empty handles every error. */
+  readonly types: readonly (abstract new (...args: any[]) => unknown)[];
+  readonly handler: (error: unknown, ctx: import('./message-context').MessageContext) => unknown;
   readonly name: string;
 }
 
@@ -41,17 +58,29 @@ export class HandlerRegistry {
    * Adds a mapping.
    * @throws StompError `STOMP_ERR_INVALID_OPTION` when the same pattern is already mapped for the kind, naming both
    */
-  add(kind: MappingKind, source: string, handler: MessageHandler | SubscribeHandler, options: ReplyOptions & { name?: string } = {}): Mapping {
+  add(
+    kind: MappingKind,
+    source: string,
+    handler: MessageHandler | SubscribeHandler,
+    options: ReplyOptions & { name?: string; exceptionHandlers?: readonly ExceptionHandlerMapping[] } = {},
+  ): Mapping {
     if (typeof handler !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Handler for "${source}" must be a function; received ${typeof handler}`);
     }
     const pattern = new DestinationPattern(source);
-    const mapping: Mapping = { kind, pattern, handler, name: options.name ?? source, ...pick(options) };
+    const mapping: Mapping = { kind, pattern, handler, name: options.name ?? source, exceptionHandlers: options.exceptionHandlers, ...pick(options) };
     const existing = this.find(kind, source, true);
     if (existing !== undefined) {
       throw new StompError(
         'STOMP_ERR_INVALID_OPTION',
         `Mapping "${source}" (${mapping.name}) duplicates "${existing.pattern.source}" (${existing.name})`,
+      );
+    }
+    const rival = this.patterns.find((m) => m.kind === kind && m.pattern.specificity === pattern.specificity && pattern.overlaps(m.pattern));
+    if (rival !== undefined && !pattern.literal) {
+      throw new StompError(
+        'STOMP_ERR_INVALID_OPTION',
+        `Mapping "${source}" (${mapping.name}) is ambiguous with "${rival.pattern.source}" (${rival.name}): both match some destination equally well`,
       );
     }
     if (pattern.literal) this.literal.set(key(kind, source), mapping);
@@ -74,6 +103,17 @@ export class HandlerRegistry {
     return undefined;
   }
 
+  /** Global exception handlers (controller advice), tried after a controller's own. */
+  readonly exceptionHandlers: ExceptionHandlerMapping[] = [];
+
+  /** Adds a global exception handler. */
+  addExceptionHandler(handler: ExceptionHandlerMapping): void {
+    if (typeof handler.handler !== 'function') {
+      throw new StompError('STOMP_ERR_INVALID_OPTION', `Exception handler ${handler.name} must be a function; received ${typeof handler.handler}`);
+    }
+    this.exceptionHandlers.push(handler);
+  }
+
   /** Every mapping (for listings and ambiguity checks). */
   all(): Mapping[] {
     return [...this.literal.values(), ...this.patterns];
@@ -94,5 +134,9 @@ function pick(o: ReplyOptions): ReplyOptions {
   if (o.sendTo !== undefined) out.sendTo = o.sendTo;
   if (o.sendToUser !== undefined) out.sendToUser = o.sendToUser;
   if (o.broadcast !== undefined) out.broadcast = o.broadcast;
+  if (o.schema !== undefined) {
+    if (typeof o.schema?.safeParse !== 'function') throw new StompError('STOMP_ERR_INVALID_OPTION', 'Option "schema" must have a safeParse(value) method');
+    out.schema = o.schema;
+  }
   return out;
 }

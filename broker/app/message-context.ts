@@ -11,8 +11,10 @@ export interface MessageContext {
   /** The frame's headers (first occurrence of each name). */
   readonly headers: ReadonlyMap<string, string>;
   readonly sessionId: string;
-  /** The session's principal, if any. */
+  /** The session's principal name, if any. */
   readonly user: string | undefined;
+  /** The principal as `authenticate` returned it (a name or an object with `name`), if any. */
+  readonly principal: unknown;
   /** Sends a MESSAGE to the calling session only (SUBSCRIBE: to that subscription; SEND: to its `/user/queue/reply` subscriptions). */
   reply(payload: Payload, headers?: Record<string, string>): void;
 }

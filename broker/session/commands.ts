@@ -42,7 +42,10 @@ function connect(session: Session, frame: Frame): Promise<void> | void {
     ];
     if (user !== undefined) headers.push(['user-name', user]);
     const ready = session.host.sessionConnected(session);
-    const reply = (): void => session.sendFrame('CONNECTED', headers);
+    const reply = (): void => {
+      session.sendFrame('CONNECTED', headers);
+      session.host.connectedSent?.(session);
+    };
     if (ready === undefined) return reply();
     return ready.then(reply);
   };
@@ -114,7 +117,7 @@ function unsubscribe(session: Session, frame: Frame): Promise<void> | void {
   if (sub === undefined) throw new StompError('STOMP_ERR_UNKNOWN_SUBSCRIPTION', `No subscription with id "${id}" in this session`);
   session.subscriptions.delete(id);
   session.acks.forget(sub);
-  return session.host.broker.unsubscribe(sub);
+  return session.host.routeUnsubscribe !== undefined ? session.host.routeUnsubscribe(session, sub) : session.host.broker.unsubscribe(sub);
 }
 
 /** STOMP 1.2 §ACK and §NACK: 1.2 names the `ack` id; 1.1 `message-id` and `subscription`. */

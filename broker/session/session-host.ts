@@ -1,3 +1,4 @@
+import type { InterceptorChain } from '../app/interceptors';
 import type { MessageBroker, Subscription } from '../messaging/message-broker';
 import type { Counters } from '../operations/counters';
 import type { FlowControl } from '../operations/flow-control';
@@ -31,6 +32,12 @@ export interface SessionHost {
   /** Builds and registers a subscription; resolves once messages will reach it. */
   routeSubscribe(session: Session, frame: Frame, subscription: SubscriptionRequest): Promise<Subscription> | Subscription;
   sessionConnected(session: Session): Promise<void> | void;
+  /** CONNECTED was written (the `connected` event). */
+  connectedSent?(session: Session): void;
+  /** Removes a subscription after UNSUBSCRIBE (the broker, then the `unsubscribe` event). */
+  routeUnsubscribe?(session: Session, subscription: Subscription): Promise<void> | void;
+  /** Inbound and outbound interceptors; undefined or empty keeps the hot path free. */
+  readonly interceptors?: InterceptorChain;
   sessionClosed(session: Session, reason: CloseReason): void;
   /** Backpressure for every session of the host; a host without one gives each session its own. */
   readonly flow?: FlowControl;

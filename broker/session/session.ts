@@ -31,6 +31,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   state: SessionState = 'connecting';
   version: StompVersion = '1.2';
   user: string | undefined;
+  /** The principal as `authenticate` returned it (a name or an object), if any. */
+  principal: unknown;
   /** Subscriptions by client id. */
   readonly subscriptions = new Map<string, Subscription>();
   /** Open transactions: frames held until COMMIT. */
@@ -115,8 +117,18 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     }
   }
 
-  /** Runs one frame through the command table, then sends its RECEIPT after the effect. */
+  /** Runs one frame through the inbound interceptors (if any) and the command table, then sends its RECEIPT after the effect. */
   handle(frame: Frame): Promise<void> | void {
+    const chain = this.host.interceptors;
+    if (chain === undefined || !chain.hasInbound) return this.run(frame);
+    return chain.inbound(frame, this).then((passed) => {
+      if (passed !== undefined) return this.run(passed);
+      const receipt = frame.headers.get('receipt');
+      if (receipt !== undefined && this.state === 'connected') this.sendReceipt(receipt);
+    });
+  }
+
+  private run(frame: Frame): Promise<void> | void {
     if (this.state === 'connecting' && frame.command !== 'CONNECT' && frame.command !== 'STOMP') {
       throw new StompError('STOMP_ERR_NOT_CONNECTED', `Received ${frame.command} before CONNECT`);
     }
@@ -156,6 +168,14 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   }
 
   deliver(subscription: Subscription, message: BrokerMessage): void {
+    if (this.state !== 'connected') return;
+    const chain = this.host.interceptors;
+    if (chain !== undefined && chain.hasOutbound) chain.outbound(this, subscription, message);
+    else this.writeMessage(subscription, message);
+  }
+
+  /** Writes one MESSAGE (tracking it for client ack modes), past the outbound interceptors. */
+  writeMessage(subscription: Subscription, message: BrokerMessage): void {
     if (this.state !== 'connected') return;
     // Backpressure: one bufferedAmount read while the socket keeps up (flow-control.ts).
     if (this.flow.blocked() && !this.flow.overLimit()) return;

@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import * as sockjs from 'sockjs';
 import type { Logger } from '../logger';
 import type { Connection, ConnectionHandler, HandshakeInfo } from './connection';
@@ -20,6 +20,12 @@ export interface SockJsSettings {
 export class SockJsEndpoint {
   private readonly server: sockjs.Server;
   private readonly connections = new Set<sockjs.Connection>();
+  /**
+   * Full handshakes of requests that may open a session, by `/<server>/<session>`: sockjs-node
+   * passes on only a whitelist of headers (no cookie, no authorization), and authentication
+   * needs them all. Taken when the session opens; forgotten after `HANDSHAKE_TTL` otherwise.
+   */
+  private readonly handshakes = new Map<string, HandshakeInfo>();
 
   constructor(
     readonly prefix: string,
@@ -49,15 +55,28 @@ export class SockJsEndpoint {
 
   close(): void {
     for (const conn of this.connections) conn.close('1001', 'Server shutting down');
+    this.handshakes.clear();
+  }
+
+  /** True when `pathname` belongs to this endpoint (its info URL, transports, iframe). */
+  owns(pathname: string): boolean {
+    return pathname === this.prefix || pathname.startsWith(`${this.prefix}/`);
+  }
+
+  /** Keeps the full handshake of a request that may open a session (called before sockjs-node sees it). */
+  remember(req: IncomingMessage): void {
+    const key = sessionKey(req.url ?? '', this.prefix);
+    if (key === undefined || this.handshakes.has(key)) return;
+    this.handshakes.set(key, { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress });
+    setTimeout(() => this.handshakes.delete(key), HANDSHAKE_TTL).unref();
   }
 
   private open(conn: sockjs.Connection): void {
     this.connections.add(conn);
-    const connection = new SockJsConnection(conn, {
-      url: conn.url,
-      headers: conn.headers,
-      remoteAddress: conn.remoteAddress,
-    });
+    const key = sessionKey(conn.url, this.prefix);
+    const full = key === undefined ? undefined : this.handshakes.get(key);
+    if (key !== undefined) this.handshakes.delete(key);
+    const connection = new SockJsConnection(conn, full ?? { url: conn.url, headers: conn.headers, remoteAddress: conn.remoteAddress });
     const handler = this.accept(connection);
     conn.on('data', (text: string) => handler.receive(Buffer.from(text, 'utf8')));
     conn.on('close', () => {
@@ -65,6 +84,19 @@ export class SockJsEndpoint {
       handler.closed(`sockjs ${conn.protocol} closed`);
     });
   }
+}
+
+/** How long a remembered handshake waits for its session to open, ms. */
+const HANDSHAKE_TTL = 30000;
+const OPENING = /^\/([^/.]+)\/([^/.]+)\/(websocket|xhr|xhr_streaming|eventsource|htmlfile|jsonp)$/;
+
+/** `/<server>/<session>` of a session-opening transport URL under `prefix`, else undefined. */
+function sessionKey(url: string, prefix: string): string | undefined {
+  const q = url.indexOf('?');
+  const pathname = q === -1 ? url : url.slice(0, q);
+  if (!pathname.startsWith(`${prefix}/`)) return undefined;
+  const m = OPENING.exec(pathname.slice(prefix.length));
+  return m === null ? undefined : `/${m[1]}/${m[2]}`;
 }
 
 class SockJsConnection implements Connection {
