@@ -110,12 +110,24 @@ class SockJsConnection implements Connection {
   }
 
   get bufferedAmount(): number {
-    // sockjs-node keeps unsent messages in its session's send buffer.
-    const session = (this.conn as unknown as { _session?: { send_buffer?: string[] } })._session;
-    let total = 0;
-    for (const m of session?.send_buffer ?? []) total += m.length;
-    return total;
+    // sockjs-node keeps unsent messages in its session's send buffer and swaps in a new array
+    // when it flushes; counting only what was appended since the last read keeps this O(1)
+    // amortized, so the per-MESSAGE backpressure check stays cheap.
+    const buffer = (this.conn as unknown as { _session?: { send_buffer?: string[] } })._session?.send_buffer;
+    if (buffer === undefined) return 0;
+    if (buffer !== this.counted) {
+      this.counted = buffer;
+      this.countedLength = 0;
+      this.countedBytes = 0;
+    }
+    for (let i = this.countedLength; i < buffer.length; i++) this.countedBytes += buffer[i].length;
+    this.countedLength = buffer.length;
+    return this.countedBytes;
   }
+
+  private counted: string[] | undefined;
+  private countedLength = 0;
+  private countedBytes = 0;
 
   send(data: Uint8Array, _binary: boolean): void {
     if (this.conn.readyState !== 1) return;

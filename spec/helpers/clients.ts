@@ -319,3 +319,96 @@ export async function stompClient(base: string, transport: Transport, connectHea
     },
   };
 }
+
+/** The parts of the legacy `stompjs` 2.3.3 client (`stomp.min.js` of Spring demos) the tests use. */
+export interface LegacyFrame {
+  command: string;
+  headers: Record<string, string>;
+  body: string;
+  ack(headers?: Record<string, string>): void;
+}
+
+export interface LegacyStompClient {
+  heartbeat: { outgoing: number; incoming: number };
+  maxWebSocketFrameSize: number;
+  debug: ((message: string) => void) | null;
+  onreceipt: ((frame: LegacyFrame) => void) | undefined;
+  connect(headers: Record<string, string>, onConnect: (frame: LegacyFrame) => void, onError: (error: LegacyFrame | string) => void): void;
+  subscribe(destination: string, callback: (frame: LegacyFrame) => void, headers?: Record<string, string>): { id: string; unsubscribe(): void };
+  send(destination: string, headers?: Record<string, string>, body?: string): void;
+  disconnect(callback?: () => void, headers?: Record<string, string>): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const LegacyStomp = require('stompjs') as { over(socket: unknown): LegacyStompClient };
+
+/** A legacy stompjs client over sockjs-client, with every SockJS message it received and every one it sent. */
+export interface Legacy {
+  readonly client: LegacyStompClient;
+  readonly connected: LegacyFrame;
+  /** SockJS messages received, as the client saw them. */
+  readonly received: string[];
+  /** SockJS messages sent (the client splits frames at 16 KiB). */
+  readonly sent: string[];
+  /** Errors the client reported (ERROR frames or a lost connection). */
+  readonly errors: (LegacyFrame | string)[];
+  /** Resolves once `match` holds for the received messages. */
+  until<T>(what: string, check: () => T | undefined, ms?: number): Promise<T>;
+}
+
+/** Connects legacy stompjs over sockjs-client forced to `transport`; heart-beats off unless given. */
+export async function legacyStompClient(
+  base: string,
+  transport: Exclude<Transport, 'websocket'> = 'sockjs-websocket',
+  heartbeat = { outgoing: 0, incoming: 0 },
+  headers: Record<string, string> = {},
+): Promise<Legacy> {
+  const sock = new SockJS(base, null, { transports: [sockjsTransport(transport)] });
+  const client = LegacyStomp.over(sock);
+  client.debug = null;
+  client.heartbeat = heartbeat;
+  const received: string[] = [];
+  const sent: string[] = [];
+  const errors: (LegacyFrame | string)[] = [];
+  const listeners = new Set<() => void>();
+  const poke = (): void => {
+    for (const l of [...listeners]) l();
+  };
+  const realSend = sock.send.bind(sock);
+  sock.send = (data: string) => {
+    sent.push(data);
+    realSend(data);
+  };
+  const closedSock = new Promise<void>((resolve) => sock.addEventListener('close', () => resolve()));
+  closers.add(async () => {
+    if (sock.readyState === SockJS.OPEN) client.disconnect();
+    else if (sock.readyState === SockJS.CONNECTING) sock.close();
+    await closedSock;
+  });
+  const connected = await new Promise<LegacyFrame>((resolve, reject) => {
+    client.connect(headers, resolve, (error) => {
+      errors.push(error);
+      poke();
+      reject(new Error(`legacy stompjs failed to connect: ${typeof error === 'string' ? error : error.headers.message}`));
+    });
+    // connect() installed its onmessage; record each SockJS message before the client parses it.
+    const parse = sock.onmessage!;
+    sock.onmessage = (event: MessageEvent) => {
+      received.push(String(event.data));
+      parse.call(sock, event);
+      poke();
+    };
+  });
+  return {
+    client,
+    connected,
+    received,
+    sent,
+    errors,
+    until: (what, check, ms = 5000) =>
+      until(what, check, (p) => {
+        listeners.add(p);
+        return () => listeners.delete(p);
+      }, ms),
+  };
+}
