@@ -34,3 +34,6 @@ export type { AckMode, MessageBroker, SessionId, Subscriber, Subscription } from
 export type { CloseReason } from './session/session-host';
 export type { Connection, TransportName, HandshakeInfo } from './transport/connection';
 export type { StompVersion } from './stomp/versions';
+export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './cluster/redis-broker';
+export type { RedisLike, RedisConnectionOptions } from './cluster/redis-types';
+export type { NodeId } from './cluster/cluster-message';

@@ -20,6 +20,10 @@ import { SimpleBroker } from './messaging/simple-broker';
 import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
 import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
 import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
+import { Counters } from './operations/counters';
+import { FlowControl } from './operations/flow-control';
+import { countingPublishes } from './operations/metered-broker';
+import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { Session } from './session/session';
@@ -82,6 +86,11 @@ export class StompServer extends EventEmitter implements SessionHost {
   private http: HttpServer | undefined;
   private ownsHttp = false;
   private closing: Promise<void> | undefined;
+  /** Running totals (plain integers) behind metrics and `stats()`. */
+  readonly counters = new Counters();
+  /** Backpressure and rate limits of every session. */
+  readonly flow: FlowControl;
+  private readonly operations: Operations;
 
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
@@ -99,7 +108,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.broker = broker ?? new SimpleBroker();
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
-    this.template = new MessagingTemplate(this.broker, this.router);
+    this.template = new MessagingTemplate(countingPublishes(this.broker, this.counters), this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
@@ -107,6 +116,22 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.sockjsEndpoints = o.endpoints.map((prefix) => new SockJsEndpoint(prefix, o.sockjs, o.logger, accept));
     this.wsPaths = new Set([...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints]);
     this.staticFiles = new StaticFiles(o.staticDir, o.serveClientLibraries);
+    this.flow = new FlowControl(o, o.logger);
+    this.operations = new Operations({
+      options: o,
+      counters: this.counters,
+      flow: this.flow,
+      heartbeats: this.heartbeats,
+      broker: this.broker,
+      sessions: this.sessions,
+      openSessions: () => this.open,
+      shuttingDown: () => this.closing !== undefined,
+    });
+  }
+
+  /** A snapshot of sessions, frames, messages, subscriptions, backpressure and heart-beats. */
+  stats(): BrokerStats {
+    return this.operations.stats();
   }
 
   /** Maps SENDs to `pattern` (`{var}`, `*`, `**`) to a handler `(payload, ctx)`. */
@@ -159,6 +184,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.http = http;
     const userRequest = takeListeners(http, 'request');
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.operations.serve(req, res)) return;
       this.staticFiles.serve(req, res).then(
         (served) => {
           if (served) return;
@@ -183,6 +209,12 @@ export class StompServer extends EventEmitter implements SessionHost {
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const ours = this.wsPaths.has(pathOf(req.url));
+      if (this.refusing()) {
+        // Over maxConnections or shutting down: refuse before the handshake completes.
+        this.counters.connectionsRefused++;
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       if (!this.screen(req) || (ours && !this.origins.allows(req.headers))) {
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       } else if (ours) this.wsEndpoint.handleUpgrade(req, socket, head);
@@ -230,7 +262,11 @@ export class StompServer extends EventEmitter implements SessionHost {
     for (const session of [...this.open]) {
       session.sendError(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'Server is shutting down'), undefined, 'server-shutdown');
     }
-    await waitFor(() => this.open.size === 0, 2000);
+    this.options.logger.info({ sessions: this.open.size, timeout: this.options.shutdownTimeout }, 'Shutting down');
+    // Each session's close waits for its pending writes; whatever is still open at the timeout is dropped.
+    await waitFor(() => this.open.size === 0, this.options.shutdownTimeout);
+    for (const session of [...this.open]) session.connection.terminate();
+    this.flow.stop();
     this.wsEndpoint.close();
     for (const endpoint of this.sockjsEndpoints) endpoint.close();
     for (const session of [...this.open]) session.closed('server shutdown');
@@ -332,6 +368,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     }
     let user: string | undefined;
     let toBroker = false;
+    let sessionOnly = false;
     if (this.router.isUserDestination(destination)) {
       const own = session.user !== undefined && destination.startsWith(this.router.literalUserDestination(session.user, '/'));
       if (session.user !== undefined && !own) {
@@ -342,12 +379,14 @@ export class StompServer extends EventEmitter implements SessionHost {
       } else if (this.router.literalUserDestinations) {
         toBroker = true;
       } else {
-        throw new StompError('STOMP_ERR_UNAUTHORIZED', `SUBSCRIBE to user destination "${destination}" needs an authenticated session`);
+        // Anonymous: a session-only subscription (Spring resolves it by session id), reached by
+        // what the server sends to this session (errors, replies), never through the broker.
+        sessionOnly = true;
       }
     } else if (app === undefined && this.router.isBrokerDestination(destination)) {
       toBroker = true;
     }
-    if (!toBroker && match === undefined) {
+    if (!toBroker && !sessionOnly && match === undefined) {
       throw new StompError(
         'STOMP_ERR_INVALID_DESTINATION',
         `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
@@ -373,7 +412,8 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   sessionClosed(session: Session, reason: CloseReason): void {
-    this.open.delete(session);
+    if (this.open.delete(session)) this.counters.closed(reason);
+    if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
     if (!this.sessions.delete(session.sessionId)) return;
     const removed = this.broker.removeSession(session);
     if (removed instanceof Promise) {
@@ -382,11 +422,23 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.emit('disconnect', { ...this.info(session), reason });
   }
 
+  /** True while new connections are refused: shutting down, or at `maxConnections`. */
+  private refusing(): boolean {
+    const max = this.options.maxConnections;
+    return this.closing !== undefined || (max !== 0 && this.open.size >= max);
+  }
+
   private accept(connection: Connection): ConnectionHandler {
+    const refuse = this.refusing();
     const session = new Session(connection, this);
     this.open.add(session);
+    this.counters.sessionsOpened++;
+    this.options.logger.info({ sessionId: session.sessionId, transport: connection.transport, remoteAddress: connection.handshake.remoteAddress }, 'Session opened');
     if (this.closing !== undefined) {
       session.sendError(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'Server is shutting down'), undefined, 'server-shutdown');
+    } else if (refuse) {
+      this.counters.connectionsRefused++;
+      session.sendError(new StompError('STOMP_ERR_TOO_MANY_CONNECTIONS', `The server holds maxConnections (${this.options.maxConnections}) connections`), undefined, 'error');
     }
     return session;
   }

@@ -1,0 +1,294 @@
+import { randomBytes } from 'node:crypto';
+import type { Buffer } from 'node:buffer';
+import { silentLogger, type Logger } from '../logger';
+import type { BrokerMessage } from '../messaging/broker-message';
+import type { Subscriber, Subscription } from '../messaging/message-broker';
+import { SimpleBroker } from '../messaging/simple-broker';
+import { isPattern } from '../messaging/subscription-registry';
+import { decodeEnvelope, encodeEnvelope, patternGlob, type NodeId } from './cluster-message';
+import { createRedis, type RedisConnectionOptions, type RedisLike } from './redis-types';
+import { UserRegistry } from './user-registry';
+
+/** Options of {@link RedisBroker}. */
+export interface RedisBrokerOptions {
+  /** An ioredis client to use (the broker duplicates it for subscribing). @defaultValue one created from `redis` */
+  client?: RedisLike;
+  /** Where to connect when no `client` is given. @defaultValue 127.0.0.1:6379 */
+  redis?: RedisConnectionOptions;
+  /** Prefix of every key and channel, so several clusters can share one Redis. @defaultValue 'stompbox:' */
+  prefix?: string;
+  /** Milliseconds a node stays in the user registry without refreshing (crash detection). @defaultValue 15000 */
+  presenceTtl?: number;
+  /** Cluster messages held while Redis is unreachable; beyond this they are dropped and counted. @defaultValue 10000 */
+  maxBuffered?: number;
+  /** Reconnect backoff: first delay and cap, ms (doubling). @defaultValue [100, 5000] */
+  reconnectDelay?: readonly [number, number];
+  /** @defaultValue silentLogger */
+  logger?: Logger;
+  /** This node's id. @defaultValue random */
+  nodeId?: NodeId;
+}
+
+/** What a node counted since it started. */
+export interface RedisBrokerStats {
+  /** Envelopes handed to Redis (destination and user messages). */
+  published: number;
+  /** Envelopes held because Redis was unreachable, later sent. */
+  buffered: number;
+  /** Envelopes dropped because the buffer was full (Redis unreachable). */
+  dropped: number;
+  /** PUBLISHes Redis did not confirm because the connection broke under them. */
+  failed: number;
+  /** Envelopes received from other nodes and delivered here. */
+  received: number;
+  /** Times the subscriber connection was (re)established with its channels restored; 1 after the first connect. */
+  reconnects: number;
+}
+
+/**
+ * A cluster broker over Redis pub/sub. Every node holds its own subscriptions (the
+ * {@link SimpleBroker} base) and:
+ * - delivers its own publishes locally at once, and PUBLISHes them on the channel
+ *   `<prefix>d:<destination>`; other nodes deliver what arrives from Redis, and a node skips
+ *   envelopes of its own origin, so each subscriber gets each message once, and local
+ *   traffic keeps flowing while Redis is down;
+ * - SUBSCRIBEs to `<prefix>d:<destination>` only for destinations it has subscribers for,
+ *   and PSUBSCRIBEs a glob for each pattern subscription (see {@link patternGlob}); so a
+ *   message crosses the network once per node that wants it, never nodes × destinations;
+ * - routes user messages through the user registry to `<prefix>to:<node>` of only the
+ *   nodes that hold the user.
+ * Order: one publisher connection per node, so Redis keeps each node's publish order; a
+ * per-origin sequence number drops the second copy a node gets when an exact and a pattern
+ * channel both match.
+ */
+export class RedisBroker extends SimpleBroker {
+  readonly nodeId: NodeId;
+  readonly stats: RedisBrokerStats = { published: 0, buffered: 0, dropped: 0, failed: 0, received: 0, reconnects: 0 };
+  private readonly pub: RedisLike;
+  private readonly sub: RedisLike;
+  private readonly prefix: string;
+  private readonly logger: Logger;
+  private readonly maxBuffered: number;
+  private readonly presence: UserRegistry;
+  /** Channel or glob → number of local subscriptions needing it. */
+  private readonly channels = new Map<string, number>();
+  private readonly patterns = new Map<string, number>();
+  private readonly lastSeq = new Map<NodeId, number>();
+  private readonly buffer: [string, Buffer][] = [];
+  private seq = 0;
+  private subReady = false;
+  private closed = false;
+  private readonly readyPromise: Promise<void>;
+
+  /** @throws Error when an option is out of range, naming it */
+  constructor(options: RedisBrokerOptions = {}) {
+    super();
+    const [first, cap] = options.reconnectDelay ?? [100, 5000];
+    const ttl = options.presenceTtl ?? 15000;
+    this.maxBuffered = options.maxBuffered ?? 10000;
+    if (!(ttl >= 150)) throw new Error(`RedisBroker option presenceTtl must be at least 150 ms; received ${ttl}`);
+    if (!(this.maxBuffered >= 0)) throw new Error(`RedisBroker option maxBuffered must be >= 0; received ${this.maxBuffered}`);
+    this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
+    this.prefix = options.prefix ?? 'stompbox:';
+    this.logger = options.logger ?? silentLogger;
+    const retry = (attempt: number): number | null => (this.closed ? null : Math.min(cap, first * 2 ** Math.min(attempt - 1, 16)));
+    this.pub = options.client ?? createRedis(options.redis ?? {}, retry as (n: number) => number);
+    this.sub = options.client !== undefined ? options.client.duplicate() : createRedis(options.redis ?? {}, retry as (n: number) => number);
+    const onError = (err: unknown): void => this.logger.warn({ err: String(err), node: this.nodeId }, 'Redis command failed');
+    this.presence = new UserRegistry(this.pub, this.prefix, this.nodeId, ttl, onError);
+    this.pub.on('error', () => undefined); // reconnects are reported through 'ready'/'close'
+    this.sub.on('error', () => undefined);
+    this.pub.on('ready', () => this.publisherReady());
+    this.sub.on('close', () => (this.subReady = false));
+    this.sub.on('messageBuffer', (_channel: Buffer, data: Buffer) => this.fromRedis(data));
+    this.sub.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, data: Buffer) => this.fromRedis(data));
+    this.readyPromise = new Promise((resolve) => {
+      this.sub.on('ready', () => {
+        this.subscriberReady().then(resolve, (err: unknown) => this.logger.warn({ err: String(err) }, 'Restoring Redis subscriptions failed'));
+      });
+    });
+  }
+
+  /** Resolves once this node listens on Redis (first connection). */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** True while both Redis connections are up and the channels are subscribed. */
+  get connected(): boolean {
+    return this.subReady && this.pub.status === 'ready';
+  }
+
+  // ---- MessageBroker ----
+
+  override subscribe(subscription: Subscription): Promise<void> | void {
+    this.addLocal(subscription);
+    if (subscription.user !== undefined) return; // reached through this node's channel
+    return this.listen(subscription.destination);
+  }
+
+  override unsubscribe(subscription: Subscription): Promise<void> | void {
+    if (this.removeLocal(subscription) && subscription.user === undefined) return this.unlisten(subscription.destination);
+  }
+
+  override publish(message: BrokerMessage): Promise<void> | void {
+    this.deliverLocal(message);
+    this.send(`${this.prefix}d:${message.destination}`, encodeEnvelope(this.nodeId, ++this.seq, message));
+  }
+
+  override publishToUser(user: string, message: BrokerMessage): Promise<void> | void {
+    this.deliverLocalToUser(user, message);
+    if (!this.connected) return; // presence unknown: only local sessions are reachable
+    return this.presence.nodesOf(user).then(
+      (nodes) => {
+        for (const node of nodes.keys()) {
+          if (node !== this.nodeId) this.send(`${this.prefix}to:${node}`, encodeEnvelope(this.nodeId, 0, message, user));
+        }
+      },
+      (err: unknown) => this.logger.warn({ err: String(err) }, 'User lookup failed; message reached local sessions only'),
+    );
+  }
+
+  override addSession(subscriber: Subscriber): Promise<void> | void {
+    this.addLocalSession(subscriber);
+    return this.writePresence(subscriber.user);
+  }
+
+  override removeSession(subscriber: Subscriber): Promise<void> | void {
+    const removed = this.removeLocalSession(subscriber);
+    const unlistened = removed.filter((s) => s.user === undefined).map((s) => this.unlisten(s.destination));
+    return Promise.all([...unlistened, this.writePresence(subscriber.user)]).then(() => undefined);
+  }
+
+  /** Sessions of `user` on every live node (this node only while Redis is unreachable). */
+  override userSessionCount(user: string): Promise<number> | number {
+    const local = this.userSessions.get(user)?.size ?? 0;
+    if (!this.connected) return local;
+    return this.presence.nodesOf(user).then(
+      (nodes) => {
+        nodes.set(this.nodeId, local);
+        let n = 0;
+        for (const c of nodes.values()) n += c;
+        return n;
+      },
+      () => local,
+    );
+  }
+
+  /** True when `user` has a session on any live node. */
+  async isUserOnline(user: string): Promise<boolean> {
+    return (await this.userSessionCount(user)) > 0;
+  }
+
+  /** The live nodes holding `user`, with its session count on each. */
+  async userNodes(user: string): Promise<Map<NodeId, number>> {
+    const nodes = this.connected ? await this.presence.nodesOf(user) : new Map<NodeId, number>();
+    const local = this.userSessions.get(user)?.size ?? 0;
+    if (local > 0) nodes.set(this.nodeId, local);
+    else nodes.delete(this.nodeId);
+    return nodes;
+  }
+
+  /** Leaves the user registry, then closes both Redis connections. */
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pub.status === 'ready') await this.presence.stop(this.userSessions.keys()).catch(() => undefined);
+    await Promise.all([this.pub.quit().catch(() => this.pub.disconnect()), this.sub.quit().catch(() => this.sub.disconnect())]);
+  }
+
+  // ---- Redis side ----
+
+  private writePresence(user: string | undefined): Promise<void> | void {
+    if (user === undefined || this.pub.status !== 'ready') return; // restored on reconnect
+    return this.presence.setCount(user, this.userSessions.get(user)?.size ?? 0).catch((err: unknown) => {
+      this.logger.warn({ err: String(err) }, 'Presence update failed; it is rewritten on reconnect');
+    });
+  }
+
+  private listen(destination: string): Promise<void> | void {
+    const pattern = isPattern(destination);
+    const table = pattern ? this.patterns : this.channels;
+    const key = pattern ? `${this.prefix}d:${patternGlob(destination)}` : `${this.prefix}d:${destination}`;
+    const n = table.get(key) ?? 0;
+    table.set(key, n + 1);
+    if (n > 0 || !this.subReady) return; // already listening, or restored on reconnect
+    const done = pattern ? this.sub.psubscribe(key) : this.sub.subscribe(key);
+    return done.then(
+      () => undefined,
+      (err: unknown) => this.logger.warn({ err: String(err), channel: key }, 'Redis SUBSCRIBE failed; retried on reconnect'),
+    );
+  }
+
+  private unlisten(destination: string): Promise<void> | void {
+    const pattern = isPattern(destination);
+    const table = pattern ? this.patterns : this.channels;
+    const key = pattern ? `${this.prefix}d:${patternGlob(destination)}` : `${this.prefix}d:${destination}`;
+    const n = table.get(key) ?? 0;
+    if (n > 1) return void table.set(key, n - 1);
+    table.delete(key);
+    if (n === 0 || !this.subReady) return;
+    const done = pattern ? this.sub.punsubscribe(key) : this.sub.unsubscribe(key);
+    return done.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** The subscriber connection is (again) up: listen on this node's channel and every channel it needs. */
+  private async subscriberReady(): Promise<void> {
+    const channels = [`${this.prefix}to:${this.nodeId}`, ...this.channels.keys()];
+    await this.sub.subscribe(...channels);
+    if (this.patterns.size > 0) await this.sub.psubscribe(...this.patterns.keys());
+    if (this.subReady) return;
+    this.subReady = true;
+    this.stats.reconnects++;
+    this.logger.info({ node: this.nodeId, channels: channels.length, patterns: this.patterns.size }, 'Listening on Redis');
+  }
+
+  /** The publisher connection is (again) up: register presence, then send what was buffered, in order. */
+  private publisherReady(): void {
+    if (this.closed) return;
+    const counts = new Map<string, number>();
+    for (const [user, ids] of this.userSessions) counts.set(user, ids.size);
+    this.presence.start();
+    this.presence.restore(counts).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'Restoring presence failed'));
+    const held = this.buffer.splice(0);
+    if (held.length > 0) this.logger.info({ node: this.nodeId, messages: held.length }, 'Sending cluster messages held during the Redis outage');
+    for (const [channel, data] of held) this.send(channel, data);
+  }
+
+  private send(channel: string, data: Buffer): void {
+    if (this.pub.status !== 'ready' || this.buffer.length > 0) {
+      if (this.buffer.length >= this.maxBuffered) {
+        if (this.stats.dropped++ % 1000 === 0) {
+          this.logger.warn({ node: this.nodeId, dropped: this.stats.dropped, maxBuffered: this.maxBuffered }, 'Redis unreachable and maxBuffered reached: dropping cluster messages');
+        }
+        return;
+      }
+      this.stats.buffered++;
+      this.buffer.push([channel, data]);
+      return;
+    }
+    this.stats.published++;
+    this.pub.publish(channel, data).catch(() => {
+      this.stats.failed++;
+    });
+  }
+
+  private fromRedis(data: Buffer): void {
+    const env = decodeEnvelope(data);
+    if (env === undefined || env.origin === this.nodeId) return; // own messages were delivered at publish
+    if (env.user !== undefined) {
+      // One copy only (this node's own channel); no sequence check: the lookup before it is async.
+      this.stats.received++;
+      this.deliverLocalToUser(env.user, env.message);
+      return;
+    }
+    const last = this.lastSeq.get(env.origin);
+    if (last !== undefined && env.seq <= last) return; // second copy (exact and pattern channel)
+    this.lastSeq.set(env.origin, env.seq);
+    this.stats.received++;
+    this.deliverLocal(env.message);
+  }
+}
