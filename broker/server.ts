@@ -330,6 +330,7 @@ export class StompServer extends EventEmitter implements SessionHost {
       throw new StompError('STOMP_ERR_FORBIDDEN', `Clients may not SEND to broker destination "${destination}" (allowClientSendToBroker is false)`);
     }
     const message = messageFromFrame(destination, frame);
+    this.counters.messagesPublished++;
     if (user === undefined) return this.broker.publish(message);
     const toUser = this.broker.publishToUser(user.user, message.withDestination(user.destination));
     const literal = this.router.literalUserDestinations ? this.broker.publish(message) : undefined;

@@ -120,6 +120,7 @@ export class Dispatcher {
     const message = err instanceof Error ? err.message : String(err);
     const code = isStompError(err) ? err.code : 'STOMP_ERR_HANDLER_FAILED';
     this.logger.warn({ sessionId: session.sessionId, destination: ctx.destination, handler: mapping.name, code, err: message }, 'Handler failed');
+    session.flow.counters.handlerErrors++;
     const handler = pickHandler(mapping.exceptionHandlers, err) ?? pickHandler(this.advice, err);
     if (handler !== undefined) {
       try {
