@@ -135,8 +135,9 @@ export class FrameDecoder {
     for (;;) {
       const nl = data.indexOf(LF, this.scan);
       const lineEnd = nl === -1 ? data.length : nl;
-      // The CR of a CRLF is not part of the line; an unfinished line may still end with one.
-      const cr = nl === -1 || (nl > this.lineStart && data[nl - 1] === CR) ? 1 : 0;
+      // The CR of a CRLF is not part of the line (on an unfinished line, a last CR may be one).
+      // Judging only bytes received keeps the error code independent of the chunking.
+      const cr = lineEnd > this.lineStart && data[lineEnd - 1] === CR ? 1 : 0;
       if (lineEnd - this.lineStart - cr > maxHeaderLength) {
         throw new StompError('STOMP_ERR_HEADER_TOO_LONG', `A header line is longer than maxHeaderLength (${maxHeaderLength} bytes)`);
       }
