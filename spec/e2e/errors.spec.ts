@@ -113,7 +113,20 @@ const CASES: ErrorCase[] = [
     config: { allowClientSendToBroker: false },
     send: 'SEND\ndestination:/topic/x\n\nhi\0',
   },
-  { name: 'an anonymous SUBSCRIBE to a user destination', code: 'STOMP_ERR_UNAUTHORIZED', send: 'SUBSCRIBE\nid:1\ndestination:/user/queue/x\n\n\0' },
+  {
+    name: 'a CONNECT that authenticate refuses',
+    code: 'STOMP_ERR_UNAUTHORIZED',
+    connect: false,
+    config: { authenticate: ({ connectHeaders }) => (connectHeaders.get('login') === 'intruder' ? false : undefined) },
+    send: 'CONNECT\naccept-version:1.2\nlogin:intruder\npasscode:x\n\n\0',
+  },
+  {
+    name: 'an anonymous SUBSCRIBE to another user\'s literal destination under userDestinationsOwnOnly',
+    code: 'STOMP_ERR_FORBIDDEN',
+    config: { brokerPrefixes: ['/topic', '/user'], authorization: { userDestinationsOwnOnly: true } },
+    send: 'SUBSCRIBE\nid:1\ndestination:/user/zhangsan/message\nreceipt:s\n\n\0',
+    receipt: 's',
+  },
 ];
 
 describe.each(CASES)('$name', ({ code, send, receipt, connect = true, config = {}, setup }) => {
