@@ -132,6 +132,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     if (this.state === 'connecting' && frame.command !== 'CONNECT' && frame.command !== 'STOMP') {
       throw new StompError('STOMP_ERR_NOT_CONNECTED', `Received ${frame.command} before CONNECT`);
     }
+    // Broker relay: the external broker handles the frame and sends its RECEIPT.
+    if (this.state === 'connected' && this.host.relay !== undefined && this.host.relay.forward(this, frame)) return;
     const handler = COMMANDS[frame.command as keyof typeof COMMANDS];
     if (handler === undefined) {
       throw new StompError('STOMP_ERR_UNKNOWN_COMMAND', `${frame.command} is not a client frame`);
@@ -179,6 +181,15 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     if (this.state !== 'connected') return;
     // Backpressure: one bufferedAmount read while the socket keeps up (flow-control.ts).
     if (this.flow.blocked() && !this.flow.overLimit()) return;
+    // SockJS carries text only: a body that is not UTF-8 would arrive altered, no longer matching
+    // its content-length, and the client's parser would lose every frame after it. Skip it.
+    if (message.binary && this.connection.transport !== 'websocket') {
+      this.host.options.logger.warn(
+        { sessionId: this.sessionId, transport: this.connection.transport, destination: message.destination },
+        'MESSAGE with a non-UTF-8 body not delivered: this transport carries text only',
+      );
+      return;
+    }
     let ack: string | undefined;
     if (subscription.ack !== 'auto') {
       const key = this.acks.track(subscription, message.messageId, this.version === '1.2');

@@ -109,3 +109,30 @@ describe('plain WebSocket subprotocols', () => {
     expect(running.server.sessions.size).toBe(1);
   });
 });
+
+describe('non-UTF-8 bodies', () => {
+  const binary = (): Buffer =>
+    Buffer.concat([Buffer.from('SEND\ndestination:/topic/bin\ncontent-type:application/octet-stream\ncontent-length:3\n\n'), Buffer.from([0xff, 0x00, 0xfe]), Buffer.from([0])]);
+
+  it('reach a plain WebSocket subscriber intact, as binary messages', async () => {
+    const c = await stompClient(running.http('/stomp'), 'websocket');
+    const inbox = await c.subscribe('/topic/bin');
+    const publisher = await RawClient.connected(running.ws('/stomp'));
+    publisher.send(binary());
+    const [m] = await inbox.wait(1);
+    expect(Buffer.from(m.binaryBody)).toEqual(Buffer.from([0xff, 0x00, 0xfe]));
+    expect(m.headers['content-length']).toBe('3');
+  });
+
+  it.each(['sockjs-websocket', 'xhr-streaming'] as const)('are skipped for a %s subscriber, which keeps receiving what follows', async (transport) => {
+    const c = await stompClient(running.http('/stomp'), transport);
+    const inbox = await c.subscribe('/topic/bin');
+    const publisher = await RawClient.connected(running.ws('/stomp'));
+    publisher.send(binary());
+    publisher.send('SEND\ndestination:/topic/bin\n\nafter\0');
+    await inbox.wait(1);
+    c.client.publish({ destination: '/topic/bin', body: 'last' });
+    await inbox.wait(2);
+    expect(inbox.messages.map((m) => m.body)).toEqual(['after', 'last']);
+  });
+});
