@@ -13,7 +13,8 @@ import { scenarios, settings, type Run } from './scenarios';
  * tables and writes bench/results/latest.md and latest.json.
  *
  * Environment: BENCH_SECONDS (measurement window per run, default 5), BENCH_QUICK=1 (short
- * smoke run), BENCH_SCENARIOS=S1,S3 and BENCH_PEERS=floor,stompbox to run a subset.
+ * smoke run), BENCH_SCENARIOS=S1,S3 and BENCH_PEERS=floor,stompbox to run a subset, BENCH_NICE=-10
+ * to give the measured processes precedence on a shared machine.
  */
 const BROKER_CORE = 0;
 const LOADGEN_CORE = 1;
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     s7 = await runS7(s.s7Sizes);
     process.stdout.write(`S7 ${JSON.stringify(s7)}\n`);
   }
-  const env = ['BENCH_QUICK', 'BENCH_SECONDS', 'BENCH_SCENARIOS', 'BENCH_PEERS'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
+  const env = ['BENCH_QUICK', 'BENCH_SECONDS', 'BENCH_SCENARIOS', 'BENCH_PEERS', 'BENCH_NICE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
   const all: BenchResults = {
     date: new Date().toISOString(),
     machine: `${machine()}; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,

@@ -119,9 +119,16 @@ async function runLatency(): Promise<LoadResult> {
 
 async function runIdle(): Promise<LoadResult> {
   const t0 = performance.now();
+  // Heart-beats from the client side every 4 s against the negotiated 10 s, from the first
+  // connection on: opening thousands can take longer than a broker's heart-beat deadline.
+  const live: StompClient[] = [];
+  const beat = setInterval(() => {
+    for (const c of live) c.send('\n');
+  }, 4000);
   const clients = await inBatches(spec.connections, 100, async (i) => {
     const c = new StompClient('ws', target);
     await c.connect('10000,10000');
+    live.push(c);
     c.send(subscribeFrame('sub-0', `/topic/idle.${i}`));
     return c;
   });
@@ -141,10 +148,6 @@ async function runIdle(): Promise<LoadResult> {
   }
   publisher.close();
   const connectSeconds = (performance.now() - t0) / 1000;
-  // Heart-beats from the client side, every 4 s against the negotiated 10 s.
-  const beat = setInterval(() => {
-    for (const c of clients) c.send('\n');
-  }, 4000);
   tell({ type: 'idle-ready', connections: clients.length });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   clearInterval(beat);
@@ -173,6 +176,12 @@ async function main(): Promise<void> {
   // Let the IPC message flush, then leave without waiting for sockets to finish closing.
   setTimeout(() => process.exit(0), 100);
 }
+
+// Nothing left to wait on while a scenario is unfinished: the broker dropped the connections.
+process.on('beforeExit', () => {
+  process.stderr.write('loadgen: every connection closed before the scenario finished\n');
+  process.exit(1);
+});
 
 main().catch((err: unknown) => {
   process.stderr.write(`loadgen: ${err instanceof Error ? err.stack : String(err)}\n`);
