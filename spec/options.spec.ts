@@ -3,31 +3,49 @@ import { version } from '../package.json';
 
 const resolve = (options: StompServerOptions = {}) => resolveOptions(options, silentLogger);
 
+/** Every top-level default and its resolved value (sockjs has its own table). */
+const TOP_LEVEL: [string, unknown][] = [
+  ['endpoints', ['/stomp']],
+  ['websocketEndpoints', []],
+  ['brokerPrefixes', ['/topic', '/queue']],
+  ['applicationPrefixes', []],
+  ['userDestinationPrefix', '/user'],
+  ['allowClientSendToBroker', true],
+  ['heartbeat', [10000, 10000]],
+  ['heartbeatTolerance', 2],
+  ['connectTimeout', 10000],
+  ['maxFrameSize', 65536],
+  ['maxHeaders', 100],
+  ['maxHeaderLength', 8192],
+  ['maxSubscriptionsPerSession', 1000],
+  ['maxTransactionsPerSession', 16],
+  ['maxFramesPerTransaction', 1000],
+  ['maxPendingAcks', 10000],
+  ['sendBufferLimit', 524288],
+  ['sendTimeLimit', 10000],
+  ['slowConsumerPolicy', 'terminate'],
+  ['maxConnections', 10000],
+  ['maxFramesPerSecond', 0],
+  ['shutdownTimeout', 5000],
+  ['metrics', false],
+  ['metricsPath', '/metrics'],
+  ['healthPath', '/health'],
+  ['serverName', `stompbox/${version}`],
+  ['serveClientLibraries', true],
+  ['allowedOrigins', []],
+  ['staticDir', undefined],
+];
+
 describe('resolveOptions defaults', () => {
   const resolved = resolve();
 
-  it.each<[string, unknown]>([
-    ['endpoints', ['/stomp']],
-    ['websocketEndpoints', []],
-    ['brokerPrefixes', ['/topic', '/queue']],
-    ['applicationPrefixes', []],
-    ['userDestinationPrefix', '/user'],
-    ['allowClientSendToBroker', true],
-    ['heartbeat', [10000, 10000]],
-    ['heartbeatTolerance', 2],
-    ['connectTimeout', 10000],
-    ['maxFrameSize', 65536],
-    ['maxHeaders', 100],
-    ['maxHeaderLength', 8192],
-    ['maxSubscriptionsPerSession', 1000],
-    ['maxTransactionsPerSession', 16],
-    ['maxFramesPerTransaction', 1000],
-    ['maxPendingAcks', 10000],
-    ['serverName', `stompbox/${version}`],
-    ['serveClientLibraries', true],
-    ['staticDir', undefined],
-  ])('resolves %s to %p', (name, expected) => {
+  it.each<[string, unknown]>(TOP_LEVEL)('resolves %s to %p', (name, expected) => {
     expect((resolved as Record<string, unknown>)[name]).toEqual(expected);
+  });
+
+  it('has a test above for every field of DEFAULTS', () => {
+    const tested = [...TOP_LEVEL.map(([name]) => name), 'sockjs'].filter((n) => n !== 'staticDir');
+    expect(tested.sort()).toEqual(Object.keys(DEFAULTS).sort());
   });
 
   it.each<[string, unknown]>([
@@ -73,6 +91,7 @@ describe('resolved options', () => {
     expect(Object.isFrozen(r.websocketEndpoints)).toBe(true);
     expect(Object.isFrozen(r.brokerPrefixes)).toBe(true);
     expect(Object.isFrozen(r.applicationPrefixes)).toBe(true);
+    expect(Object.isFrozen(r.allowedOrigins)).toBe(true);
     expect(Object.isFrozen(r.heartbeat)).toBe(true);
     expect(Object.isFrozen(r.sockjs)).toBe(true);
   });
@@ -140,6 +159,16 @@ describe('invalid options', () => {
     ['sockjs.streamLimit', { sockjs: { streamLimit: 1.5 } }],
     ['serverName', { serverName: 'stompbox\r\nx-injected:1' }],
     ['staticDir', { staticDir: 42 as unknown as string }],
+    ['sendBufferLimit', { sendBufferLimit: 1023 }],
+    ['sendTimeLimit', { sendTimeLimit: 99 }],
+    ['slowConsumerPolicy', { slowConsumerPolicy: 'ignore' as never }],
+    ['maxConnections', { maxConnections: -1 }],
+    ['maxFramesPerSecond', { maxFramesPerSecond: 1.5 }],
+    ['shutdownTimeout', { shutdownTimeout: -1 }],
+    ['metrics', { metrics: 'yes' as unknown as boolean }],
+    ['metricsPath', { metricsPath: 'metrics' }],
+    ['healthPath', { healthPath: '/health/' }],
+    ['allowedOrigins', { allowedOrigins: [1 as unknown as string] }],
     ['allowClientSendToBroker', { allowClientSendToBroker: 'no' as unknown as boolean }],
     ['serveClientLibraries', { serveClientLibraries: 0 as unknown as boolean }],
     ['sockjs.clientUrl', { sockjs: { clientUrl: 42 as unknown as string } }],
