@@ -7,7 +7,7 @@ import type { StompServerConfig } from '../../broker';
 import { SimpleBroker } from '../../broker';
 import type { ErrorCode } from '../../broker/errors';
 import type { Subscription } from '../../broker/messaging/message-broker';
-import { closeClients, header, RawClient } from '../helpers/clients';
+import { closeClients, header, RawClient, stompClient } from '../helpers/clients';
 import type { PlainFrame } from '../helpers/frames';
 import { closeServers, startServer, type Running } from '../helpers/server';
 
@@ -179,6 +179,17 @@ describe('limits at their defaults', () => {
     expect((await c.next()).command).toBe('RECEIPT');
   });
 
+  it('closes with 1009 a WebSocket message above the transport limit (max(4 × maxFrameSize, 1 MiB)), then cleans up', async () => {
+    const b = await bystander(running);
+    const c = await RawClient.connected(running.ws('/stomp'));
+    const gone = new Promise<{ reason: string }>((resolve) => running.server.once('disconnect', resolve));
+    c.send(`SEND\ndestination:/topic/x\n\n${big(2 << 20)}\0`);
+    expect((await c.closed).code).toBe(1009);
+    await gone;
+    expect(running.server.sessions.size).toBe(1);
+    await bystanderStillReceives(b);
+  });
+
   it('closes a session that sends no CONNECT within connectTimeout', async () => {
     await closeServers();
     running = await startServer({ endpoints: ['/stomp'], connectTimeout: 100 });
@@ -193,6 +204,20 @@ describe('limits at their defaults', () => {
 });
 
 describe('server-side failures', () => {
+  it('refuse a WebSocket upgrade past maxConnections with 503, leaving open sessions alone', async () => {
+    const running = await startServer({ endpoints: ['/stomp'], maxConnections: 1 });
+    const b = await bystander(running);
+    await expect(RawClient.open(running.ws('/stomp'))).rejects.toThrow(/503/);
+    await bystanderStillReceives(b);
+  });
+
+  it('answer a SockJS session past maxConnections with STOMP_ERR_TOO_MANY_CONNECTIONS', async () => {
+    const running = await startServer({ endpoints: ['/stomp'], maxConnections: 1, sockjs: { disconnectDelay: 200 } });
+    const b = await bystander(running);
+    await expect(stompClient(running.http('/stomp'), 'xhr-streaming')).rejects.toThrow(/STOMP_ERR_TOO_MANY_CONNECTIONS: .*maxConnections \(1\)/);
+    await bystanderStillReceives(b);
+  });
+
   it('shut down sessions with STOMP_ERR_SERVER_SHUTDOWN', async () => {
     const running = await startServer({ endpoints: ['/stomp'] });
     const c = await RawClient.connected(running.ws('/stomp'));

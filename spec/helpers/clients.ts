@@ -268,7 +268,7 @@ export async function stompClient(base: string, transport: Transport, connectHea
   closers.add(() => client.deactivate());
   const connected = await new Promise<IFrame>((resolve, reject) => {
     client.onConnect = resolve;
-    client.onStompError = (f) => reject(new Error(`ERROR ${f.headers.message}`));
+    client.onStompError = (f) => reject(new Error(`ERROR ${f.headers.code}: ${f.headers.message}`));
     client.onWebSocketClose = (e: { code?: number }) => reject(new Error(`socket closed before CONNECTED (${e?.code})`));
     client.activate();
   });
