@@ -37,3 +37,5 @@ export type { StompVersion } from './stomp/versions';
 export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './cluster/redis-broker';
 export type { RedisLike, RedisConnectionOptions } from './cluster/redis-types';
 export type { NodeId } from './cluster/cluster-message';
+export { StompBrokerRelay, type StompBrokerRelayOptions } from './cluster/broker-relay';
+export type { FrameRelay } from './session/session-host';

@@ -27,7 +27,7 @@ import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { Session } from './session/session';
-import type { CloseReason, SessionHost, SubscriptionRequest } from './session/session-host';
+import type { CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
 import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
 import { SockJsEndpoint } from './transport/sockjs-endpoint';
@@ -38,6 +38,8 @@ import { WebSocketEndpoint } from './transport/ws-endpoint';
 export interface StompServerConfig extends StompServerOptions {
   /** The message broker (the cluster seam). @defaultValue a new in-memory {@link SimpleBroker} */
   broker?: MessageBroker;
+  /** Relay broker destinations to an external STOMP broker (cluster/broker-relay.ts); its `broker` becomes the default broker. */
+  relay?: FrameRelay;
   /**
    * Decides who a CONNECT is, from the HTTP handshake and the CONNECT headers; refusing
    * answers ERROR `STOMP_ERR_UNAUTHORIZED` and closes.
@@ -66,6 +68,7 @@ type Listener = (...args: any[]) => void;
 export class StompServer extends EventEmitter implements SessionHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
+  readonly relay: FrameRelay | undefined;
   readonly heartbeats: HeartbeatScheduler;
   readonly router: DestinationRouter;
   readonly handlers = new HandlerRegistry();
@@ -95,7 +98,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
-    const { broker, logger, authenticate, authorization, interceptors, ...rest } = config;
+    const { broker, relay, logger, authenticate, authorization, interceptors, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? silentLogger);
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
@@ -105,7 +108,8 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     for (const interceptor of interceptors ?? []) this.intercept(interceptor);
     const o = this.options;
-    this.broker = broker ?? new SimpleBroker();
+    this.relay = relay;
+    this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
     this.template = new MessagingTemplate(countingPublishes(this.broker, this.counters), this.router);
@@ -405,7 +409,10 @@ export class StompServer extends EventEmitter implements SessionHost {
   sessionConnected(session: Session): Promise<void> | void {
     this.sessions.set(session.sessionId, session);
     this.emit('connect', this.info(session));
-    return this.broker.addSession(session);
+    const added = this.broker.addSession(session);
+    if (this.relay === undefined) return added;
+    const relayed = this.relay.openSession(session);
+    return added === undefined ? relayed : Promise.all([added, relayed]).then(() => undefined);
   }
 
   connectedSent(session: Session): void {
@@ -415,6 +422,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   sessionClosed(session: Session, reason: CloseReason): void {
     if (this.open.delete(session)) this.counters.closed(reason);
     if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
+    this.relay?.closeSession(session);
     if (!this.sessions.delete(session.sessionId)) return;
     const removed = this.broker.removeSession(session);
     if (removed instanceof Promise) {

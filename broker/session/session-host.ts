@@ -38,6 +38,8 @@ export interface SessionHost {
   routeUnsubscribe?(session: Session, subscription: Subscription): Promise<void> | void;
   /** Inbound and outbound interceptors; undefined or empty keeps the hot path free. */
   readonly interceptors?: InterceptorChain;
+  /** Forwards frames of relay destinations to an external STOMP broker (cluster/broker-relay.ts). */
+  readonly relay?: FrameRelay;
   sessionClosed(session: Session, reason: CloseReason): void;
   /** Backpressure for every session of the host; a host without one gives each session its own. */
   readonly flow?: FlowControl;
@@ -50,4 +52,19 @@ export interface SubscriptionRequest {
   readonly id: string;
   readonly destination: string;
   readonly ack: Subscription['ack'];
+}
+
+/**
+ * The hook of a broker relay (Spring's StompBrokerRelay): frames for the external broker's
+ * destinations bypass the command table, and their RECEIPTs come from that broker.
+ */
+export interface FrameRelay {
+  /** True when the relay took the frame (sent it on); false to handle it here. @throws StompError when the relay connection is gone */
+  forward(session: Session, frame: Frame): boolean;
+  /** Opens the session's connection to the external broker, before CONNECTED. @throws StompError when the broker is unreachable */
+  openSession(session: Session): Promise<void>;
+  /** Closes the session's connection to the external broker. */
+  closeSession(session: Session): void;
+  /** The MessageBroker the server uses with this relay (server-side publishing through it). */
+  readonly broker?: MessageBroker;
 }

@@ -1,0 +1,269 @@
+import { isUtf8 } from 'node:buffer';
+import { StompError } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import type { BrokerMessage } from '../messaging/broker-message';
+import { hasPrefix } from '../messaging/destination-router';
+import { SimpleBroker } from '../messaging/simple-broker';
+import type { FrameRelay } from '../session/session-host';
+import type { Session } from '../session/session';
+import { encodeFrame } from '../stomp/encoder';
+import type { Frame } from '../stomp/frame';
+import { RelayConnection, type RelayEndpoint } from './relay-connection';
+
+/** Options of {@link StompBrokerRelay} (Spring's StompBrokerRelay properties). */
+export interface StompBrokerRelayOptions {
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** The external broker's STOMP port. @defaultValue 61613 */
+  port?: number;
+  /** Credentials of each client session's connection. @defaultValue 'guest' / 'guest' */
+  clientLogin?: string;
+  clientPasscode?: string;
+  /** Credentials of the shared system connection (server-side publishing). @defaultValue 'guest' / 'guest' */
+  systemLogin?: string;
+  systemPasscode?: string;
+  /** The CONNECT `host` header (RabbitMQ: the virtual host). @defaultValue '/' */
+  virtualHost?: string;
+  /**
+   * Destinations forwarded to the external broker; everything else (`/user`, application
+   * destinations) stays in this process. @defaultValue RabbitMQ's: /topic, /queue, /exchange, /amq/queue, /temp-queue
+   */
+  prefixes?: string[];
+  /** Heart-beats [send, receive] with the external broker, ms. @defaultValue [10000, 10000] */
+  heartbeat?: readonly [number, number];
+  /** Reconnect backoff of the system connection: first delay and cap, ms. @defaultValue [100, 5000] */
+  reconnectDelay?: readonly [number, number];
+  /** Milliseconds to wait for CONNECTED from the external broker. @defaultValue 5000 */
+  connectTimeout?: number;
+  /** @defaultValue silentLogger */
+  logger?: Logger;
+}
+
+/** Ack ids of relayed MESSAGEs remembered per session, so ACK/NACK reach the broker that issued them. */
+const MAX_ACK_IDS = 65536;
+const RESPONSE_HEADERS_DROPPED: ReadonlySet<string> = new Set(['content-length']);
+
+interface RelayedSession {
+  readonly conn: RelayConnection;
+  /** Subscription ids this session holds at the external broker. */
+  readonly subs: Set<string>;
+  /** `ack` values of MESSAGEs awaiting ACK/NACK (STOMP 1.2). */
+  readonly acks: Set<string>;
+  closing: boolean;
+}
+
+type Forwarder = (relay: StompBrokerRelay, entry: RelayedSession, frame: Frame) => boolean;
+
+/** Which client frames go to the external broker; every entry returns true when it took the frame. */
+const FORWARDERS: Partial<Record<string, Forwarder>> = {
+  // STOMP 1.2 §SEND and §SUBSCRIBE: by destination prefix.
+  SEND: (relay, _e, frame) => relay.isRelayDestination(frame.headers.get('destination')),
+  SUBSCRIBE: (relay, entry, frame) => {
+    if (!relay.isRelayDestination(frame.headers.get('destination'))) return false;
+    const id = frame.headers.get('id');
+    if (id !== undefined) entry.subs.add(id);
+    return true;
+  },
+  // §UNSUBSCRIBE: subscriptions the external broker holds.
+  UNSUBSCRIBE: (_r, entry, frame) => entry.subs.delete(frame.headers.get('id') ?? ''),
+  // §ACK/§NACK: 1.2 names the ack id the external broker issued; 1.1 the subscription.
+  ACK: (_r, entry, frame) => settles(entry, frame),
+  NACK: (_r, entry, frame) => settles(entry, frame),
+  // §BEGIN/§COMMIT/§ABORT: with a relay, transactions are the external broker's.
+  BEGIN: () => true,
+  COMMIT: () => true,
+  ABORT: () => true,
+};
+
+function settles(entry: RelayedSession, frame: Frame): boolean {
+  const id = frame.headers.get('id');
+  if (id !== undefined && entry.acks.delete(id)) return true;
+  return entry.subs.has(frame.headers.get('subscription') ?? '');
+}
+
+/**
+ * Spring's StompBrokerRelay: broker destinations live in an external STOMP broker
+ * (RabbitMQ's STOMP plugin; by protocol also ActiveMQ or Artemis). Each client session gets
+ * its own TCP connection there, opened before CONNECTED; its SENDs, SUBSCRIBEs, UNSUBSCRIBEs,
+ * ACK/NACKs and transactions for relay destinations are forwarded as they are, and what the
+ * broker answers (MESSAGE, RECEIPT, ERROR) goes back to the client, so acks, receipts,
+ * redelivery and durable queues are the external broker's. One shared system connection
+ * carries server-side publishing (the messaging template), each SEND confirmed by a receipt.
+ * Destinations outside `prefixes` (`/user/...`) stay in the in-memory base broker.
+ * While the external broker is unreachable, CONNECTs get an ERROR and template publishes to
+ * relay destinations reject; the system connection reconnects with backoff.
+ */
+export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
+  private readonly prefixes: readonly string[];
+  private readonly logger: Logger;
+  private readonly system: RelayEndpoint;
+  private readonly client: RelayEndpoint;
+  private readonly backoff: readonly [number, number];
+  private readonly sessions = new Map<string, RelayedSession>();
+  private readonly receipts = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private conn: RelayConnection | undefined;
+  private attempt = 0;
+  private receiptCounter = 0;
+  private stopped = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: StompBrokerRelayOptions = {}) {
+    super();
+    const base = {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 61613,
+      virtualHost: options.virtualHost ?? '/',
+      heartbeat: options.heartbeat ?? ([10000, 10000] as const),
+      connectTimeout: options.connectTimeout ?? 5000,
+    };
+    this.system = { ...base, login: options.systemLogin ?? 'guest', passcode: options.systemPasscode ?? 'guest' };
+    this.client = { ...base, login: options.clientLogin ?? 'guest', passcode: options.clientPasscode ?? 'guest' };
+    this.prefixes = options.prefixes ?? ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'];
+    this.backoff = options.reconnectDelay ?? [100, 5000];
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** The server takes its MessageBroker from here: this relay. */
+  get broker(): this {
+    return this;
+  }
+
+  /** True while the system connection is open. */
+  get available(): boolean {
+    return this.conn?.state === 'open';
+  }
+
+  /** Opens the system connection; resolves once CONNECTED arrived (or rejects; it keeps retrying). */
+  start(): Promise<void> {
+    this.stopped = false;
+    return this.connectSystem();
+  }
+
+  /** True when `destination` belongs to the external broker. */
+  isRelayDestination(destination: string | undefined): boolean {
+    if (destination === undefined) return false;
+    for (const p of this.prefixes) if (hasPrefix(destination, p)) return true;
+    return false;
+  }
+
+  // ---- FrameRelay (the session hook) ----
+
+  forward(session: Session, frame: Frame): boolean {
+    const entry = this.sessions.get(session.sessionId);
+    const forwarder = FORWARDERS[frame.command];
+    if (entry === undefined || forwarder === undefined || !forwarder(this, entry, frame)) return false;
+    const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
+    if (!entry.conn.send(frame.command, headers, frame.body)) {
+      throw new StompError('STOMP_ERR_INTERNAL', 'The connection to the external broker is closed');
+    }
+    return true;
+  }
+
+  async openSession(session: Session): Promise<void> {
+    if (!this.available) throw new StompError('STOMP_ERR_INTERNAL', 'Broker relay unavailable: the external STOMP broker is unreachable');
+    const conn = new RelayConnection(this.client);
+    const entry: RelayedSession = { conn, subs: new Set(), acks: new Set(), closing: false };
+    conn.on('frame', (f: Frame) => this.toClient(session, entry, f));
+    conn.on('close', (reason: string) => {
+      if (this.sessions.get(session.sessionId) === entry) this.sessions.delete(session.sessionId);
+      if (entry.closing || session.state !== 'connected') return;
+      this.logger.warn({ sessionId: session.sessionId, reason }, 'Lost the relay connection of a session');
+      session.sendError(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost: ${reason}`), undefined, 'error');
+    });
+    try {
+      await conn.opened();
+    } catch (err) {
+      throw new StompError('STOMP_ERR_INTERNAL', `Broker relay unavailable: ${(err as Error).message}`);
+    }
+    if (session.state === 'closed') return conn.disconnect();
+    this.sessions.set(session.sessionId, entry);
+  }
+
+  closeSession(session: Session): void {
+    const entry = this.sessions.get(session.sessionId);
+    if (entry === undefined) return;
+    this.sessions.delete(session.sessionId);
+    entry.closing = true;
+    entry.conn.disconnect();
+  }
+
+  // ---- MessageBroker: server-side publishing ----
+
+  override publish(message: BrokerMessage): Promise<void> | void {
+    if (!this.isRelayDestination(message.destination)) return super.publish(message);
+    const conn = this.conn;
+    if (conn === undefined || conn.state !== 'open') {
+      return Promise.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay unavailable: cannot publish to "${message.destination}"`));
+    }
+    const receipt = `relay-${++this.receiptCounter}`;
+    const headers: [string, string][] = [['destination', message.destination], ['receipt', receipt]];
+    if (message.contentType !== undefined) headers.push(['content-type', message.contentType]);
+    for (const [name, value] of message.headers) if (name !== 'destination' && name !== 'receipt') headers.push([name, value]);
+    return new Promise((resolve, reject) => {
+      this.receipts.set(receipt, { resolve, reject });
+      conn.send('SEND', headers, message.body);
+    });
+  }
+
+  override async close(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    for (const entry of this.sessions.values()) {
+      entry.closing = true;
+      entry.conn.disconnect();
+    }
+    this.sessions.clear();
+    this.conn?.disconnect();
+  }
+
+  // ---- inside ----
+
+  private toClient(session: Session, entry: RelayedSession, frame: Frame): void {
+    if (session.state !== 'connected') return;
+    const headers = [...frame.headers].filter(([name]) => !RESPONSE_HEADERS_DROPPED.has(name));
+    if (frame.command === 'MESSAGE') {
+      const ack = frame.headers.get('ack');
+      if (ack !== undefined) {
+        entry.acks.add(ack);
+        if (entry.acks.size > MAX_ACK_IDS) entry.acks.delete(entry.acks.values().next().value as string);
+      }
+    }
+    session.write(encodeFrame(frame.command, headers, frame.body, session.version), frame.body.length > 0 && !isUtf8(frame.body));
+    if (frame.command === 'ERROR') {
+      entry.closing = true;
+      session.end('error', 1000, 'ERROR from the external broker');
+    }
+  }
+
+  private connectSystem(): Promise<void> {
+    const conn = new RelayConnection(this.system);
+    this.conn = conn;
+    conn.on('frame', (f: Frame) => this.fromSystem(f));
+    conn.once('close', (reason: string) => {
+      for (const [id, pending] of this.receipts) {
+        this.receipts.delete(id);
+        pending.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost before the receipt: ${reason}`));
+      }
+      if (this.stopped) return;
+      const delay = Math.min(this.backoff[1], this.backoff[0] * 2 ** Math.min(this.attempt++, 16));
+      this.logger.warn({ reason, retryIn: delay }, 'Broker relay system connection closed; reconnecting');
+      this.retryTimer = setTimeout(() => void this.connectSystem().catch(() => undefined), delay);
+      this.retryTimer.unref();
+    });
+    return conn.opened().then(() => {
+      this.attempt = 0;
+      this.logger.info({ host: this.system.host, port: this.system.port }, 'Broker relay system connection open');
+    });
+  }
+
+  private fromSystem(frame: Frame): void {
+    if (frame.command === 'RECEIPT') {
+      const id = frame.headers.get('receipt-id') ?? '';
+      const pending = this.receipts.get(id);
+      this.receipts.delete(id);
+      pending?.resolve();
+    } else if (frame.command === 'ERROR') {
+      this.logger.error({ message: frame.headers.get('message') }, 'ERROR on the broker relay system connection');
+    }
+  }
+}

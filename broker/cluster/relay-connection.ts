@@ -1,0 +1,147 @@
+import { connect, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { FrameDecoder } from '../stomp/decoder';
+import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
+import { SERVER_COMMANDS, type Command, type Frame } from '../stomp/frame';
+
+/** Where and how a relay connection reaches the external broker. */
+export interface RelayEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly login: string;
+  readonly passcode: string;
+  /** The CONNECT `host` header (RabbitMQ: the virtual host). */
+  readonly virtualHost: string;
+  /** [send, receive] heart-beat we offer, ms (0 disables). */
+  readonly heartbeat: readonly [number, number];
+  /** Milliseconds to wait for CONNECTED. */
+  readonly connectTimeout: number;
+}
+
+const LIMITS = { maxFrameSize: 16 << 20, maxHeaders: 1000, maxHeaderLength: 1 << 16 };
+const HEART_BEAT = /^(\d+),(\d+)$/;
+
+/**
+ * One STOMP 1.2 connection over TCP to the external broker: CONNECT, CONNECTED, then frames
+ * both ways. Its states: `connecting` (TCP and CONNECT under way), `open` (CONNECTED read),
+ * `closed` (socket gone; final, a new connection replaces it). Heart-beats follow STOMP 1.2
+ * §Heart-beating: each side uses the larger of what one offers and the other wants; silence
+ * for twice the receive interval counts as a dead broker and closes the socket.
+ * Events: `frame` (every frame after CONNECTED), `close` (reason string, once).
+ */
+export class RelayConnection extends EventEmitter {
+  state: 'connecting' | 'open' | 'closed' = 'connecting';
+  /** The CONNECTED frame, once open. */
+  connected: Frame | undefined;
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private sendTimer: ReturnType<typeof setInterval> | undefined;
+  private readTimer: ReturnType<typeof setInterval> | undefined;
+  private lastRead = Date.now();
+
+  constructor(
+    private readonly endpoint: RelayEndpoint,
+    extraHeaders: readonly (readonly [string, string])[] = [],
+  ) {
+    super();
+    this.decoder = new FrameDecoder(LIMITS, (f) => this.onFrame(f), SERVER_COMMANDS);
+    this.socket = connect({ host: endpoint.host, port: endpoint.port });
+    this.socket.setNoDelay(true);
+    const timeout = setTimeout(() => this.close('no CONNECTED within connectTimeout'), endpoint.connectTimeout);
+    timeout.unref();
+    this.once('open', () => clearTimeout(timeout));
+    this.once('close', () => clearTimeout(timeout));
+    this.socket.on('connect', () => {
+      const headers: (readonly [string, string])[] = [
+        ['accept-version', '1.2'],
+        ['host', endpoint.virtualHost],
+        ['login', endpoint.login],
+        ['passcode', endpoint.passcode],
+        ['heart-beat', `${endpoint.heartbeat[0]},${endpoint.heartbeat[1]}`],
+        ...extraHeaders,
+      ];
+      this.socket.write(encodeFrame('CONNECT', headers));
+    });
+    this.socket.on('data', (chunk: Buffer) => {
+      this.lastRead = Date.now();
+      try {
+        this.decoder.push(chunk);
+      } catch (err) {
+        this.close(`undecodable frame from the broker: ${String(err)}`);
+      }
+    });
+    this.socket.on('error', (err) => this.close(err.message));
+    this.socket.on('close', () => this.close('connection closed by the broker'));
+  }
+
+  /** Resolves once CONNECTED arrived; rejects with the reason when the connection fails first. */
+  opened(): Promise<Frame> {
+    if (this.state === 'open') return Promise.resolve(this.connected!);
+    if (this.state === 'closed') return Promise.reject(new Error('relay connection closed'));
+    return new Promise((resolve, reject) => {
+      const onClose = (reason: string): void => reject(new Error(reason));
+      this.once('close', onClose);
+      this.once('open', (f: Frame) => {
+        this.off('close', onClose);
+        resolve(f);
+      });
+    });
+  }
+
+  /** Writes one frame (STOMP 1.2 encoding); false when the connection is not open. */
+  send(command: Command, headers: Iterable<readonly [string, string]>, body?: Uint8Array): boolean {
+    if (this.state !== 'open') return false;
+    this.socket.write(encodeFrame(command, headers, body, '1.2'));
+    return true;
+  }
+
+  /** Sends DISCONNECT (when open) and ends the socket. */
+  disconnect(): void {
+    if (this.state === 'open') this.socket.write(encodeFrame('DISCONNECT', []));
+    this.socket.end();
+    this.close('disconnected');
+  }
+
+  /** Destroys the socket; emits `close` once. */
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.sendTimer !== undefined) clearInterval(this.sendTimer);
+    if (this.readTimer !== undefined) clearInterval(this.readTimer);
+    this.socket.destroy();
+    this.emit('close', reason);
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.state === 'connecting') {
+      if (frame.command !== 'CONNECTED') {
+        this.close(`broker refused CONNECT: ${frame.headers.get('message') ?? frame.command}`);
+        return;
+      }
+      this.connected = frame;
+      this.state = 'open';
+      this.startHeartbeats(frame.headers.get('heart-beat'));
+      this.emit('open', frame);
+      return;
+    }
+    this.emit('frame', frame);
+  }
+
+  private startHeartbeats(value: string | undefined): void {
+    const m = HEART_BEAT.exec(value ?? '0,0');
+    const [sx, sy] = m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
+    const [cx, cy] = this.endpoint.heartbeat;
+    const send = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
+    const receive = cy === 0 || sx === 0 ? 0 : Math.max(cy, sx);
+    if (send > 0) {
+      this.sendTimer = setInterval(() => this.socket.write(HEARTBEAT), send);
+      this.sendTimer.unref();
+    }
+    if (receive > 0) {
+      this.readTimer = setInterval(() => {
+        if (Date.now() - this.lastRead > receive * 2) this.close(`no heart-beat from the broker for ${receive * 2} ms`);
+      }, receive);
+      this.readTimer.unref();
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { StompBrokerRelay } from '../../broker/cluster/broker-relay';
+import { closeClients, stompClient } from '../helpers/clients';
+import { closeServers, startServer } from '../helpers/server';
+import { describeWith, eventually } from './services';
+
+const STOMP_PORT = 61613;
+const describeRabbit = describeWith('RabbitMQ STOMP', STOMP_PORT, 'install rabbitmq-server and run: rabbitmq-plugins enable rabbitmq_stomp');
+
+const relays: StompBrokerRelay[] = [];
+
+async function relayServer(port = STOMP_PORT): Promise<{ base: string; relay: StompBrokerRelay; template: import('../../broker').MessagingTemplate }> {
+  const relay = new StompBrokerRelay({ port, reconnectDelay: [50, 200], connectTimeout: 2000 });
+  relays.push(relay);
+  await relay.start().catch(() => undefined);
+  const running = await startServer({ relay, brokerPrefixes: ['/topic', '/queue', '/exchange', '/amq'] });
+  return { base: running.http('/stomp'), relay, template: running.server.template };
+}
+
+afterEach(async () => {
+  await closeClients();
+  await closeServers();
+  await Promise.all(relays.splice(0).map((r) => r.close()));
+});
+
+describeRabbit('StompBrokerRelay to RabbitMQ', () => {
+  const name = (): string => `stompbox.${randomBytes(4).toString('hex')}`;
+
+  it('relays SEND and SUBSCRIBE so clients and server code publish through RabbitMQ', async () => {
+    const { base, template } = await relayServer();
+    const topic = `/topic/${name()}`;
+    const sub = await stompClient(base, 'websocket');
+    const inbox = await sub.subscribe(topic); // resolves on RabbitMQ's RECEIPT
+    const pub = await stompClient(base, 'websocket');
+    pub.client.publish({ destination: topic, body: 'from a client', headers: { 'content-type': 'text/plain' } });
+    await template.convertAndSend(topic, 'from the server');
+    const got = await inbox.wait(2);
+    expect(got.map((m) => m.body).sort()).toEqual(['from a client', 'from the server']);
+    expect(got[0].headers.destination).toBe(topic);
+    expect(got[0].headers['message-id']).toMatch(/^T_/); // RabbitMQ's message ids
+  });
+
+  it('forwards RECEIPTs from RabbitMQ for SEND', async () => {
+    const { base } = await relayServer();
+    const c = await stompClient(base, 'websocket');
+    c.client.publish({ destination: `/queue/${name()}`, body: 'x', headers: { receipt: 'send-1' } });
+    const receipt = await c.receipt('send-1');
+    expect(receipt.headers['receipt-id']).toBe('send-1');
+  });
+
+  it('redelivers a message after NACK and settles it with ACK (client-individual)', async () => {
+    const { base, template } = await relayServer();
+    const queue = `/queue/${name()}`;
+    const c = await stompClient(base, 'websocket');
+    const inbox = await c.subscribe(queue, { ack: 'client-individual' });
+    await template.convertAndSend(queue, 'work');
+    const [first] = await inbox.wait(1);
+    expect(first.body).toBe('work');
+    first.nack();
+    const [, again] = await inbox.wait(2);
+    expect(again.body).toBe('work');
+    expect(again.headers.redelivered).toBe('true');
+    again.ack({ receipt: 'ack-1' });
+    await c.receipt('ack-1');
+    // Settled: a new consumer of the queue gets nothing more.
+    inbox.unsubscribe();
+    const other = await stompClient(base, 'websocket');
+    const after = await other.subscribe(queue, { ack: 'client-individual' });
+    await template.convertAndSend(queue, 'next');
+    expect((await after.wait(1)).map((m) => m.body)).toEqual(['next']);
+  });
+
+  it('keeps transactions at RabbitMQ: nothing is delivered before COMMIT, nothing after ABORT', async () => {
+    const { base } = await relayServer();
+    const topic = `/topic/${name()}`;
+    const sub = await stompClient(base, 'websocket');
+    const inbox = await sub.subscribe(topic);
+    const pub = await stompClient(base, 'websocket');
+    const aborted = pub.client.begin();
+    pub.client.publish({ destination: topic, body: 'dropped', headers: { transaction: aborted.id } });
+    aborted.abort();
+    const tx = pub.client.begin();
+    pub.client.publish({ destination: topic, body: 'committed', headers: { transaction: tx.id } });
+    tx.commit();
+    expect((await inbox.wait(1)).map((m) => m.body)).toEqual(['committed']);
+    pub.client.publish({ destination: topic, body: 'marker', headers: { receipt: 'm' } });
+    await pub.receipt('m');
+    await inbox.wait(2);
+    expect(inbox.messages.map((m) => m.body)).toEqual(['committed', 'marker']);
+  });
+
+  it('keeps destinations outside its prefixes in this process', async () => {
+    const { base, template } = await relayServer();
+    const c = await stompClient(base, 'websocket', { login: 'alice' });
+    const inbox = await c.subscribe('/user/queue/inbox');
+    await template.convertAndSendToUser('alice', '/queue/inbox', 'local');
+    expect((await inbox.wait(1)).map((m) => m.body)).toEqual(['local']);
+  });
+});
+
+describe('StompBrokerRelay while the external broker is down', () => {
+  it('answers CONNECT with an ERROR naming the relay', async () => {
+    const port = await closedPort();
+    const { base, relay } = await relayServer(port);
+    expect(relay.available).toBe(false);
+    await expect(stompClient(base, 'websocket')).rejects.toThrow(/Broker relay unavailable/);
+    await expect(eventually('still down', () => !relay.available, 100)).resolves.toBe(true);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
