@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { StompBrokerRelay } from '../../broker/cluster/broker-relay';
 import { closeClients, stompClient } from '../helpers/clients';
 import { closeServers, startServer } from '../helpers/server';
@@ -99,6 +99,32 @@ describeRabbit('StompBrokerRelay to RabbitMQ', () => {
   });
 });
 
+describeRabbit('StompBrokerRelay when the connection to RabbitMQ breaks', () => {
+  it('sends an ERROR to relayed clients, reconnects with backoff, and serves new clients again', async () => {
+    const proxy = await TcpProxy.start(STOMP_PORT);
+    try {
+      const { base, relay } = await relayServer(proxy.port);
+      const c = await stompClient(base, 'websocket');
+      const error = new Promise<string>((resolve) => {
+        c.client.onStompError = (f) => resolve(f.headers.message);
+      });
+      proxy.cut();
+      expect(await error).toMatch(/Broker relay connection lost/);
+      await eventually('the relay to notice', () => !relay.available);
+      await expect(stompClient(base, 'websocket')).rejects.toThrow(/Broker relay unavailable/);
+      await proxy.restore();
+      await eventually('the relay to reconnect', () => relay.available, 5000);
+      const again = await stompClient(base, 'websocket');
+      const topic = `/topic/stompbox.${randomBytes(4).toString('hex')}`;
+      const inbox = await again.subscribe(topic);
+      again.client.publish({ destination: topic, body: 'back' });
+      expect((await inbox.wait(1)).map((m) => m.body)).toEqual(['back']);
+    } finally {
+      proxy.cut();
+    }
+  });
+});
+
 describe('StompBrokerRelay while the external broker is down', () => {
   it('answers CONNECT with an ERROR naming the relay', async () => {
     const port = await closedPort();
@@ -116,4 +142,45 @@ function closedPort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** A TCP pass-through to the external broker that a spec can cut and restore, on one port. */
+class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly target: number,
+  ) {}
+
+  static async start(target: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(await closedPort(), target);
+    await proxy.restore();
+    return proxy;
+  }
+
+  restore(): Promise<void> {
+    const server = createServer((inbound) => {
+      const outbound = connect(this.target, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          this.sockets.delete(s);
+          inbound.destroy();
+          outbound.destroy();
+        });
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    this.server = server;
+    return new Promise((resolve) => server.listen(this.port, '127.0.0.1', () => resolve()));
+  }
+
+  cut(): void {
+    this.server?.close();
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+  }
 }
