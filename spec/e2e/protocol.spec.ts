@@ -233,6 +233,35 @@ describe('frames on the wire', () => {
   });
 });
 
+describe('STOMP 1.0 sessions', () => {
+  it('name a subscription without id by its destination, and UNSUBSCRIBE by destination', async () => {
+    const c = await RawClient.connected(url, { 'accept-version': '1.0' });
+    c.send('SUBSCRIBE\ndestination:/topic/old\nreceipt:s\n\n\0');
+    await c.nextCommand('RECEIPT');
+    c.send('SEND\ndestination:/topic/old\n\nx\0');
+    expect(header(await c.nextCommand('MESSAGE'), 'subscription')).toBe('/topic/old');
+    c.send('UNSUBSCRIBE\ndestination:/topic/old\nreceipt:u\n\n\0');
+    await c.nextCommand('RECEIPT');
+    c.send('SEND\ndestination:/topic/old\nreceipt:after\n\ny\0');
+    await c.nextMatching((f) => header(f, 'receipt-id') === 'after', 'RECEIPT after');
+    expect(c.frames.filter((f) => f.command === 'MESSAGE')).toHaveLength(1);
+  });
+});
+
+describe('header names', () => {
+  it('treats __proto__ and constructor as plain headers', async () => {
+    const c = await RawClient.connected(url);
+    c.send('SUBSCRIBE\nid:1\ndestination:/topic/proto\nreceipt:r\n\n\0');
+    await c.nextCommand('RECEIPT');
+    c.send('SEND\ndestination:/topic/proto\n__proto__:polluted\nconstructor:x\ntoString:y\n\nbody\0');
+    const m = await c.nextCommand('MESSAGE');
+    expect(header(m, '__proto__')).toBe('polluted');
+    expect(header(m, 'constructor')).toBe('x');
+    expect(header(m, 'toString')).toBe('y');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
 describe('RECEIPT', () => {
   it('follows the effect of SUBSCRIBE: a SEND right after the receipt is never lost', async () => {
     const subscriber = await RawClient.connected(url);

@@ -1,3 +1,6 @@
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StompServer } from '../../broker';
 import { closeClients, header, RawClient, stompClient, type Transport } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
 
@@ -134,5 +137,64 @@ describe('non-UTF-8 bodies', () => {
     c.client.publish({ destination: '/topic/bin', body: 'last' });
     await inbox.wait(2);
     expect(inbox.messages.map((m) => m.body)).toEqual(['after', 'last']);
+  });
+});
+
+describe('attach to an existing HTTP server', () => {
+  let http: Server;
+  let stomp: StompServer;
+  let base: string;
+
+  beforeEach(async () => {
+    http = createServer((req, res) => res.end(`user route ${req.url}`));
+    http.on('upgrade', (req, socket) => socket.end(`HTTP/1.1 418 I'm a teapot\r\nX-Path: ${req.url}\r\nConnection: close\r\n\r\n`));
+    stomp = new StompServer({ endpoints: ['/stomp'], sockjs: { disconnectDelay: 500 } }).attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    base = `127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+
+  afterEach(async () => {
+    await closeClients();
+    await stomp.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  });
+
+  const fetchText = (path: string): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      get(`http://${base}${path}`, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+
+  it('leaves the application its own routes', async () => {
+    expect(await fetchText('/hello')).toEqual({ status: 200, body: 'user route /hello' });
+  });
+
+  it('serves the SockJS info of its endpoint', async () => {
+    const info = await fetchText('/stomp/info');
+    expect(info.status).toBe(200);
+    expect(JSON.parse(info.body)).toMatchObject({ websocket: true });
+  });
+
+  it('serves STOMP over plain WebSocket on its endpoint', async () => {
+    const c = await RawClient.connected(`ws://${base}/stomp`);
+    expect(c.ws.protocol).toBe('v12.stomp');
+    expect(stomp.sessions.size).toBe(1);
+  });
+
+  it('serves STOMP over SockJS on its endpoint', async () => {
+    const c = await stompClient(`http://${base}/stomp`, 'xhr-polling');
+    expect(c.connected.headers.version).toBe('1.2');
+  });
+
+  it('hands upgrades for other paths to the application', async () => {
+    await expect(RawClient.open(`ws://${base}/elsewhere`)).rejects.toThrow(/418/);
+  });
+
+  it('refuses to attach twice', () => {
+    expect(() => stomp.attach(createServer())).toThrow(expect.objectContaining({ code: 'STOMP_ERR_INVALID_OPTION' }));
   });
 });
