@@ -61,7 +61,9 @@ export class Dispatcher {
   private settle(session: Session, frame: Frame, mapping: Mapping, ctx: MessageContext, result: unknown, sub: Subscription | undefined): Promise<void> | void {
     const onError = (err: unknown): Promise<void> | void => this.failed(session, frame, mapping, ctx, err, sub);
     try {
-      const routed = isPromise(result) ? result.then((value) => this.routeReturn(session, mapping, ctx, value, sub)) : this.routeReturn(session, mapping, ctx, result, sub);
+      const routed = isPromise(result)
+        ? result.then((value) => this.routeReturn(session, mapping, ctx, value, sub, onError))
+        : this.routeReturn(session, mapping, ctx, result, sub, onError);
       return isPromise(routed) ? routed.then(undefined, onError) : routed;
     } catch (err) {
       return onError(err);
@@ -82,9 +84,21 @@ export class Dispatcher {
   }
 
   /** Spring's return-value routing: @SendToUser, else @SendTo, else the default prefix + destination. */
-  private routeReturn(session: Session, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
+  private routeReturn(
+    session: Session,
+    mapping: ReplyOptions,
+    ctx: MessageContext,
+    value: unknown,
+    subscription: Subscription | undefined,
+    onError: (err: unknown) => Promise<void> | void,
+  ): Promise<void> | void {
     if (value === undefined) return;
-    if (isAsyncIterable(value)) return this.routeEach(session, mapping, ctx, value, subscription);
+    if (isAsyncIterable(value)) {
+      // A stream may last long: the session goes on with its next frames (and the RECEIPT)
+      // while the items flow; a failure mid-stream is a handler error like any other.
+      this.routeEach(session, mapping, ctx, value, subscription).catch(onError);
+      return;
+    }
     return this.routeOne(session, mapping, ctx, value, subscription);
   }
 
@@ -125,8 +139,9 @@ export class Dispatcher {
     if (handler !== undefined) {
       try {
         const result = handler.handler(err, ctx);
-        const routed = isPromise(result) ? result.then((v) => this.routeReturn(session, handler, ctx, v, sub)) : this.routeReturn(session, handler, ctx, result, sub);
-        if (isPromise(routed)) return routed.then(undefined, (again: unknown) => this.reportError(session, frame, ctx, again));
+        const report = (again: unknown): void => this.reportError(session, frame, ctx, again);
+        const routed = isPromise(result) ? result.then((v) => this.routeReturn(session, handler, ctx, v, sub, report)) : this.routeReturn(session, handler, ctx, result, sub, report);
+        if (isPromise(routed)) return routed.then(undefined, report);
         return;
       } catch (again) {
         return this.reportError(session, frame, ctx, again);

@@ -53,6 +53,14 @@ class ShopController {
     for (let i = 1; i <= Number(n); i++) yield `${i}`;
   }
 
+  @MessageMapping('/stream')
+  @SendTo('/topic/stream')
+  async *stream(): AsyncIterable<string> {
+    yield 'first';
+    await gate.promise;
+    throw new Error('stream broke');
+  }
+
   @SubscribeMapping('/catalog')
   catalog(ctx: MessageContext): string[] {
     return ['apples', ctx.destination];
@@ -85,6 +93,13 @@ class Advice {
 }
 
 let running: Running;
+/** Holds the /shop/stream generator between its items until the test releases it. */
+let gate: { promise: Promise<void>; open(): void };
+
+beforeEach(() => {
+  let open!: () => void;
+  gate = { promise: new Promise<void>((resolve) => (open = resolve)), open: () => open() };
+});
 
 beforeEach(async () => {
   running = await startServer({ brokerPrefixes: ['/topic', '/queue'] });
@@ -151,6 +166,19 @@ describe('decorated controllers', () => {
     const bodies = [];
     for (let i = 0; i < 3; i++) bodies.push((await messageOn(c, 's1')).body.toString());
     expect(bodies).toEqual(['1', '2', '3']);
+  });
+
+  it('goes on with the session while a stream flows, and reports an error thrown mid-stream', async () => {
+    const c = await RawClient.connected(running.ws('/stomp'));
+    await subscribe(c, 's', '/topic/stream');
+    await subscribe(c, 'errors', '/user/queue/errors');
+    send(c, '/shop/stream', '', { receipt: 'streaming' });
+    expect((await messageOn(c, 's')).body.toString()).toBe('first');
+    // The generator is parked on the gate, yet the RECEIPT came: the session did not wait for the stream.
+    await c.messagesMatching((m) => m.data.toString().startsWith('RECEIPT\nreceipt-id:streaming\n'), 1);
+    gate.open();
+    const error = JSON.parse((await messageOn(c, 'errors')).body.toString());
+    expect(error).toMatchObject({ code: 'STOMP_ERR_HANDLER_FAILED', message: 'stream broke' });
   });
 
   it('answers a @SubscribeMapping to the subscribing session only', async () => {
