@@ -66,6 +66,38 @@ describe('/queue through /queueServer', () => {
   });
 });
 
+describe('the app\'s defaults', () => {
+  it('push one message per second', async () => {
+    await closeServers();
+    running = await startReferenceApp();
+    const tab = await stompClient(running.http('/webServer'), 'websocket');
+    const inbox = await tab.subscribe('/topic/getResponse');
+    tab.client.publish({ destination: '/subscribe', body: '{"name":"slow"}' });
+    const [first, second] = await inbox.wait(2, 3000);
+    const gap = Number(second.body.split('-')[1]) - Number(first.body.split('-')[1]);
+    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(gap).toBeLessThan(1500);
+  });
+});
+
+describe('literal user destinations with a logged-in session', () => {
+  it('reach zhangsan\'s own subscription once, and never lisi subscribed to zhangsan\'s destination', async () => {
+    const zhangsan = await stompClient(running.http('/queueServer'), 'websocket', { login: 'zhangsan' });
+    const lisi = await stompClient(running.http('/queueServer'), 'websocket', { login: 'lisi' });
+    const own = await zhangsan.subscribe('/user/zhangsan/message');
+    const snooping = await lisi.subscribe('/user/zhangsan/message');
+    const lisiOwn = await lisi.subscribe('/user/lisi/message');
+    zhangsan.client.publish({ destination: '/queue', body: '{"name":"note"}' });
+    await own.wait(20);
+    await running.server.template.convertAndSendToUser('lisi', '/message', 'marker');
+    await lisiOwn.wait(1);
+    expect(own.messages).toHaveLength(20);
+    expect(new Set(own.messages.map((m) => m.headers['message-id'])).size).toBe(20); // 20 messages, none twice
+    expect(snooping.messages).toEqual([]);
+    expect(bodies(lisiOwn)).toEqual(['marker']);
+  });
+});
+
 describe('principal-based user destinations', () => {
   it('deliver convertAndSendToUser to the sessions of that principal only', async () => {
     const alice = await stompClient(running.http('/webServer'), 'websocket', { login: 'alice' });
