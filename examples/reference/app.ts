@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { StompServer, type Logger } from '../../broker';
+import { SubController } from './sub-controller';
 
 /** Settings of the reference app; the defaults are the original's (20 messages, one per second). */
 export interface ReferenceAppOptions {
@@ -28,46 +29,16 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     logger: opts.logger,
   });
 
-  const timers = new Set<ReturnType<typeof setInterval>>();
-  /** Calls `send` `count` times, one every `interval` ms, starting now. */
-  const repeat = (send: () => void): void => {
-    let sent = 0;
-    const tick = (): void => {
-      send();
-      if (++sent >= count) {
-        clearInterval(timer);
-        timers.delete(timer);
-      }
-    };
-    const timer = setInterval(tick, interval);
-    timers.add(timer);
-    tick();
-  };
-
-  // @MessageMapping("/subscribe"): broadcast to every subscriber of /topic/getResponse.
-  server.onMessage<{ name?: unknown }>('/subscribe', (payload) => {
-    const name = nameOf(payload);
-    repeat(() => void server.template.convertAndSend('/topic/getResponse', `${name}-${Date.now()}`));
-  });
-
-  // @MessageMapping("/queue"): point-to-point to user zhangsan at /message (/user/zhangsan/message).
-  server.onMessage<{ name?: unknown }>('/queue', (payload) => {
-    const name = nameOf(payload);
-    repeat(() => void server.template.convertAndSendToUser('zhangsan', '/message', name));
-  });
+  // The Spring original's SubController, registered like a @Controller bean.
+  const controller = new SubController(server.template, { interval, count });
+  server.register(controller);
 
   const close = server.close.bind(server);
   server.close = () => {
-    for (const t of timers) clearInterval(t);
-    timers.clear();
+    controller.stop();
     return close();
   };
   return server;
-}
-
-function nameOf(payload: { name?: unknown } | string | undefined): string {
-  if (payload !== null && typeof payload === 'object' && payload.name !== undefined) return String(payload.name);
-  return typeof payload === 'string' ? payload : '';
 }
 
 /** The pages folder: beside this file when run from source, in the source tree when run from dist/. */
