@@ -54,7 +54,7 @@ describe.each(TRANSPORTS)('authenticate over %s', (transport) => {
   });
 
   it('refuses a CONNECT with ERROR STOMP_ERR_UNAUTHORIZED', async () => {
-    await expect(stompClient(running.http('/stomp'), transport, { login: 'bob', passcode: 'wrong' })).rejects.toThrow('ERROR Authentication failed');
+    await expect(stompClient(running.http('/stomp'), transport, { login: 'bob', passcode: 'wrong' })).rejects.toThrow(/^ERROR .*Authentication failed/);
     expect(running.server.sessions.size).toBe(0);
   });
 });
