@@ -139,6 +139,19 @@ class SockJsConnection implements Connection {
   }
 
   terminate(): void {
-    this.conn.destroy();
+    // Not conn.destroy(): it removes every listener, so 'close' never reaches the session and it
+    // would leak. With no receiving request the SockJS session can end at once (as when its
+    // disconnect delay expires); with one, close() sends the close frame and detaches it, and
+    // sockjs-node ends the session after its disconnect delay.
+    const session = (this.conn as unknown as { _session?: SockJsSessionInternals })._session;
+    if (session !== undefined && session.recv == null && session.readyState !== 3) session.didTimeout();
+    else this.conn.close('1011', 'Terminated');
   }
+}
+
+/** The parts of sockjs-node's internal session that terminate() relies on. */
+interface SockJsSessionInternals {
+  recv: unknown;
+  readyState: number;
+  didTimeout(): void;
 }

@@ -308,6 +308,19 @@ describe('handler errors', () => {
     expect(JSON.parse(m.body.toString())).toMatchObject({ code: 'STOMP_ERR_FORBIDDEN', message: 'not yours' });
   });
 
+  it('reach an anonymous session on its own /user/queue/errors subscription', async () => {
+    const anonymous = await RawClient.connected(running.ws('/stomp'));
+    anonymous.send('SUBSCRIBE\nid:e\ndestination:/user/queue/errors\nreceipt:ready\n\n\0');
+    await anonymous.nextCommand('RECEIPT');
+    anonymous.send('SEND\ndestination:/fail\nreceipt:r\n\n{}\0');
+    const m = await anonymous.nextCommand('MESSAGE');
+    expect(header(m, 'subscription')).toBe('e');
+    expect(header(m, 'receipt-id')).toBe('r');
+    expect(JSON.parse(m.body.toString())).toMatchObject({ code: 'STOMP_ERR_HANDLER_FAILED', message: 'boom' });
+    await anonymous.nextCommand('RECEIPT');
+    expect(c.frames.filter((f) => f.command === 'MESSAGE')).toEqual([]);
+  });
+
   it('never reach another session of the same user', async () => {
     const other = await RawClient.connected(running.ws('/stomp'), { login: 'alice' });
     other.send('SUBSCRIBE\nid:errors\ndestination:/user/queue/errors\nreceipt:ready\n\n\0');
