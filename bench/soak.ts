@@ -78,12 +78,14 @@ function mb(bytes: number): string {
 function report(server: StompServer, started: number): void {
   const m = process.memoryUsage();
   const handles = process.getActiveResourcesInfo().length;
-  const stats = server.broker as unknown as { localStats?(): { subscriptions: number } };
-  const subs = stats.localStats?.().subscriptions ?? -1;
+  const local = server.broker as unknown as { localStats?(): { subscriptions: number } };
+  const subs = local.localStats?.().subscriptions ?? -1;
+  const stats = server.stats();
   const t = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
   process.stdout.write(
     `t=${t}s heap=${mb(m.heapUsed)}MB rss=${mb(m.rss)}MB ext=${mb(m.external)}MB handles=${handles} ` +
-      `sessions=${server.sessions.size} subs=${subs} heartbeats=${server.heartbeats.size} ` +
+      `sessions=${server.sessions.size} subs=${subs} heartbeats=${server.heartbeats.size} buffered=${stats.backpressure.bufferedBytes} ` +
+      `flowTimers=${server.flow.active ? 1 : 0} breaches=${stats.backpressure.bufferBreaches + stats.backpressure.timeBreaches} ` +
       `opened=${totals.opened} clean=${totals.closedClean} destroyed=${totals.destroyed} ` +
       `published=${totals.published} received=${totals.received} errors=${totals.errors}\n`,
   );
