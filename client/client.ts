@@ -222,7 +222,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
 
   /** One round over the transports of the plan; the first that reaches CONNECTED wins. */
   private async cycle(): Promise<void> {
-    let failure: ClientError | undefined;
+    const failures: ClientError[] = [];
     for (const kind of transportPlan(this.options.transport, this.preferred)) {
       if (this.isClosed()) return;
       try {
@@ -230,14 +230,15 @@ export class StompboxClient extends Emitter<ClientEvents> {
         if (this.isClosed()) return void connection.close();
         return this.connected(connection);
       } catch (err) {
-        failure = err instanceof ClientError ? err : new ClientError('CLIENT_ERR_UNREACHABLE', String(err));
-        if (failure.code === 'CLIENT_ERR_STOMP_ERROR') break; // the server answered: another transport will not help
+        failures.push(err instanceof ClientError ? err : new ClientError('CLIENT_ERR_UNREACHABLE', String(err)));
+        if (failures.at(-1)!.code === 'CLIENT_ERR_STOMP_ERROR') break; // the server answered: another transport will not help
       }
     }
     if (this.isClosed()) return;
+    const failure = combine(failures);
     if (this.everConnected && this.options.reconnect !== false) return this.retry(++this.failures, failure);
     this.setState({ state: 'idle', error: failure });
-    this.rejectWaiters(failure!);
+    this.rejectWaiters(failure);
   }
 
   private connected(connection: StompConnection): void {
@@ -369,6 +370,13 @@ export class StompboxClient extends Emitter<ClientEvents> {
       });
     });
   }
+}
+
+/** One error for a cycle: the ERROR frame if the server sent one, else the last failure naming every transport tried. */
+function combine(failures: ClientError[]): ClientError {
+  const last = failures.at(-1)!;
+  if (failures.length === 1 || last.code === 'CLIENT_ERR_STOMP_ERROR') return last;
+  return new ClientError(last.code, failures.map((f) => f.message).join('; '));
 }
 
 function closedError(): ClientError {

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { StompServer, type StompServerOptions } from '../broker';
+import { createReferenceApp } from '../examples/reference/app';
+import { integer, parse } from './args';
+import { CliError, EXIT } from './exit-codes';
+
+export const SERVE_HELP = `Usage: stompbox serve [options]
+
+Runs the broker. Settings come from flags, then environment variables, then a JSON config
+file, then the reference app's defaults: endpoints /webServer and /queueServer (SockJS and
+plain WebSocket), broker prefixes /topic and /user, no application prefix, port 6032.
+
+Options:
+  -p, --port <n>             port (env PORT or STOMPBOX_PORT; default 6032; 0 picks a free one)
+      --host <addr>          address to bind (env STOMPBOX_HOST; default all interfaces)
+  -c, --config <file.json>   options file: { "port", "host", "demo", and any StompServer option }
+                             (env STOMPBOX_CONFIG)
+      --endpoint <path>      SockJS + WebSocket endpoint (repeatable; env STOMPBOX_ENDPOINTS, comma-separated)
+      --broker-prefix <p>    broker destination prefix (repeatable; env STOMPBOX_BROKER_PREFIXES)
+      --app-prefix <p>       application destination prefix (repeatable; env STOMPBOX_APP_PREFIXES)
+      --static <dir>         serve the files of <dir> at / (env STOMPBOX_STATIC)
+      --heartbeat <s,r>      server heart-beats in ms, e.g. 10000,10000 (env STOMPBOX_HEARTBEAT)
+      --demo                 run the reference app itself: its /subscribe and /queue handlers and
+                             topic.html / queue.html (broker flags are then ignored)
+  -h, --help                 this help
+
+Example:
+  stompbox serve --port 8080 --endpoint /ws --broker-prefix /topic --broker-prefix /queue`;
+
+const FLAGS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  endpoint: { type: 'string', multiple: true },
+  'broker-prefix': { type: 'string', multiple: true },
+  'app-prefix': { type: 'string', multiple: true },
+  static: { type: 'string' },
+  heartbeat: { type: 'string' },
+  demo: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The reference app's broker settings: the defaults of `stompbox serve`. */
+export const REFERENCE_SETTINGS: Readonly<StompServerOptions> = Object.freeze({
+  endpoints: ['/webServer', '/queueServer'],
+  brokerPrefixes: ['/topic', '/user'],
+  applicationPrefixes: [],
+  userDestinationPrefix: '/user',
+});
+
+interface ServeConfig extends StompServerOptions {
+  port?: number;
+  host?: string;
+  demo?: boolean;
+}
+
+/** `stompbox serve`: resolves with the exit code once the server stopped (SIGINT, SIGTERM). */
+export async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, FLAGS);
+  if (values.help === true) {
+    process.stdout.write(`${SERVE_HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new CliError(`serve takes no arguments; received "${positionals.join(' ')}"`, EXIT.usage);
+  const env = process.env;
+  const file = readConfig(values.config ?? env.STOMPBOX_CONFIG);
+  const list = (flag: string[] | undefined, variable: string | undefined): string[] | undefined =>
+    flag ?? (variable === undefined || variable === '' ? undefined : variable.split(',').map((s) => s.trim()));
+  const heartbeat = values.heartbeat ?? env.STOMPBOX_HEARTBEAT;
+  const { port: filePort, host: fileHost, demo: fileDemo, ...fileOptions } = file;
+  const options: StompServerOptions = {
+    ...REFERENCE_SETTINGS,
+    ...fileOptions,
+    ...defined({
+      endpoints: list(values.endpoint, env.STOMPBOX_ENDPOINTS),
+      brokerPrefixes: list(values['broker-prefix'], env.STOMPBOX_BROKER_PREFIXES),
+      applicationPrefixes: list(values['app-prefix'], env.STOMPBOX_APP_PREFIXES),
+      staticDir: values.static ?? env.STOMPBOX_STATIC,
+      heartbeat: heartbeat === undefined ? undefined : parseHeartbeat(heartbeat),
+    }),
+  };
+  const port = integer('port', values.port ?? env.PORT ?? env.STOMPBOX_PORT, filePort ?? 6032);
+  const host = values.host ?? env.STOMPBOX_HOST ?? fileHost;
+  const server = values.demo === true || fileDemo === true ? createReferenceApp() : new StompServer(options);
+  // Signal handlers first: whoever reads the banner below may signal us at once.
+  let stopped!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (stopped = resolve));
+  const stop = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    server.close().then(
+      () => stopped(EXIT.ok),
+      () => stopped(EXIT.failure),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const address = await server.listen(port, host);
+  const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const base = `${shown}:${address.port}`;
+  const o = server.options;
+  process.stdout.write(
+    `stompbox listening on http://${base}\n` +
+      o.endpoints.map((e) => `  endpoint ${e}: SockJS http://${base}${e}, WebSocket ws://${base}${e}\n`).join('') +
+      `  broker prefixes: ${o.brokerPrefixes.join(', ') || '(none)'}; application prefixes: ${o.applicationPrefixes.join(', ') || '(none)'}\n`,
+  );
+  return done;
+}
+
+function readConfig(file: string | undefined): ServeConfig {
+  if (file === undefined || file === '') return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`Cannot read config file "${file}": ${(err as Error).message}`, EXIT.usage);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed as ServeConfig;
+  } catch (err) {
+    throw new CliError(`Config file "${file}" is not valid: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+function parseHeartbeat(value: string): [number, number] {
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(value);
+  if (m === null) throw new CliError(`--heartbeat must be "<send ms>,<receive ms>"; received "${value}"`, EXIT.usage);
+  return [Number(m[1]), Number(m[2])];
+}
+
+function defined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

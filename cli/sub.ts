@@ -1,0 +1,94 @@
+import { isClientError, StompboxClient, type ReceivedMessage } from '../client';
+import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP, headers, integer, parse } from './args';
+import { CliError, EXIT } from './exit-codes';
+
+export const SUB_HELP = `Usage: stompbox sub <url> <destination> [options]
+
+Prints each message sent to <destination> as it arrives: pretty JSON on a terminal, one line
+per message when piped (JSON compact, text as is, bytes as base64). Reconnects when the
+connection drops; Ctrl-C ends it.
+
+  <url>   e.g. ws://localhost:6032/webServer or http://localhost:6032/webServer (SockJS)
+
+Options:
+  -n, --count <n>                  exit after n messages
+  -f, --format <pretty|line|json>  output format (json: one envelope per line with headers)
+${CONNECTION_HELP}
+
+Example:
+  stompbox sub ws://localhost:6032/webServer /topic/getResponse | grep zhangsan`;
+
+const FLAGS = { ...CONNECTION_FLAGS, count: { type: 'string', short: 'n' }, format: { type: 'string', short: 'f' } } as const;
+
+type Format = 'pretty' | 'line' | 'json';
+
+/** `stompbox sub`: resolves with the exit code once done (count reached, interrupted, failed). */
+export async function sub(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, FLAGS);
+  if (values.help === true) {
+    process.stdout.write(`${SUB_HELP}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 2) throw new CliError(`sub needs <url> <destination>; received ${positionals.length} arguments (see stompbox sub --help)`, EXIT.usage);
+  const [url, destination] = positionals;
+  const count = integer('count', values.count, 0);
+  const format = (values.format ?? (process.stdout.isTTY ? 'pretty' : 'line')) as Format;
+  if (!['pretty', 'line', 'json'].includes(format)) throw new CliError(`--format must be pretty, line or json; received "${format}"`, EXIT.usage);
+  const client = new StompboxClient(clientOptions(url, values));
+  await client.connect();
+
+  return new Promise<number>((resolve) => {
+    let received = 0;
+    const finish = (code: number, message?: string): void => {
+      if (message !== undefined) process.stderr.write(`stompbox sub: ${message}\n`);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
+      void client.close().then(() => resolve(code));
+    };
+    const interrupted = (): void => finish(EXIT.ok);
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+    client.on('state', (s) => {
+      if (s.state === 'reconnecting') process.stderr.write(`stompbox sub: ${s.error?.message ?? 'connection lost'}; reconnecting in ${s.delay} ms\n`);
+      if (s.state === 'connected' && s.previous === 'reconnecting') process.stderr.write(`stompbox sub: reconnected (${s.transport})\n`);
+    });
+    client.on('error', (err) => {
+      if (err.stompCode !== 'STOMP_ERR_SERVER_SHUTDOWN') finish(EXIT.stompError, `${err.message}${err.stompCode ? ` [${err.stompCode}]` : ''}`);
+    });
+    const unsubscribe = client.subscribe(destination, (_body, message) => {
+      process.stdout.write(render(message, format));
+      if (count > 0 && ++received >= count) {
+        unsubscribe();
+        finish(EXIT.ok);
+      }
+    }, { headers: headers(values.header) });
+    unsubscribe.ready.then(
+      () => process.stderr.write(`stompbox sub: subscribed to ${destination} via ${client.transport?.kind ?? '?'}\n`),
+      (err: unknown) => {
+        if (isClientError(err, 'CLIENT_ERR_CLOSED')) return;
+        finish(isClientError(err, 'CLIENT_ERR_STOMP_ERROR') ? EXIT.stompError : EXIT.failure, (err as Error).message);
+      },
+    );
+  });
+}
+
+/** One message as printed. */
+export function render(message: ReceivedMessage, format: Format): string {
+  const body = message.body;
+  if (format === 'json') return `${JSON.stringify({ destination: message.destination, headers: message.headers, body: jsonable(body) })}\n`;
+  if (format === 'pretty') {
+    const text = body instanceof Uint8Array ? `<${body.length} bytes> ${base64(body)}` : typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+    return `${text}\n`;
+  }
+  if (body instanceof Uint8Array) return `${base64(body)}\n`;
+  if (typeof body === 'string') return `${/[\r\n]/.test(body) ? JSON.stringify(body) : body}\n`;
+  return `${JSON.stringify(body)}\n`;
+}
+
+function jsonable(body: unknown): unknown {
+  return body instanceof Uint8Array ? { base64: base64(body) } : body;
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}

@@ -1,0 +1,195 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { buildCli, killCliProcesses, removeCli, runCli, runToExit, type CliProcess } from './support';
+
+beforeAll(() => {
+  buildCli();
+});
+afterAll(() => removeCli());
+afterEach(() => killCliProcesses());
+
+/** `stompbox serve` on a free port of 127.0.0.1; resolves with the process and its port. */
+async function startServe(args: string[] = [], env: Record<string, string> = {}): Promise<{ proc: CliProcess; port: number }> {
+  const proc = runCli(['serve', '--port', '0', '--host', '127.0.0.1', ...args], { env });
+  const [, port] = await proc.waitFor('stdout', /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  return { proc, port: Number(port) };
+}
+
+/** `stompbox sub` that has confirmed its subscription. */
+async function startSub(args: string[]): Promise<CliProcess> {
+  const proc = runCli(['sub', ...args]);
+  await proc.waitFor('stderr', /subscribed to/);
+  return proc;
+}
+
+describe('stompbox --help', () => {
+  it.each(['serve', 'sub', 'pub'])('prints the usage of %s and exits 0', async (command) => {
+    const { code, stdout } = await runToExit([command, '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage: stompbox ${command}`);
+  });
+
+  it('lists the commands and exits 2 when no command is given', async () => {
+    const { code, stdout } = await runToExit([]);
+    expect(code).toBe(2);
+    expect(stdout).toContain('serve');
+  });
+
+  it('exits 2 with a message for an unknown flag or a missing argument', async () => {
+    const unknown = await runToExit(['sub', 'ws://127.0.0.1:1/x', '/topic/x', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--bogus');
+    const missing = await runToExit(['pub', 'ws://127.0.0.1:1/x']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('pub needs <url> <destination>');
+  });
+});
+
+describe('stompbox serve, sub and pub', () => {
+  it('serves the reference settings by default and round-trips JSON and text over WebSocket', async () => {
+    const { proc: server, port } = await startServe();
+    expect(server.stdout).toContain('endpoint /webServer');
+    expect(server.stdout).toContain('endpoint /queueServer');
+    expect(server.stdout).toContain('broker prefixes: /topic, /user');
+    const url = `ws://127.0.0.1:${port}/webServer`;
+    const sub = await startSub([url, '/topic/greetings', '--count', '3']);
+    expect(await runToExit(['pub', url, '/topic/greetings', '{"hello": "world"}'])).toMatchObject({ code: 0 });
+    expect(await runToExit(['pub', url, '/topic/greetings', 'plain text'])).toMatchObject({ code: 0 });
+    expect(await runToExit(['pub', url, '/topic/greetings', 'two\nlines'])).toMatchObject({ code: 0 });
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('{"hello":"world"}\nplain text\n"two\\nlines"\n');
+  });
+
+  it('publishes one message per input line with "-" over SockJS', async () => {
+    const { port } = await startServe();
+    const sub = await startSub([`http://127.0.0.1:${port}/queueServer`, '/user/zhangsan/message', '-n', '3', '-t', 'sockjs', '--sockjs-transport', 'xhr-streaming']);
+    const pub = await runToExit(['pub', `http://127.0.0.1:${port}/queueServer`, '/user/zhangsan/message', '-', '-t', 'sockjs'], { input: 'first\n{"n":2}\nthird\n' });
+    expect(pub).toMatchObject({ code: 0 });
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('first\n{"n":2}\nthird\n');
+  });
+
+  it('prints an envelope with headers in json format', async () => {
+    const { port } = await startServe();
+    const url = `ws://127.0.0.1:${port}/webServer`;
+    const sub = await startSub([url, '/topic/env', '-n', '1', '--format', 'json']);
+    await runToExit(['pub', url, '/topic/env', '[1,2]', '-H', 'x-trace:abc']);
+    expect(await sub.exited).toBe(0);
+    const envelope = JSON.parse(sub.stdout);
+    expect(envelope).toMatchObject({ destination: '/topic/env', body: [1, 2], headers: { 'x-trace': 'abc', 'content-type': 'application/json' } });
+  });
+
+  it('takes settings from flags over environment over the config file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stompbox-config-'));
+    try {
+      const config = path.join(dir, 'stompbox.json');
+      writeFileSync(config, JSON.stringify({ endpoints: ['/fromFile'], brokerPrefixes: ['/fileTopics'], heartbeat: [0, 0] }));
+      const { proc, port } = await startServe(['--config', config, '--broker-prefix', '/flagTopics'], { STOMPBOX_BROKER_PREFIXES: '/envTopics', STOMPBOX_ENDPOINTS: '/fromEnv' });
+      expect(proc.stdout).toContain('endpoint /fromEnv:');
+      expect(proc.stdout).not.toContain('/fromFile');
+      expect(proc.stdout).toContain('broker prefixes: /flagTopics;');
+      const url = `ws://127.0.0.1:${port}/fromEnv`;
+      const sub = await startSub([url, '/flagTopics/a', '-n', '1']);
+      expect(await runToExit(['pub', url, '/flagTopics/a', 'configured'])).toMatchObject({ code: 0 });
+      expect(await sub.exited).toBe(0);
+      expect(sub.stdout).toBe('configured\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 for a config file that is not JSON', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stompbox-config-'));
+    try {
+      const config = path.join(dir, 'broken.json');
+      writeFileSync(config, '{ endpoints: ');
+      const { code, stderr } = await runToExit(['serve', '--port', '0', '--host', '127.0.0.1', '--config', config]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('broken.json');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops on SIGTERM and exits 0', async () => {
+    const { proc } = await startServe();
+    process.kill(proc.child.pid!, 'SIGTERM');
+    const code = await proc.exited;
+    expect({ code, stderr: proc.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
+
+describe('stompbox exit codes', () => {
+  it('exits 3 for a bad URL', async () => {
+    const notUrl = await runToExit(['pub', 'not a url', '/topic/x', 'hi']);
+    expect(notUrl.code).toBe(3);
+    expect(notUrl.stderr).toContain('does not parse');
+    const ftp = await runToExit(['sub', 'ftp://127.0.0.1/webServer', '/topic/x']);
+    expect(ftp.code).toBe(3);
+    expect(ftp.stderr).toContain('scheme');
+  });
+
+  it('exits 4 when nothing listens at the URL', async () => {
+    const port = await freePort();
+    const { code, stderr } = await runToExit(['pub', `ws://127.0.0.1:${port}/webServer`, '/topic/x', 'hi']);
+    expect(code).toBe(4);
+    expect(stderr).toMatch(/could not connect.*ECONNREFUSED/);
+    const sub = await runToExit(['sub', `http://127.0.0.1:${port}/webServer`, '/topic/x', '-t', 'sockjs']);
+    expect(sub.code).toBe(4);
+  });
+
+  it('exits 5 with the server\'s message when it answers with an ERROR frame', async () => {
+    const { port } = await startServe();
+    const pub = await runToExit(['pub', `ws://127.0.0.1:${port}/webServer`, '/queue/nowhere', 'hi']);
+    expect(pub.code).toBe(5);
+    expect(pub.stderr).toContain('STOMP_ERR_INVALID_DESTINATION');
+    const sub = await runToExit(['sub', `ws://127.0.0.1:${port}/webServer`, '/queue/nowhere']);
+    expect(sub.code).toBe(5);
+    expect(sub.stderr).toContain('/queue/nowhere');
+  });
+
+  it('exits 6 when the server accepts the connection but never answers', async () => {
+    const silent = await silentServer();
+    try {
+      const { code, stderr } = await runToExit(['pub', `ws://127.0.0.1:${silent.port}/webServer`, '/topic/x', 'hi', '--timeout', '300', '-t', 'websocket']);
+      expect(code).toBe(6);
+      expect(stderr).toContain('within 300 ms');
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+/** A port nothing listens on: bound once, then released. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A TCP server that accepts connections and never writes a byte. */
+function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as { port: number }).port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
