@@ -235,15 +235,27 @@ export class RedisBroker extends SimpleBroker {
     );
   }
 
-  /** The subscriber connection is (again) up: listen on this node's channel and every channel it needs. */
+  /**
+   * The subscriber connection is (again) up: listen on this node's channel and every channel
+   * and glob it needs. Subscriptions added while this runs are picked up by the next round.
+   */
   private async subscriberReady(): Promise<void> {
-    const channels = [`${this.prefix}to:${this.nodeId}`, ...this.channels.keys()];
-    await this.sub.subscribe(...channels);
-    if (this.patterns.size > 0) await this.sub.psubscribe(...this.patterns.keys());
+    await this.sub.subscribe(`${this.prefix}to:${this.nodeId}`);
+    const channels = new Set<string>();
+    const globs = new Set<string>();
+    for (;;) {
+      const todo = [...this.channels.keys()].filter((c) => !channels.has(c));
+      const todoGlobs = [...this.patterns.keys()].filter((g) => !globs.has(g));
+      if (todo.length === 0 && todoGlobs.length === 0) break;
+      if (todo.length > 0) await this.sub.subscribe(...todo);
+      if (todoGlobs.length > 0) await this.sub.psubscribe(...todoGlobs);
+      for (const c of todo) channels.add(c);
+      for (const g of todoGlobs) globs.add(g);
+    }
     if (this.subReady) return;
     this.subReady = true;
     this.stats.reconnects++;
-    this.logger.info({ node: this.nodeId, channels: channels.length, patterns: this.patterns.size }, 'Listening on Redis');
+    this.logger.info({ node: this.nodeId, channels: channels.size, patterns: globs.size }, 'Listening on Redis');
   }
 
   /** The publisher connection is (again) up: register presence, then send what was buffered, in order. */
