@@ -337,19 +337,20 @@ describe('MESSAGE', () => {
     expect(header(m, 'content-length')).toBe(String(Buffer.byteLength('привет, 世界 🎉')));
   });
 
-  it('reaches pattern subscriptions (*, **) as well as exact ones', async () => {
+  it('reaches pattern subscriptions (*, **, {var}) as well as exact ones', async () => {
     const c = await RawClient.connected(url);
     c.send(
       'SUBSCRIBE\nid:exact\ndestination:/topic/a/b\n\n\0' +
         'SUBSCRIBE\nid:star\ndestination:/topic/*/b\n\n\0' +
         'SUBSCRIBE\nid:glob\ndestination:/topic/**\n\n\0' +
+        'SUBSCRIBE\nid:var\ndestination:/topic/{x}/b\n\n\0' +
         'SUBSCRIBE\nid:other\ndestination:/topic/a/c\nreceipt:r\n\n\0',
     );
     await c.nextCommand('RECEIPT');
     c.send('SEND\ndestination:/topic/a/b\nreceipt:sent\n\nx\0');
     await c.nextMatching((f) => header(f, 'receipt-id') === 'sent', 'RECEIPT sent');
     const subs = c.frames.filter((f) => f.command === 'MESSAGE').map((f) => header(f, 'subscription'));
-    expect(subs.sort()).toEqual(['exact', 'glob', 'star']);
+    expect(subs.sort()).toEqual(['exact', 'glob', 'star', 'var']);
   });
 });
 
