@@ -74,9 +74,13 @@ async function probe(lanes: Lane[]): Promise<void> {
       lane.published++;
     }
     await new Promise((r) => setTimeout(r, 50));
-    if (lanes.every((lane) => lane.subscribers.every((s) => s.counts.message > 0))) return;
+    if (lanes.every((lane) => lane.subscribers.every((s) => s.counts.message > 0))) break;
     if (Date.now() > deadline) throw new Error('subscribers did not receive the probe within 20 s');
   }
+  // Probes sent before a SUBSCRIBE took effect never reach that subscriber: once the last
+  // ones have landed, count the lane as fully delivered so the window starts exact.
+  await new Promise((r) => setTimeout(r, 200));
+  for (const lane of lanes) lane.published = Math.ceil(lane.delivered / lane.subscribers.length);
 }
 
 /** Frames per pre-encoded block written by the publisher in one call. */
