@@ -19,6 +19,11 @@ export class SubscriptionRegistry {
     return this.total;
   }
 
+  /** Nodes of the pattern trie, the root included: 1 when no pattern subscription is held. */
+  get patternNodes(): number {
+    return this.root.nodeCount;
+  }
+
   /** Exact destinations with at least one subscription. */
   destinations(): IterableIterator<string> {
     return this.exact.keys();
@@ -45,8 +50,7 @@ export class SubscriptionRegistry {
   remove(subscription: Subscription): boolean {
     const dest = subscription.destination;
     if (isPattern(dest)) {
-      const node = this.root.descend(segments(dest), false);
-      if (node === undefined || !node.subs.delete(subscription)) return false;
+      if (!this.root.remove(segments(dest), 0, subscription)) return false;
       this.patternCount--;
     } else {
       const set = this.exact.get(dest);
@@ -103,6 +107,32 @@ class PatternNode {
       if (node === undefined) return undefined;
     }
     return node;
+  }
+
+  /** Removes `sub` from the node at `segs`, pruning nodes left empty; true when it was held. */
+  remove(segs: string[], i: number, sub: Subscription): boolean {
+    if (i === segs.length) return this.subs.delete(sub);
+    const next = this.child(segs[i], false);
+    if (next === undefined || !next.remove(segs, i + 1, sub)) return false;
+    if (next.empty) this.drop(segs[i]);
+    return true;
+  }
+
+  private get empty(): boolean {
+    return this.subs.size === 0 && this.star === undefined && this.globstar === undefined && (this.children?.size ?? 0) === 0;
+  }
+
+  private drop(seg: string): void {
+    if (seg === '**') this.globstar = undefined;
+    else if (seg === '*' || VARIABLE.test(seg)) this.star = undefined;
+    else this.children?.delete(seg);
+  }
+
+  /** Nodes in this subtree, this one included (tests check that removal prunes). */
+  get nodeCount(): number {
+    let n = 1;
+    for (const c of this.children?.values() ?? []) n += c.nodeCount;
+    return n + (this.star?.nodeCount ?? 0) + (this.globstar?.nodeCount ?? 0);
   }
 
   private child(seg: string, create: boolean): PatternNode | undefined {

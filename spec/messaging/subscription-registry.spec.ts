@@ -208,3 +208,22 @@ describe('SubscriptionRegistry', () => {
     });
   });
 });
+
+describe('SubscriptionRegistry pattern trie pruning', () => {
+  it('prunes the nodes of removed pattern subscriptions, leaving shared prefixes in place', () => {
+    const { SubscriptionRegistry } = require('../../broker/messaging/subscription-registry') as typeof import('../../broker/messaging/subscription-registry');
+    const registry = new SubscriptionRegistry();
+    const subscriber = { sessionId: 's', user: undefined, deliver: () => undefined };
+    const subs = Array.from({ length: 50 }, (_, i) => ({ id: `p${i}`, destination: `/topic/${i}/**`, ack: 'auto' as const, subscriber }));
+    const keep = { id: 'keep', destination: '/topic/*/x', ack: 'auto' as const, subscriber };
+    registry.add(keep);
+    const withKeep = registry.patternNodes;
+    for (const s of subs) registry.add(s);
+    expect(registry.patternNodes).toBeGreaterThan(withKeep + 50);
+    for (const s of subs) expect(registry.remove(s)).toBe(true);
+    expect(registry.patternNodes).toBe(withKeep);
+    registry.remove(keep);
+    expect(registry.patternNodes).toBe(1);
+    expect(registry.size).toBe(0);
+  });
+});
