@@ -23,6 +23,17 @@ export const CLIENT_LIBRARIES: Readonly<Record<string, readonly [pkg: string, fi
   'stomp.min.js': ['stompjs', 'lib/stomp.min.js'],
 };
 
+/** Our own browser client (scripts/bundle-client.js), served at `/lib/` once `npm run build` made it. */
+export const CLIENT_BUNDLE_FILES: readonly string[] = ['stompbox-client.js', 'stompbox-client.js.map', 'stompbox-client.mjs', 'stompbox-client.mjs.map'];
+
+/** dist/client/browser, seen from dist/broker/transport (built) or broker/transport (source). */
+function clientBundleDir(): string | undefined {
+  for (const dir of [path.resolve(__dirname, '../../client/browser'), path.resolve(__dirname, '../../dist/client/browser')]) {
+    if (existsSync(path.join(dir, 'stompbox-client.js'))) return dir;
+  }
+  return undefined;
+}
+
 /** A file inside an installed package, found from its entry point (exports maps hide subpaths). */
 function packageFile(pkg: string, file: string): string | undefined {
   let dir: string;
@@ -55,6 +66,10 @@ export class StaticFiles {
     for (const [name, [pkg, file]] of Object.entries(CLIENT_LIBRARIES)) {
       const full = packageFile(pkg, file);
       if (full !== undefined) this.libraries.set(`/lib/${name}`, full);
+    }
+    const bundle = clientBundleDir();
+    if (bundle !== undefined) {
+      for (const name of CLIENT_BUNDLE_FILES) if (existsSync(path.join(bundle, name))) this.libraries.set(`/lib/${name}`, path.join(bundle, name));
     }
   }
 
