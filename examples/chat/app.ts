@@ -1,4 +1,4 @@
-import { StompServer, type Logger, type Principal } from '../../broker';
+import { StompServer, type Logger, type Principal, type StompServerOptions } from '../../broker';
 import { ChatController } from './chat-controller';
 
 /** Settings of the chat example. */
@@ -7,6 +7,8 @@ export interface ChatAppOptions {
   users?: Readonly<Record<string, string>>;
   /** Browser origins allowed besides our own. @defaultValue `[]` */
   allowedOrigins?: string[];
+  /** SockJS settings (tests shorten the disconnect delay). @defaultValue the server's defaults */
+  sockjs?: StompServerOptions['sockjs'];
   logger?: Logger;
 }
 
@@ -26,6 +28,7 @@ export function createChatApp(opts: ChatAppOptions = {}): StompServer {
     applicationPrefixes: ['/app'],
     allowClientSendToBroker: false,
     allowedOrigins: opts.allowedOrigins,
+    sockjs: opts.sockjs,
     logger: opts.logger,
     authenticate: ({ request, connectHeaders }): Principal | false => {
       const login = connectHeaders.get('login');

@@ -12,7 +12,8 @@ let server: StompServer;
 let base: string;
 
 beforeEach(async () => {
-  server = createChatApp({ users: { ann: 'a-1', bob: 'b-2', cy: 'c-3' } });
+  // A short SockJS disconnect delay: polling sessions end soon after their client goes.
+  server = createChatApp({ users: { ann: 'a-1', bob: 'b-2', cy: 'c-3' }, sockjs: { disconnectDelay: 500 } });
   const { port } = await server.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${port}/chat`;
 });
