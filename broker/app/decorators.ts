@@ -109,10 +109,14 @@ export function SubscribeMapping(pattern: string | string[] = []): (target: Func
   };
 }
 
-/** Sends the return value to these broker destinations; `{var}` is filled from destination variables. */
+/**
+ * Sends the return value to these broker destinations; `{var}` is filled from destination
+ * variables. With none, the default applies (`/topic` + the mapped destination), as in Spring.
+ */
 export function SendTo(...destinations: string[]): (target: Function, context: ClassMethodDecoratorContext) => void {
   return (target) => {
-    onMethod(target, 'SendTo').sendTo = destinations;
+    const meta = onMethod(target, 'SendTo');
+    if (destinations.length > 0) meta.sendTo = destinations;
   };
 }
 
@@ -122,8 +126,11 @@ export interface SendToUserOptions {
   broadcast?: boolean;
 }
 
-/** Sends the return value to the sending user at `/user<destination>` (e.g. `/queue/reply`). */
-export function SendToUser(destination: string, options: SendToUserOptions = {}): (target: Function, context: ClassMethodDecoratorContext) => void {
+/**
+ * Sends the return value to the sending user at `/user<destination>` (e.g. `/queue/reply`);
+ * without a destination, at `/user` + the mapped destination, as in Spring.
+ */
+export function SendToUser(destination = '', options: SendToUserOptions = {}): (target: Function, context: ClassMethodDecoratorContext) => void {
   return (target) => {
     const meta = onMethod(target, 'SendToUser');
     meta.sendToUser = destination;

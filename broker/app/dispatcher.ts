@@ -108,7 +108,7 @@ export class Dispatcher {
 
   private routeOne(session: Session, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
     if (mapping.sendToUser !== undefined) {
-      const dest = fill(mapping.sendToUser, ctx.params);
+      const dest = mapping.sendToUser === '' ? ctx.mappedDestination : fill(mapping.sendToUser, ctx.params);
       if (mapping.broadcast === false || session.user === undefined) {
         deliverToOwn(session, `/user${dest}`, toMessage(`/user${dest}`, value));
         return;

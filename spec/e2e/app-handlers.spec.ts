@@ -47,6 +47,18 @@ class ShopController {
     return `this session: ${text}`;
   }
 
+  @MessageMapping('/defaults')
+  @SendTo()
+  defaults(text: string): string {
+    return `default ${text}`;
+  }
+
+  @MessageMapping('/to-me')
+  @SendToUser()
+  toMe(text: string): string {
+    return `to me ${text}`;
+  }
+
   @MessageMapping('/count')
   @SendTo('/topic/count')
   async *count(n: string): AsyncIterable<string> {
@@ -141,6 +153,16 @@ describe('decorated controllers', () => {
     await subscribe(c, 's1', '/topic/shop/echo');
     send(c, '/shop/echo', 'hi');
     expect((await messageOn(c, 's1')).body.toString()).toBe('echo hi');
+  });
+
+  it('falls back to the mapped destination for @SendTo() and @SendToUser() without destinations', async () => {
+    const c = await RawClient.connected(running.ws('/stomp'), { login: 'dee' });
+    await subscribe(c, 'topic', '/topic/shop/defaults');
+    await subscribe(c, 'user', '/user/shop/to-me');
+    send(c, '/shop/defaults', 'a');
+    expect((await messageOn(c, 'topic')).body.toString()).toBe('default a');
+    send(c, '/shop/to-me', 'b');
+    expect((await messageOn(c, 'user')).body.toString()).toBe('to me b');
   });
 
   it('sends @SendToUser replies to every session of the user, or only the sender with broadcast false', async () => {
