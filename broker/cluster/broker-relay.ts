@@ -107,8 +107,10 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range */
   constructor(options: StompBrokerRelayOptions = {}) {
     super();
+    validate(options);
     const base = {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 61613,
@@ -266,4 +268,17 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
       this.logger.error({ message: frame.headers.get('message') }, 'ERROR on the broker relay system connection');
     }
   }
+}
+
+function validate(o: StompBrokerRelayOptions): void {
+  const fail = (option: string, expected: string, received: unknown): never => {
+    throw new StompError('STOMP_ERR_INVALID_OPTION', `StompBrokerRelay option ${option} must be ${expected}; received ${JSON.stringify(received)}`);
+  };
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) fail('port', 'an integer 1-65535', o.port);
+  const hb = o.heartbeat;
+  if (hb !== undefined && !(hb.length === 2 && hb.every((n) => Number.isInteger(n) && n >= 0))) fail('heartbeat', '[send ms, receive ms], integers >= 0', hb);
+  const rd = o.reconnectDelay;
+  if (rd !== undefined && !(rd.length === 2 && rd[0] > 0 && rd[1] >= rd[0])) fail('reconnectDelay', '[first > 0, cap >= first] in ms', rd);
+  if (o.connectTimeout !== undefined && !(o.connectTimeout > 0)) fail('connectTimeout', 'a number of ms > 0', o.connectTimeout);
+  if (o.prefixes !== undefined && !o.prefixes.every((p) => p.startsWith('/'))) fail('prefixes', 'destinations starting with "/"', o.prefixes);
 }

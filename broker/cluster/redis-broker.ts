@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
+import { StompError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscriber, Subscription } from '../messaging/message-broker';
@@ -80,14 +81,15 @@ export class RedisBroker extends SimpleBroker {
   private closed = false;
   private readonly readyPromise: Promise<void>;
 
-  /** @throws Error when an option is out of range, naming it */
+  /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range, or ioredis missing */
   constructor(options: RedisBrokerOptions = {}) {
     super();
     const [first, cap] = options.reconnectDelay ?? [100, 5000];
     const ttl = options.presenceTtl ?? 15000;
     this.maxBuffered = options.maxBuffered ?? 10000;
-    if (!(ttl >= 150)) throw new Error(`RedisBroker option presenceTtl must be at least 150 ms; received ${ttl}`);
-    if (!(this.maxBuffered >= 0)) throw new Error(`RedisBroker option maxBuffered must be >= 0; received ${this.maxBuffered}`);
+    invalidUnless(Number.isFinite(ttl) && ttl >= 150, 'presenceTtl', 'a number of ms >= 150', ttl);
+    invalidUnless(Number.isInteger(this.maxBuffered) && this.maxBuffered >= 0, 'maxBuffered', 'an integer >= 0', this.maxBuffered);
+    invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     this.prefix = options.prefix ?? 'stompbox:';
     this.logger = options.logger ?? silentLogger;
@@ -303,4 +305,8 @@ export class RedisBroker extends SimpleBroker {
     this.stats.received++;
     this.deliverLocal(env.message);
   }
+}
+
+function invalidUnless(ok: boolean, option: string, expected: string, received: unknown): void {
+  if (!ok) throw new StompError('STOMP_ERR_INVALID_OPTION', `RedisBroker option ${option} must be ${expected}; received ${JSON.stringify(received)}`);
 }

@@ -1,4 +1,5 @@
 import type { Buffer } from 'node:buffer';
+import { StompError } from '../errors';
 
 /**
  * The part of an ioredis client the cluster code uses. Declared here so that `ioredis` stays
@@ -35,7 +36,7 @@ export interface RedisConnectionOptions {
 /**
  * Creates an ioredis client, requiring `ioredis` only now (optional peer dependency).
  * Offline queueing is off: the broker buffers cluster messages itself, with a bound.
- * @throws Error when ioredis is not installed, naming the package to add
+ * @throws StompError `STOMP_ERR_INVALID_OPTION` when ioredis is not installed, naming the package to add
  */
 export function createRedis(options: RedisConnectionOptions, retry: (attempt: number) => number): RedisLike {
   let Redis: new (opts: object) => RedisLike;
@@ -44,7 +45,7 @@ export function createRedis(options: RedisConnectionOptions, retry: (attempt: nu
     const mod = require('ioredis') as { default?: unknown; Redis?: unknown };
     Redis = (mod.Redis ?? mod.default ?? mod) as new (opts: object) => RedisLike;
   } catch {
-    throw new Error('RedisBroker needs the "ioredis" package: npm install ioredis');
+    throw new StompError('STOMP_ERR_INVALID_OPTION', 'RedisBroker needs the "ioredis" package (an optional peer dependency): npm install ioredis, or pass option client');
   }
   return new Redis({
     host: options.host ?? '127.0.0.1',

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import type { StompServerConfig } from '../../broker';
 import { RedisBroker, type RedisBrokerOptions } from '../../broker/cluster/redis-broker';
 import { closeClients, stompClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
@@ -22,11 +23,11 @@ interface Node {
 let prefix = '';
 const brokers: RedisBroker[] = [];
 
-async function startNode(options: RedisBrokerOptions = {}): Promise<Node> {
+async function startNode(options: RedisBrokerOptions = {}, config: Omit<StompServerConfig, 'broker'> = {}): Promise<Node> {
   const broker = new RedisBroker({ prefix, presenceTtl: 1000, ...options });
   brokers.push(broker);
   await broker.ready();
-  const running = await startServer({ broker });
+  const running = await startServer({ ...config, broker });
   return { running, broker, base: running.http('/stomp') };
 }
 
@@ -98,6 +99,19 @@ describeRedis('RedisBroker across three nodes', () => {
     expect(bodies(await bobInbox.wait(1))).toEqual(['for bob']);
     expect(inboxes[0].messages).toHaveLength(1);
     expect(c.broker.stats.received).toBe(1); // bob's message never went to node C
+  });
+
+  it('reaches literal /user/<name>/... subscribers on other nodes (the reference app form)', async () => {
+    const start = (): Promise<Node> => startNode({}, { brokerPrefixes: ['/topic', '/user'] });
+    const [a, b] = await Promise.all([start(), start()]);
+    const zhangsan = await (await stompClient(b.base, 'websocket')).subscribe('/user/zhangsan/message');
+    const lisi = await (await stompClient(b.base, 'websocket')).subscribe('/user/lisi/message');
+    await a.running.server.template.convertAndSendToUser('zhangsan', '/message', 'hello');
+    expect(bodies(await zhangsan.wait(1))).toEqual(['hello']);
+    await a.running.server.template.convertAndSendToUser('lisi', '/message', 'marker');
+    await lisi.wait(1);
+    expect(bodies(lisi.messages)).toEqual(['marker']);
+    expect(zhangsan.messages).toHaveLength(1);
   });
 
   it('answers presence queries cluster-wide after connect and disconnect', async () => {
