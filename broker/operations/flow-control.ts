@@ -1,5 +1,5 @@
 import { StompError } from '../errors';
-import type { Logger } from '../logger';
+import { silentLogger, type Logger } from '../logger';
 import type { Connection } from '../transport/connection';
 import type { Counters } from './counters';
 
@@ -87,6 +87,8 @@ export class SessionFlow {
    */
   inbound(command: string): void {
     this.counters.frameIn(command);
+    // Debug per frame: the command only, never headers (passcode) or the body.
+    if (this.control.debugFrames) this.control.logger.debug({ sessionId: this.session.sessionId, command }, 'Frame received');
     const max = this.control.limits.maxFramesPerSecond;
     if (max === 0) return;
     if (this.epoch !== this.control.epoch) {
@@ -207,12 +209,16 @@ export class FlowControl {
   private timer: ReturnType<typeof setInterval> | undefined;
   private fastTimer: ReturnType<typeof setInterval> | undefined;
   private epochStart = 0;
+  /** Whether per-frame debug lines are wanted; decided once so the frame path pays nothing otherwise. */
+  readonly debugFrames: boolean;
 
   constructor(
     readonly limits: FlowLimits,
     readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
+    const levels = logger as { isLevelEnabled?(level: string): boolean };
+    this.debugFrames = logger !== silentLogger && (levels.isLevelEnabled?.('debug') ?? true);
     this.threshold = limits.slowConsumerPolicy === 'drop-oldest' ? Math.floor(limits.sendBufferLimit / 2) : limits.sendBufferLimit;
   }
 
