@@ -18,6 +18,8 @@ export interface FlowLimits {
 export interface FlowSession {
   readonly sessionId: string;
   readonly connection: Connection;
+  /** Writes a server frame (the ERROR that tells a slow consumer why it is closed). */
+  sendFrame(command: 'ERROR', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void;
   /** Ends the session with a WebSocket close code (4500: session not reliable, as Spring). */
   end(reason: 'slow-consumer', code: number, text: string): void;
 }
@@ -165,6 +167,12 @@ export class SessionFlow {
       { sessionId: this.session.sessionId, breach: kind, policy: 'terminate', bufferedAmount: connection.bufferedAmount },
       `Slow consumer: ${text}; closing with ${SESSION_NOT_RELIABLE}`,
     );
+    // The ERROR waits behind what the client has not read; a client that resumes reading gets it.
+    this.session.sendFrame('ERROR', [
+      ['message', text],
+      ['code', 'STOMP_ERR_SLOW_CONSUMER'],
+      ['content-type', 'text/plain;charset=UTF-8'],
+    ]);
     this.session.end('slow-consumer', SESSION_NOT_RELIABLE, text);
     this.killTimer = setTimeout(() => connection.terminate(), KILL_GRACE);
     this.killTimer.unref();

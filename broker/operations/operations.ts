@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as PromClient from 'prom-client';
+import { StompError } from '../errors';
 import type { MessageBroker } from '../messaging/message-broker';
 import type { ResolvedOptions } from '../options';
 import type { HeartbeatScheduler } from '../session/heartbeat';
@@ -129,7 +130,7 @@ function loadPromClient(): Prom {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('prom-client') as Prom;
   } catch {
-    throw new Error('Option "metrics" needs the prom-client package: npm install prom-client');
+    throw new StompError('STOMP_ERR_INVALID_OPTION', 'Option "metrics" needs the prom-client package (npm install prom-client); it is not installed');
   }
 }
 

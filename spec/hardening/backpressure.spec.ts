@@ -69,6 +69,7 @@ describe('send buffer limit', () => {
     socketOf(slow).resume();
     expect(await reason).toBe('slow-consumer');
     expect((await slow.closed).code).toBe(4500);
+    expect(slow.frames.at(-1)!.headers).toContainEqual(['code', 'STOMP_ERR_SLOW_CONSUMER']);
     expect(running.server.stats().backpressure.bufferBreaches).toBe(1);
     const warned = logger.at('warn').filter((e) => (e.obj as { breach?: string }).breach === 'buffer');
     expect(warned).toHaveLength(1);
