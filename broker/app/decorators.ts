@@ -128,7 +128,7 @@ export interface SendToUserOptions {
 
 /**
  * Sends the return value to the sending user at `/user<destination>` (e.g. `/queue/reply`);
- * without a destination, at `/user` + the mapped destination, as in Spring.
+ * without a destination, at `/user/queue` + the mapped destination, as in Spring.
  */
 export function SendToUser(destination = '', options: SendToUserOptions = {}): (target: Function, context: ClassMethodDecoratorContext) => void {
   return (target) => {

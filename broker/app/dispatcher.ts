@@ -108,7 +108,8 @@ export class Dispatcher {
 
   private routeOne(session: Session, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
     if (mapping.sendToUser !== undefined) {
-      const dest = mapping.sendToUser === '' ? ctx.mappedDestination : fill(mapping.sendToUser, ctx.params);
+      // Spring's default user destination: '/queue' + the mapped destination.
+      const dest = mapping.sendToUser === '' ? `/queue${ctx.mappedDestination}` : fill(mapping.sendToUser, ctx.params);
       if (mapping.broadcast === false || session.user === undefined) {
         deliverToOwn(session, `/user${dest}`, toMessage(`/user${dest}`, value));
         return;

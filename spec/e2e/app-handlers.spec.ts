@@ -158,7 +158,7 @@ describe('decorated controllers', () => {
   it('falls back to the mapped destination for @SendTo() and @SendToUser() without destinations', async () => {
     const c = await RawClient.connected(running.ws('/stomp'), { login: 'dee' });
     await subscribe(c, 'topic', '/topic/shop/defaults');
-    await subscribe(c, 'user', '/user/shop/to-me');
+    await subscribe(c, 'user', '/user/queue/shop/to-me');
     send(c, '/shop/defaults', 'a');
     expect((await messageOn(c, 'topic')).body.toString()).toBe('default a');
     send(c, '/shop/to-me', 'b');
