@@ -24,6 +24,12 @@ export interface RedisBrokerOptions {
   maxBuffered?: number;
   /** Reconnect backoff: first delay and cap, ms (doubling). @defaultValue [100, 5000] */
   reconnectDelay?: readonly [number, number];
+  /**
+   * After Redis comes back, ms to wait before sending held messages, so that other nodes
+   * (reconnecting on their own backoff) have re-subscribed and do not miss them.
+   * @defaultValue the reconnectDelay cap (5000)
+   */
+  flushDelay?: number;
   /** @defaultValue silentLogger */
   logger?: Logger;
   /** This node's id. @defaultValue random */
@@ -34,7 +40,7 @@ export interface RedisBrokerOptions {
 export interface RedisBrokerStats {
   /** Envelopes handed to Redis (destination and user messages). */
   published: number;
-  /** Envelopes held because Redis was unreachable, later sent. */
+  /** Envelopes held because Redis was unreachable (or queued behind held ones until the flush). */
   buffered: number;
   /** Envelopes dropped because the buffer was full (Redis unreachable). */
   dropped: number;
@@ -70,6 +76,8 @@ export class RedisBroker extends SimpleBroker {
   private readonly prefix: string;
   private readonly logger: Logger;
   private readonly maxBuffered: number;
+  private readonly flushDelay: number;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly presence: UserRegistry;
   /** Channel or glob → number of local subscriptions needing it. */
   private readonly channels = new Map<string, number>();
@@ -87,6 +95,8 @@ export class RedisBroker extends SimpleBroker {
     const [first, cap] = options.reconnectDelay ?? [100, 5000];
     const ttl = options.presenceTtl ?? 15000;
     this.maxBuffered = options.maxBuffered ?? 10000;
+    this.flushDelay = options.flushDelay ?? cap;
+    invalidUnless(Number.isFinite(this.flushDelay) && this.flushDelay >= 0, 'flushDelay', 'a number of ms >= 0', options.flushDelay);
     invalidUnless(Number.isFinite(ttl) && ttl >= 150, 'presenceTtl', 'a number of ms >= 150', ttl);
     invalidUnless(Number.isInteger(this.maxBuffered) && this.maxBuffered >= 0, 'maxBuffered', 'an integer >= 0', this.maxBuffered);
     invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
@@ -116,8 +126,13 @@ export class RedisBroker extends SimpleBroker {
     return this.readyPromise;
   }
 
-  /** True while both Redis connections are up and the channels are subscribed. */
+  /** True while both Redis connections are up, the channels subscribed, and nothing is held back. */
   get connected(): boolean {
+    return this.subReady && this.pub.status === 'ready' && this.buffer.length === 0;
+  }
+
+  /** Both Redis connections up (presence readable), whether or not held messages are flushed yet. */
+  private get online(): boolean {
     return this.subReady && this.pub.status === 'ready';
   }
 
@@ -140,7 +155,7 @@ export class RedisBroker extends SimpleBroker {
 
   override publishToUser(user: string, message: BrokerMessage): Promise<void> | void {
     this.deliverLocalToUser(user, message);
-    if (!this.connected) return; // presence unknown: only local sessions are reachable
+    if (!this.online) return; // presence unknown: only local sessions are reachable
     return this.presence.nodesOf(user).then(
       (nodes) => {
         for (const node of nodes.keys()) {
@@ -165,7 +180,7 @@ export class RedisBroker extends SimpleBroker {
   /** Sessions of `user` on every live node (this node only while Redis is unreachable). */
   override userSessionCount(user: string): Promise<number> | number {
     const local = this.userSessions.get(user)?.size ?? 0;
-    if (!this.connected) return local;
+    if (!this.online) return local;
     return this.presence.nodesOf(user).then(
       (nodes) => {
         nodes.set(this.nodeId, local);
@@ -184,7 +199,7 @@ export class RedisBroker extends SimpleBroker {
 
   /** The live nodes holding `user`, with its session count on each. */
   async userNodes(user: string): Promise<Map<NodeId, number>> {
-    const nodes = this.connected ? await this.presence.nodesOf(user) : new Map<NodeId, number>();
+    const nodes = this.online ? await this.presence.nodesOf(user) : new Map<NodeId, number>();
     const local = this.userSessions.get(user)?.size ?? 0;
     if (local > 0) nodes.set(this.nodeId, local);
     else nodes.delete(this.nodeId);
@@ -195,6 +210,8 @@ export class RedisBroker extends SimpleBroker {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.stats.dropped += this.buffer.splice(0).length; // held messages die with the node
     if (this.pub.status === 'ready') await this.presence.stop(this.userSessions.keys()).catch(() => undefined);
     await Promise.all([this.pub.quit().catch(() => this.pub.disconnect()), this.sub.quit().catch(() => this.sub.disconnect())]);
   }
@@ -267,9 +284,23 @@ export class RedisBroker extends SimpleBroker {
     for (const [user, ids] of this.userSessions) counts.set(user, ids.size);
     this.presence.start();
     this.presence.restore(counts).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'Restoring presence failed'));
+    if (this.buffer.length === 0 || this.flushTimer !== undefined) return;
+    // Until the flush, new messages queue behind the held ones, keeping publish order.
+    this.flushTimer = setTimeout(() => this.flush(), this.flushDelay);
+    this.flushTimer.unref();
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.pub.status !== 'ready') return; // the next 'ready' schedules it again
     const held = this.buffer.splice(0);
-    if (held.length > 0) this.logger.info({ node: this.nodeId, messages: held.length }, 'Sending cluster messages held during the Redis outage');
-    for (const [channel, data] of held) this.send(channel, data);
+    this.logger.info({ node: this.nodeId, messages: held.length }, 'Sending cluster messages held during the Redis outage');
+    for (const [channel, data] of held) {
+      this.stats.published++;
+      this.pub.publish(channel, data).catch(() => {
+        this.stats.failed++;
+      });
+    }
   }
 
   private send(channel: string, data: Buffer): void {
