@@ -1,6 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, encodeMessageTail, type MessageTailFields } from '../stomp/encoder';
+import { encodeMessageFrame, messageTailHead, type MessageTailFields } from '../stomp/encoder';
 import type { StompVersion } from '../stomp/versions';
 
 /** A header pair carried from a SEND (or the template) into every MESSAGE. */
@@ -18,13 +18,13 @@ export function nextMessageId(): string {
 }
 
 /**
- * One published message, immutable once built. It encodes itself lazily and at most once
- * per STOMP version (the shared tail of the MESSAGE frame), and at most once per
+ * One published message, immutable once built. It escapes its headers lazily and at most
+ * once per STOMP version (the shared tail of the MESSAGE frame), and encodes at most once per
  * subscription id for auto-ack deliveries: subscribers whose subscription ids are equal
  * (stompjs names its first subscription `sub-0` in every client) share one encoded frame.
  */
 export class BrokerMessage implements MessageTailFields {
-  private readonly tails: (Uint8Array | undefined)[] = [undefined, undefined, undefined];
+  private readonly tails: (string | undefined)[] = [undefined, undefined, undefined];
   private readonly frames: (Map<string, Uint8Array> | undefined)[] = [undefined, undefined, undefined];
   private binaryBody: boolean | undefined;
 
@@ -55,13 +55,13 @@ export class BrokerMessage implements MessageTailFields {
   frame(version: StompVersion, subscription: string, ack: string | undefined): Uint8Array {
     const v = VERSION_INDEX[version];
     let tail = this.tails[v];
-    if (tail === undefined) tail = this.tails[v] = encodeMessageTail(this, version);
-    if (ack !== undefined) return asBuffer(encodeMessage(tail, subscription, ack, version));
+    if (tail === undefined) tail = this.tails[v] = messageTailHead(this, version);
+    if (ack !== undefined) return asBuffer(encodeMessageFrame(tail, this.body, subscription, ack, version));
     let cache = this.frames[v];
     if (cache === undefined) cache = this.frames[v] = new Map();
     let frame = cache.get(subscription);
     if (frame === undefined) {
-      frame = asBuffer(encodeMessage(tail, subscription, undefined, version));
+      frame = asBuffer(encodeMessageFrame(tail, this.body, subscription, undefined, version));
       if (cache.size < 64) cache.set(subscription, frame);
     }
     return frame;

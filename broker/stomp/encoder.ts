@@ -63,12 +63,42 @@ export interface MessageTailFields {
   readonly body: Uint8Array;
 }
 
-/** Encodes the shared tail of a MESSAGE for one version. */
-export function encodeMessageTail(m: MessageTailFields, version: StompVersion): Uint8Array {
+/** The header text of a MESSAGE's shared tail (every header line after the per-delivery ones, and the blank line). */
+export function messageTailHead(m: MessageTailFields, version: StompVersion): string {
   let head = `message-id:${escapeHeader(m.messageId, version)}\ndestination:${escapeHeader(m.destination, version)}\n`;
   if (m.contentType !== undefined) head += `content-type:${escapeHeader(m.contentType, version)}\n`;
-  head += `content-length:${m.body.length}\n${headerLines(m.headers, version, true)}\n`;
-  return join(head, m.body);
+  return `${head}content-length:${m.body.length}\n${headerLines(m.headers, version, true)}\n`;
+}
+
+/** Encodes the shared tail of a MESSAGE for one version. */
+export function encodeMessageTail(m: MessageTailFields, version: StompVersion): Uint8Array {
+  return join(messageTailHead(m, version), m.body);
+}
+
+/**
+ * Encodes a whole MESSAGE from the per-delivery headers, the tail's header text and the body,
+ * in one allocation: the header text is UTF-8-encoded straight into the frame's buffer.
+ */
+export function encodeMessageFrame(tailHead: string, body: Uint8Array, subscription: string, ack: string | undefined, version: StompVersion): Uint8Array {
+  let head = `MESSAGE\nsubscription:${escapeHeader(subscription, version)}\n`;
+  if (ack !== undefined) head += `ack:${escapeHeader(ack, version)}\n`;
+  head += tailHead;
+  const headLength = utf8Length(head);
+  const out = new Uint8Array(headLength + body.length + 1);
+  if (utf8.encodeInto(head, out).written !== headLength) return join(head, body); // lone surrogates: sized differently
+  out.set(body, headLength);
+  return out;
+}
+
+/** Bytes of `s` in UTF-8 (a lone surrogate is counted as its pair half; encodeInto's count settles it). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
 }
 
 /** Prepends the per-delivery head (`subscription`, and `ack` for client ack modes) to a tail. */

@@ -3,4 +3,4 @@ export * from './frame';
 export * from './versions';
 export { escapeHeader, unescapeHeader } from './headers';
 export { FrameDecoder, type DecoderLimits } from './decoder';
-export { encodeFrame, encodeMessage, encodeMessageTail, HEARTBEAT, type HeaderEntries, type MessageTailFields } from './encoder';
+export { encodeFrame, encodeMessage, encodeMessageFrame, encodeMessageTail, messageTailHead, HEARTBEAT, type HeaderEntries, type MessageTailFields } from './encoder';

@@ -156,3 +156,24 @@ describe('encode then decode', () => {
     expect(decodeAll([encodeFrame('CONNECT', headers)]).frames).toEqual([frame('CONNECT', headers)]);
   });
 });
+
+describe('encodeMessageFrame', () => {
+  const { encodeMessage, encodeMessageFrame, encodeMessageTail, messageTailHead } = require('../../broker/stomp/encoder') as typeof import('../../broker/stomp/encoder');
+  const text = new TextDecoder();
+  const fields = (body: Uint8Array) => ({ messageId: 'm-1', destination: '/topic/ü:x', contentType: 'text/plain', headers: [['x-ä', 'v\n1'] as const], body });
+
+  it.each(['1.2', '1.1', '1.0'] as const)('produces the same bytes as tail plus head under %s, multi-byte headers included', (version) => {
+    const body = new TextEncoder().encode('héllo 😀');
+    const m = fields(body);
+    const whole = encodeMessageFrame(messageTailHead(m, version), body, 'sub-ü', 'a1', version);
+    expect(text.decode(whole)).toBe(text.decode(encodeMessage(encodeMessageTail(m, version), 'sub-ü', 'a1', version)));
+    expect(whole[whole.length - 1]).toBe(0);
+  });
+
+  it('encodes a lone surrogate in a header the way TextEncoder does', () => {
+    const body = new Uint8Array([1, 0, 2]);
+    const m = { ...fields(body), destination: '/topic/\ud800x' };
+    const whole = encodeMessageFrame(messageTailHead(m, '1.2'), body, 's', undefined, '1.2');
+    expect(Array.from(whole)).toEqual(Array.from(encodeMessage(encodeMessageTail(m, '1.2'), 's', undefined, '1.2')));
+  });
+});
