@@ -2,7 +2,7 @@
  * Cluster benchmark: fan-out of one topic with subscribers spread over N stompbox nodes that
  * share one Redis (RedisBroker), against one node. Reports delivered MESSAGEs per second
  * counted at the subscribers. Standalone: `node dist/bench/cluster.js` after compiling with
- * tsconfig.bench.json. 127.0.0.1 only; every process it starts is stopped by its handle.
+ * bench/tsconfig.json (`npx tsc -p bench/tsconfig.json`). 127.0.0.1 only; every process it starts is stopped by its handle.
  *
  * Env: SUBSCRIBERS (200), BENCH_SECONDS (5), WARMUP_SECONDS (1), REDIS_PORT (6379), LOADERS (2).
  */
