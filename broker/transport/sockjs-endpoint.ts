@@ -129,13 +129,43 @@ class SockJsConnection implements Connection {
   private countedLength = 0;
   private countedBytes = 0;
 
+  private flushPending = false;
+
+  /**
+   * Frames written in one turn of the event loop go out together: each is appended to
+   * sockjs-node's session send buffer as its own SockJS message, and the buffer is flushed
+   * once when the turn ends, so a burst costs one `a[...]` frame and one socket write instead
+   * of one per STOMP frame. Each STOMP frame is still one whole SockJS message.
+   */
   send(data: Uint8Array, _binary: boolean): void {
     if (this.conn.readyState !== 1) return;
-    this.conn.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+    const session = this.session();
+    if (session?.send_buffer === undefined || session.readyState !== 1) {
+      this.conn.write(text);
+      return;
+    }
+    session.send_buffer.push(text);
+    if (!this.flushPending) {
+      this.flushPending = true;
+      process.nextTick(flushConnection, this);
+    }
+  }
+
+  /** Hands what this turn buffered to the receiving request, if one is attached. */
+  flush(): void {
+    this.flushPending = false;
+    const session = this.session();
+    if (session?.recv != null && session.readyState === 1) session.tryFlush();
   }
 
   close(code: number, reason: string): void {
+    this.flush(); // what was written before the close goes before the close frame
     this.conn.close(String(code), reason);
+  }
+
+  private session(): SockJsSessionInternals | undefined {
+    return (this.conn as unknown as { _session?: SockJsSessionInternals })._session;
   }
 
   terminate(): void {
@@ -143,15 +173,21 @@ class SockJsConnection implements Connection {
     // would leak. With no receiving request the SockJS session can end at once (as when its
     // disconnect delay expires); with one, close() sends the close frame and detaches it, and
     // sockjs-node ends the session after its disconnect delay.
-    const session = (this.conn as unknown as { _session?: SockJsSessionInternals })._session;
+    const session = this.session();
     if (session !== undefined && session.recv == null && session.readyState !== 3) session.didTimeout();
     else this.conn.close('1011', 'Terminated');
   }
 }
 
-/** The parts of sockjs-node's internal session that terminate() relies on. */
+/** The parts of sockjs-node's (0.3.x) internal session that batching and terminate() rely on. */
 interface SockJsSessionInternals {
   recv: unknown;
   readyState: number;
+  send_buffer: string[] | undefined;
+  tryFlush(): void;
   didTimeout(): void;
+}
+
+function flushConnection(connection: SockJsConnection): void {
+  connection.flush();
 }
