@@ -167,7 +167,13 @@ export class StompConnection {
   async close(): Promise<void> {
     this.ended = true;
     for (const id of [...this.receipts.keys()]) this.failReceipt(id, new ClientError('CLIENT_ERR_CLOSED', 'The client was closed'));
-    await this.stomp.deactivate();
+    // A server that stopped answering never sends the DISCONNECT receipt: drop the socket after `timeout`.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => resolve(this.stomp.deactivate({ force: true })), this.options.timeout);
+    });
+    await Promise.race([this.stomp.deactivate(), late]);
+    clearTimeout(timer);
   }
 
   private expectReceipt(id: string, timeout: number): Promise<void> {

@@ -177,3 +177,13 @@ describe('StompboxClient', () => {
     await expect(client.subscribe('/topic/x', () => undefined).ready).rejects.toMatchObject({ code: 'CLIENT_ERR_CLOSED' });
   });
 });
+
+describe('StompboxClient heart-beats', () => {
+  it('asks for heart-beats both ways by default (10 s), which the server grants', async () => {
+    const server = await startServer(FAST_SOCKJS);
+    const client = testClient({ url: server.ws('/stomp') });
+    await client.connect();
+    const [session] = [...server.server.sessions.values()];
+    expect([session.sendInterval, session.receiveInterval]).toEqual([10000, 10000]);
+  });
+});
