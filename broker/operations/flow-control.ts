@@ -2,6 +2,7 @@ import { StompError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import type { Connection } from '../transport/connection';
 import type { Counters } from './counters';
+import { Outbox } from './outbox';
 
 /** What a session does when its client reads slower than the broker writes. */
 export type SlowConsumerPolicy = 'terminate' | 'drop-oldest' | 'drop-newest';
@@ -29,38 +30,6 @@ export const SESSION_NOT_RELIABLE = 4500;
 const WINDOW = 1000; // ms: the frames-per-second window
 const FAST_TICK = 50; // ms: how often own queues (drop-oldest) are flushed into sockets
 const KILL_GRACE = 1000; // ms: a terminated slow consumer gets this long to take its close frame
-
-/** Frames waiting in front of a full socket (drop-oldest only), oldest first. */
-class Outbox {
-  readonly frames: Uint8Array[] = [];
-  readonly binary: boolean[] = [];
-  bytes = 0;
-  head = 0;
-
-  get length(): number {
-    return this.frames.length - this.head;
-  }
-
-  push(data: Uint8Array, binary: boolean): void {
-    this.frames.push(data);
-    this.binary.push(binary);
-    this.bytes += data.byteLength;
-  }
-
-  /** Removes the oldest frame; compacts once half the array is consumed. */
-  shift(): [Uint8Array, boolean] {
-    const data = this.frames[this.head];
-    const binary = this.binary[this.head];
-    this.head++;
-    this.bytes -= data.byteLength;
-    if (this.head > 64 && this.head * 2 > this.frames.length) {
-      this.frames.splice(0, this.head);
-      this.binary.splice(0, this.head);
-      this.head = 0;
-    }
-    return [data, binary];
-  }
-}
 
 /**
  * One session's flow state: inbound rate, outbound backlog. The session asks `blocked()`
