@@ -1,6 +1,7 @@
 /**
  * Chaos on a real server: 200 sessions at once, some sending garbage, some vanishing without a
- * close (socket destroyed), some never reading, some behaving. A bystander subscriber must
+ * close (WebSocket destroyed, or a SockJS session that never polls again), some never reading,
+ * some behaving. A bystander subscriber must
  * receive every message, in order, and once everyone is gone nothing may be left behind:
  * no sessions, no heart-beat or flow-control timers, no subscriptions.
  */
@@ -13,6 +14,7 @@ import { eventually, nextTurn } from '../hardening/helpers';
 
 const SESSIONS = 200;
 const MESSAGES = 2000;
+const SOCKJS = 20; // of the sessions, SockJS ones that vanish
 const sockets: Socket[] = [];
 
 afterEach(async () => {
@@ -94,16 +96,36 @@ async function actor(running: Running, n: number, rand: () => number): Promise<v
   await closedOf(ws);
 }
 
+/**
+ * A SockJS xhr-polling session that connects, subscribes and then vanishes: it never polls
+ * again, so the server only learns of it when `sockjs.disconnectDelay` passes.
+ */
+async function sockjsVanisher(running: Running, n: number): Promise<void> {
+  const base = running.http(`/stomp/000/chaos${n}`);
+  const post = (path: string, body?: string): Promise<Response> => fetch(`${base}/${path}`, { method: 'POST', body });
+  await (await post('xhr')).text();
+  const frames = [CONNECT, `SUBSCRIBE\nid:0\ndestination:/topic/chaos/sockjs/${n}\n\n\0`];
+  await (await post('xhr_send', JSON.stringify(frames))).text();
+}
+
 describe('chaos', () => {
   it(`keeps a bystander whole through ${SESSIONS} misbehaving sessions and leaves nothing behind`, async () => {
-    const running = await startServer({ sendBufferLimit: 32 * 1024, heartbeat: [500, 500], connectTimeout: 2000 });
+    const running = await startServer({
+      sendBufferLimit: 32 * 1024,
+      heartbeat: [500, 500],
+      connectTimeout: 2000,
+      sockjs: { disconnectDelay: 500 },
+    });
     const broker = running.server.broker as SimpleBroker;
     const bystander = await RawClient.connected(running.ws('/stomp'));
     bystander.send('SUBSCRIBE\nid:0\ndestination:/topic/chaos\nreceipt:r\n\n\0');
     await bystander.nextCommand('RECEIPT');
 
     const rand = random(0x5eed);
-    const actors = Promise.all(Array.from({ length: SESSIONS }, (_, n) => actor(running, n, rand)));
+    const actors = Promise.all([
+      ...Array.from({ length: SESSIONS - SOCKJS }, (_, n) => actor(running, n, rand)),
+      ...Array.from({ length: SOCKJS }, (_, n) => sockjsVanisher(running, n)),
+    ]);
     const body = 'y'.repeat(512);
     for (let i = 0; i < MESSAGES; i++) {
       await running.server.template.convertAndSend('/topic/chaos', `${i} ${body}`);
@@ -116,7 +138,7 @@ describe('chaos', () => {
       if (i % 4 === 3) await nextTurn();
     }
     // However much was sent, the broker holds at most the limit (and a frame) per non-reader.
-    expect(running.server.stats().backpressure.bufferedBytes).toBeLessThanOrEqual((SESSIONS / 4) * (32 * 1024 + 66 * 1024));
+    expect(running.server.stats().backpressure.bufferedBytes).toBeLessThanOrEqual((SESSIONS / 4 + SOCKJS) * (32 * 1024 + 66 * 1024));
 
     const messages = await bystander.messagesMatching((m) => m.data.subarray(0, 7).toString() === 'MESSAGE', MESSAGES, 20000);
     expect(messages).toHaveLength(MESSAGES);
@@ -126,7 +148,7 @@ describe('chaos', () => {
 
     const stats = running.server.stats();
     expect(stats.sessions.total).toBe(SESSIONS + 1);
-    expect(stats.frames.out.ERROR).toBeGreaterThanOrEqual(SESSIONS / 4);
+    expect(stats.frames.out.ERROR).toBeGreaterThanOrEqual((SESSIONS - SOCKJS) / 4);
     expect(stats.backpressure.bufferBreaches).toBe(5); // the heavy non-readers were cut off
 
     for (const socket of sockets.splice(0)) socket.destroy();
@@ -139,5 +161,6 @@ describe('chaos', () => {
     expect(broker.localStats()).toEqual({ subscriptions: 0, destinations: 0, users: 0 });
     expect(running.server.stats().backpressure.bufferedBytes).toBe(0);
     expect(running.server.stats().sessions.closed['slow-consumer']).toBe(5);
+    expect(running.server.stats().sessions.closed['transport-closed']).toBeGreaterThanOrEqual(SOCKJS);
   }, 60000);
 });
