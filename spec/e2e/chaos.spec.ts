@@ -1,9 +1,9 @@
 /**
  * Chaos on a real server: 200 sessions at once, some sending garbage, some vanishing without a
  * close (WebSocket destroyed, or a SockJS session that never polls again), some never reading,
- * some behaving. A bystander subscriber must
- * receive every message, in order, and once everyone is gone nothing may be left behind:
- * no sessions, no heart-beat or flow-control timers, no subscriptions.
+ * some behaving. A bystander subscriber must receive every message, in order, and once
+ * everyone is gone nothing may be left behind: no sessions, no heart-beat or flow-control
+ * timers, no subscriptions.
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
