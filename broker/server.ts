@@ -109,6 +109,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     for (const interceptor of interceptors ?? []) this.intercept(interceptor);
     const o = this.options;
     this.relay = relay;
+    relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
@@ -213,8 +214,8 @@ export class StompServer extends EventEmitter implements SessionHost {
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const ours = this.wsPaths.has(pathOf(req.url));
-      if (this.refusing()) {
-        // Over maxConnections or shutting down: refuse before the handshake completes.
+      if (this.refusing() && (ours || this.sockjsEndpoints.some((e) => e.owns(pathOf(req.url))))) {
+        // Over maxConnections or shutting down: refuse our handshakes (not the application's own) before they complete.
         this.counters.connectionsRefused++;
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
@@ -304,6 +305,14 @@ export class StompServer extends EventEmitter implements SessionHost {
   routeSend(session: Session, frame: Frame): Promise<void> | void {
     const checked = this.authorize(session, 'SEND', frame.headers.get('destination')!);
     return checked === undefined ? this.routeSendNow(session, frame) : checked.then(() => this.routeSendNow(session, frame));
+  }
+
+  /** The checks a relayed SEND or SUBSCRIBE passes, as it would on its way to our own broker. */
+  private guardRelayed(session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
+    if (command === 'SEND' && !this.options.allowClientSendToBroker) {
+      throw new StompError('STOMP_ERR_FORBIDDEN', `Clients may not SEND to broker destination "${destination}" (allowClientSendToBroker is false)`);
+    }
+    return this.authorize(session, command, destination);
   }
 
   private authorize(session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {

@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import { hasPrefix } from '../messaging/destination-router';
 import { SimpleBroker } from '../messaging/simple-broker';
-import type { FrameRelay } from '../session/session-host';
+import type { FrameRelay, RelayGuard } from '../session/session-host';
 import type { Session } from '../session/session';
 import { encodeFrame } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
@@ -106,6 +106,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   private receiptCounter = 0;
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private guard: RelayGuard | undefined;
 
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range */
   constructor(options: StompBrokerRelayOptions = {}) {
@@ -150,15 +151,25 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
 
   // ---- FrameRelay (the session hook) ----
 
-  forward(session: Session, frame: Frame): boolean {
+  attach(guard: RelayGuard): void {
+    this.guard = guard;
+  }
+
+  forward(session: Session, frame: Frame): boolean | Promise<void> {
     const entry = this.sessions.get(session.sessionId);
     const forwarder = FORWARDERS[frame.command];
     if (entry === undefined || forwarder === undefined || !forwarder(this, entry, frame)) return false;
-    const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
-    if (!entry.conn.send(frame.command, headers, frame.body)) {
-      throw new StompError('STOMP_ERR_INTERNAL', 'The connection to the external broker is closed');
-    }
-    return true;
+    const send = (): true => {
+      const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
+      if (!entry.conn.send(frame.command, headers, frame.body)) {
+        throw new StompError('STOMP_ERR_INTERNAL', 'The connection to the external broker is closed');
+      }
+      return true;
+    };
+    if (this.guard === undefined || (frame.command !== 'SEND' && frame.command !== 'SUBSCRIBE')) return send();
+    const checked = this.guard(session, frame.command, frame.headers.get('destination')!);
+    if (checked === undefined) return send();
+    return checked.then(() => void send());
   }
 
   async openSession(session: Session): Promise<void> {

@@ -59,8 +59,13 @@ export interface SubscriptionRequest {
  * destinations bypass the command table, and their RECEIPTs come from that broker.
  */
 export interface FrameRelay {
-  /** True when the relay took the frame (sent it on); false to handle it here. @throws StompError when the relay connection is gone */
-  forward(session: Session, frame: Frame): boolean;
+  /**
+   * True (or a promise, when a guard check is asynchronous) when the relay took the frame;
+   * false to handle it here. @throws StompError when the relay connection is gone
+   */
+  forward(session: Session, frame: Frame): boolean | Promise<void>;
+  /** The server's checks for relayed SEND and SUBSCRIBE (authorization, allowClientSendToBroker). */
+  attach?(guard: RelayGuard): void;
   /** Opens the session's connection to the external broker, before CONNECTED. @throws StompError when the broker is unreachable */
   openSession(session: Session): Promise<void>;
   /** Closes the session's connection to the external broker. */
@@ -68,3 +73,6 @@ export interface FrameRelay {
   /** The MessageBroker the server uses with this relay (server-side publishing through it). */
   readonly broker?: MessageBroker;
 }
+
+/** Checks a relayed SEND or SUBSCRIBE before it leaves; throws or rejects with a StompError to refuse it. */
+export type RelayGuard = (session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string) => Promise<void> | void;

@@ -133,7 +133,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
       throw new StompError('STOMP_ERR_NOT_CONNECTED', `Received ${frame.command} before CONNECT`);
     }
     // Broker relay: the external broker handles the frame and sends its RECEIPT.
-    if (this.state === 'connected' && this.host.relay !== undefined && this.host.relay.forward(this, frame)) return;
+    const relayed = this.state === 'connected' && this.host.relay !== undefined ? this.host.relay.forward(this, frame) : false;
+    if (relayed !== false) return relayed === true ? undefined : relayed;
     const handler = COMMANDS[frame.command as keyof typeof COMMANDS];
     if (handler === undefined) {
       throw new StompError('STOMP_ERR_UNKNOWN_COMMAND', `${frame.command} is not a client frame`);

@@ -99,6 +99,32 @@ describeRabbit('StompBrokerRelay to RabbitMQ', () => {
   });
 });
 
+describeRabbit('StompBrokerRelay and the server\'s checks', () => {
+  it('applies destination authorization and allowClientSendToBroker to relayed frames', async () => {
+    const relay = new StompBrokerRelay({ reconnectDelay: [50, 200] });
+    relays.push(relay);
+    await relay.start();
+    const running = await startServer({
+      relay,
+      allowClientSendToBroker: false,
+      authorization: { rules: [{ destination: '/queue/{name}', access: (req) => !req.destination.startsWith('/queue/secret') }] },
+    });
+    const base = running.http('/stomp');
+    const reader = await stompClient(base, 'websocket');
+    const denied = new Promise<string>((resolve) => {
+      reader.client.onStompError = (f) => resolve(`${f.headers.code}`);
+    });
+    reader.client.subscribe('/queue/secret.plans', () => undefined);
+    expect(await denied).toBe('STOMP_ERR_FORBIDDEN');
+    const writer = await stompClient(base, 'websocket');
+    const refused = new Promise<string>((resolve) => {
+      writer.client.onStompError = (f) => resolve(`${f.headers.code} ${f.headers.message}`);
+    });
+    writer.client.publish({ destination: '/topic/stompbox.any', body: 'x' });
+    expect(await refused).toMatch(/^STOMP_ERR_FORBIDDEN .*allowClientSendToBroker/);
+  });
+});
+
 describeRabbit('StompBrokerRelay when the connection to RabbitMQ breaks', () => {
   it('sends an ERROR to relayed clients, reconnects with backoff, and serves new clients again', async () => {
     const proxy = await TcpProxy.start(STOMP_PORT);
