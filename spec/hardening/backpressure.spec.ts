@@ -3,7 +3,9 @@
  * kernel buffers fill, and the broker must then hold no more than `sendBufferLimit` (plus the
  * frame in hand) for it, apply its policy, log and count the breach, and keep serving others.
  */
-import type { Socket } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { BrokerMessage, DEFAULTS, StompServer } from '../../broker';
 import type { CloseReason } from '../../broker';
 import { closeClients, RawClient } from '../helpers/clients';
@@ -191,7 +193,7 @@ describe('rate and connection limits', () => {
   });
 
   it('refuses a WebSocket handshake past maxConnections with HTTP 503, and a SockJS session with ERROR', async () => {
-    const running = await startServer({ maxConnections: 1 });
+    const running = await startServer({ maxConnections: 1, sockjs: { disconnectDelay: 200 } });
     await RawClient.connected(running.ws('/stomp'));
     const status = await RawClient.open(running.ws('/stomp')).then(
       () => 0,
@@ -205,5 +207,36 @@ describe('rate and connection limits', () => {
     expect(reply).toContain('code:STOMP_ERR_TOO_MANY_CONNECTIONS');
     expect(running.server.stats().sessions.refused).toBe(2);
     expect(running.server.stats().sessions.connected).toBe(1);
+  });
+
+  it("leaves the application's own WebSocket paths alone at maxConnections", async () => {
+    const http = createServer();
+    const own = new WebSocketServer({ noServer: true });
+    http.on('upgrade', (req, socket, head) => {
+      if (req.url === '/own') own.handleUpgrade(req, socket, head, (ws) => ws.send('hi'));
+    });
+    const server = new StompServer({ maxConnections: 1 }).attach(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    try {
+      await RawClient.connected(`ws://127.0.0.1:${port}/stomp`);
+      const greeting = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/own`);
+        ws.once('message', (data: Buffer) => {
+          resolve(data.toString());
+          ws.close();
+        });
+        ws.once('error', reject);
+      });
+      expect(greeting).toBe('hi');
+    } finally {
+      await closeClients();
+      await server.close();
+      own.close();
+      await new Promise((resolve) => {
+        http.close(resolve);
+        http.closeAllConnections();
+      });
+    }
   });
 });
