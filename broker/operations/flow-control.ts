@@ -205,7 +205,8 @@ export class FlowControl {
     this.sessions.add(flow);
     if (this.timer === undefined) {
       this.epochStart = this.now();
-      const tick = Math.max(50, Math.min(WINDOW, Math.floor(this.limits.sendTimeLimit / 10)));
+      // At most half the rate window, so the window advances every 1 to 1.5 s whatever the timer jitter.
+      const tick = Math.max(50, Math.min(WINDOW / 2, Math.floor(this.limits.sendTimeLimit / 10)));
       this.timer = setInterval(() => this.check(), tick);
       this.timer.unref();
     }
