@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   });
   const { port } = await server.listen(requestedPort(), '127.0.0.1');
   announce('stompbox', port);
+  // Exit normally on SIGTERM so `node --cpu-prof` writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
 }
 
 main().catch((err: unknown) => {

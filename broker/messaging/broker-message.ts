@@ -51,24 +51,19 @@ export class BrokerMessage implements MessageTailFields {
     return new BrokerMessage(destination, this.body, this.contentType, this.headers, this.messageId, this.binaryBody === false);
   }
 
-  /** The encoded MESSAGE for one delivery. */
+  /** The encoded MESSAGE for one delivery, as a Buffer: ws sends Buffers as they are, other views it wraps on every send. */
   frame(version: StompVersion, subscription: string, ack: string | undefined): Uint8Array {
     const v = VERSION_INDEX[version];
     let tail = this.tails[v];
     if (tail === undefined) tail = this.tails[v] = messageTailHead(this, version);
-    if (ack !== undefined) return asBuffer(encodeMessageFrame(tail, this.body, subscription, ack, version));
+    if (ack !== undefined) return encodeMessageFrame(tail, this.body, subscription, ack, version, Buffer.allocUnsafe);
     let cache = this.frames[v];
     if (cache === undefined) cache = this.frames[v] = new Map();
     let frame = cache.get(subscription);
     if (frame === undefined) {
-      frame = asBuffer(encodeMessageFrame(tail, this.body, subscription, undefined, version));
+      frame = encodeMessageFrame(tail, this.body, subscription, undefined, version, Buffer.allocUnsafe);
       if (cache.size < 64) cache.set(subscription, frame);
     }
     return frame;
   }
-}
-
-/** A Buffer view of the same bytes: transports (ws) take Buffers as they are, other views they wrap on every send. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -79,15 +79,29 @@ export function encodeMessageTail(m: MessageTailFields, version: StompVersion): 
  * Encodes a whole MESSAGE from the per-delivery headers, the tail's header text and the body,
  * in one allocation: the header text is UTF-8-encoded straight into the frame's buffer.
  */
-export function encodeMessageFrame(tailHead: string, body: Uint8Array, subscription: string, ack: string | undefined, version: StompVersion): Uint8Array {
+export function encodeMessageFrame(
+  tailHead: string,
+  body: Uint8Array,
+  subscription: string,
+  ack: string | undefined,
+  version: StompVersion,
+  alloc: (size: number) => Uint8Array = newBytes,
+): Uint8Array {
   let head = `MESSAGE\nsubscription:${escapeHeader(subscription, version)}\n`;
   if (ack !== undefined) head += `ack:${escapeHeader(ack, version)}\n`;
   head += tailHead;
-  const headLength = utf8Length(head);
-  const out = new Uint8Array(headLength + body.length + 1);
+  const headLength = NON_ASCII.test(head) ? utf8Length(head) : head.length;
+  const out = alloc(headLength + body.length + 1);
   if (utf8.encodeInto(head, out).written !== headLength) return join(head, body); // lone surrogates: sized differently
   out.set(body, headLength);
+  out[out.length - 1] = 0; // NUL: `alloc` may hand out memory that is not zeroed
   return out;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function newBytes(size: number): Uint8Array {
+  return new Uint8Array(size);
 }
 
 /** Bytes of `s` in UTF-8 (a lone surrogate is counted as its pair half; encodeInto's count settles it). */

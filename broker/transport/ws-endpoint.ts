@@ -93,7 +93,7 @@ class WsConnection implements Connection {
       if (socket !== undefined) {
         socket.cork();
         this.corked = true;
-        process.nextTick(uncork, this, socket);
+        setImmediate(uncork, this, socket);
       }
     }
     this.ws.send(data, binary ? BINARY : TEXT);
