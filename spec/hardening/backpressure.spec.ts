@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BrokerMessage, DEFAULTS, StompServer } from '../../broker';
 import type { CloseReason } from '../../broker';
-import { closeClients, RawClient } from '../helpers/clients';
+import { closeClients, header, RawClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
 import { CapturingLogger, eventually, flood, held, sessionOf } from './helpers';
 
@@ -185,6 +185,19 @@ describe('rate and connection limits', () => {
     expect(error.headers).toContainEqual(['code', 'STOMP_ERR_RATE_LIMITED']);
     expect((await client.closed).code).toBe(1000);
     expect(running.server.stats().backpressure.rateLimited).toBe(1);
+  });
+
+  it('counts frames per one-second window, so a session under the rate keeps going', async () => {
+    const running = await startServer({ maxFramesPerSecond: 20 });
+    const client = await RawClient.connected(running.ws('/stomp'));
+    for (let round = 0; round < 3; round++) {
+      const epoch = running.server.flow.epoch;
+      client.send('SEND\ndestination:/topic/a\n\nx\0'.repeat(14) + `SEND\ndestination:/topic/a\nreceipt:r${round}\n\nx\0`);
+      const receipt = await client.nextCommand('RECEIPT');
+      expect(header(receipt, 'receipt-id')).toBe(`r${round}`);
+      await eventually('the next window', () => running.server.flow.epoch > epoch, 3000);
+    }
+    expect(running.server.stats().backpressure.rateLimited).toBe(0);
   });
 
   it('has no frame-rate limit and 10000 connections by default', () => {
