@@ -197,25 +197,29 @@ export class FrameDecoder {
 
   /** Decodes the head `[from, to)` (command line and header lines) into command and headers. */
   private parseHead(data: Uint8Array, from: number, to: number): void {
-    const lines = utf8.decode(data.subarray(from, to)).split('\n');
-    const command = stripCr(lines[0]);
+    // One decode of the whole head, then a walk with indexOf: no array of lines.
+    const head = utf8.decode(data.subarray(from, to));
+    let nl = head.indexOf('\n');
+    const command = head.slice(0, lineEnd(head, 0, nl));
     if (!this.commands.has(command)) {
       throw new StompError('STOMP_ERR_UNKNOWN_COMMAND', `Unknown command "${command.slice(0, 32)}"`);
     }
     this.command = command as Command;
     const escaped = !UNESCAPED_COMMANDS.has(command);
     const headers = this.headers;
-    // The last element is empty: the head ends with the LF of its last line.
-    for (let i = 1; i < lines.length - 1; i++) {
-      const line = stripCr(lines[i]);
-      const colon = line.indexOf(':');
-      if (colon <= 0) {
-        throw new StompError('STOMP_ERR_MALFORMED_FRAME', `Header line "${line.slice(0, 64)}" has no name or no ":"`);
+    // Every line of the head, the last included, ends with LF.
+    for (let pos = nl + 1; pos < head.length; pos = nl + 1) {
+      nl = head.indexOf('\n', pos);
+      const end = lineEnd(head, pos, nl);
+      const colon = head.indexOf(':', pos);
+      if (colon <= pos || colon >= end) {
+        throw new StompError('STOMP_ERR_MALFORMED_FRAME', `Header line "${head.slice(pos, Math.min(end, pos + 64))}" has no name or no ":"`);
       }
-      const name = escaped ? unescapeHeader(line.slice(0, colon), this.version) : line.slice(0, colon);
+      const name = escaped ? unescapeHeader(head.slice(pos, colon), this.version) : head.slice(pos, colon);
       // STOMP 1.2: repeated header entries, first wins
       if (headers.has(name)) continue;
-      headers.set(name, escaped ? unescapeHeader(line.slice(colon + 1), this.version) : line.slice(colon + 1));
+      const value = head.slice(colon + 1, end);
+      headers.set(name, escaped ? unescapeHeader(value, this.version) : value);
     }
     const length = headers.get('content-length');
     if (length !== undefined) {
@@ -267,7 +271,8 @@ export class FrameDecoder {
   }
 }
 
-function stripCr(line: string): string {
-  return line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+/** End of the line `[start, nl)` without its CR (STOMP 1.2: EOL is LF or CR LF). */
+function lineEnd(head: string, start: number, nl: number): number {
+  return nl > start && head.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
 }
 
