@@ -62,8 +62,9 @@ export async function sub(argv: string[]): Promise<number> {
         finish(EXIT.ok);
       }
     }, { headers: headers(values.header) });
-    unsubscribe.ready.then(
-      () => process.stderr.write(`stompbox sub: subscribed to ${destination} via ${client.transport?.kind ?? '?'}\n`),
+    // After each (re)connect, once the server confirmed the SUBSCRIBE.
+    client.on('subscribed', () => process.stderr.write(`stompbox sub: subscribed to ${destination} via ${client.transport?.kind ?? '?'}\n`));
+    unsubscribe.ready.catch(
       (err: unknown) => {
         if (isClientError(err, 'CLIENT_ERR_CLOSED')) return;
         finish(isClientError(err, 'CLIENT_ERR_STOMP_ERROR') ? EXIT.stompError : EXIT.failure, (err as Error).message);

@@ -113,6 +113,23 @@ describe('stompbox serve, sub and pub', () => {
     }
   });
 
+  it('keeps sub running across a server restart on the same port', async () => {
+    const first = await startServe();
+    const url = `ws://127.0.0.1:${first.port}/webServer`;
+    const sub = await startSub([url, '/topic/restart', '-n', '2']);
+    expect(await runToExit(['pub', url, '/topic/restart', 'before'])).toMatchObject({ code: 0 });
+    await sub.waitFor('stdout', /before\n/);
+    process.kill(first.proc.child.pid!, 'SIGTERM');
+    expect(await first.proc.exited).toBe(0);
+    await sub.waitFor('stderr', /reconnecting in \d+ ms/);
+    const second = await startServe(['--port', String(first.port)]); // the later --port wins
+    expect(second.port).toBe(first.port);
+    await sub.waitFor('stderr', /subscribed to \/topic\/restart[^]*subscribed to \/topic\/restart/);
+    expect(await runToExit(['pub', url, '/topic/restart', 'after'])).toMatchObject({ code: 0 });
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('before\nafter\n');
+  });
+
   it('stops on SIGTERM and exits 0', async () => {
     const { proc } = await startServe();
     process.kill(proc.child.pid!, 'SIGTERM');
