@@ -8,72 +8,11 @@ import { receivedMessage, type MessageHandler, type ReceivedMessage } from './me
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options';
 import { ReplyRouter } from './reply-router';
 import { endpointUrls, transportPlan, type EndpointUrls, type TransportKind } from './transport';
+import type { PublishOptions, RequestOptions, SubscribeOptions, Unsubscribe } from './call-options';
+import type { ClientEvents, ConnectionState, StateChange } from './events';
 
-/** Where the client is: never connected or given up, connecting, connected, waiting to reconnect, closed for good. */
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-/** A connection-state change. */
-export interface StateChange {
-  readonly state: ConnectionState;
-  readonly previous: ConnectionState;
-  /** Connected: the transport in use. */
-  readonly transport?: TransportKind;
-  /** Connected: SockJS's own transport name (`xhr-streaming`, …), `websocket` for plain WebSocket. */
-  readonly protocol?: string;
-  /** Reconnecting: failed attempts in a row before this wait. */
-  readonly failures?: number;
-  /** Reconnecting: ms until the next attempt. */
-  readonly delay?: number;
-  /** Why the connection ended or could not be made. */
-  readonly error?: ClientError;
-}
-
-/** Events of a {@link StompboxClient}. */
-export interface ClientEvents {
-  state: StateChange;
-  /** ERROR frames and failures reported on the error queue that no request claimed. */
-  error: ClientError;
-  /** A subscription is active on the server (its RECEIPT arrived), after subscribe() and after each reconnect. */
-  subscribed: { readonly id: string; readonly destination: string };
-}
-
-/** Removes a subscription; `ready` resolves once the server confirmed it the first time. */
-export interface Unsubscribe {
-  (): void;
-  readonly id: string;
-  /** Resolves on the first RECEIPT; rejects when the server answers the SUBSCRIBE with ERROR or the client closes. */
-  readonly ready: Promise<void>;
-}
-
-/** Options of one subscription. */
-export interface SubscribeOptions {
-  /** @defaultValue `'auto'` */
-  ack?: 'auto' | 'client' | 'client-individual';
-  /** Extra SUBSCRIBE headers. @defaultValue `{}` */
-  headers?: Record<string, string>;
-}
-
-/** Options of one publish. */
-export interface PublishOptions {
-  /** Ask for a RECEIPT and resolve only once it arrived. @defaultValue `false` */
-  receipt?: boolean;
-  /** Time allowed for the receipt, ms. @defaultValue the client's `timeout` */
-  timeout?: number;
-}
-
-/** Options of one request. */
-export interface RequestOptions {
-  /** Time allowed for the reply, ms. @defaultValue the client's `timeout` */
-  timeout?: number;
-  /**
-   * `'reply-queue'`: SEND with `reply-to` and `correlation-id`, answered by `ctx.reply()` on the
-   * per-session reply queue. `'subscribe'`: SUBSCRIBE, answered by an `onSubscribe` handler
-   * (Spring's `@SubscribeMapping`); the first message is the reply. @defaultValue `'reply-queue'`
-   */
-  via?: 'reply-queue' | 'subscribe';
-  /** Extra SEND (or SUBSCRIBE) headers. @defaultValue `{}` */
-  headers?: Record<string, string>;
-}
+export type { PublishOptions, RequestOptions, SubscribeOptions, Unsubscribe } from './call-options';
+export type { ClientEvents, ConnectionState, StateChange } from './events';
 
 interface Sub {
   readonly id: string;

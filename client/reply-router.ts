@@ -38,7 +38,7 @@ export class ReplyRouter {
     if (id !== undefined) this.settle(id, message.body, undefined);
   }
 
-  /** A message on the error queue; false when it belongs to no pending request. */
+  /** A message on the error queue: rejects the request its correlation-id names; returns the error either way. */
   failure(message: ReceivedMessage): ClientError {
     const report = (message.body ?? {}) as { code?: string; message?: string; destination?: string };
     const err = new ClientError('CLIENT_ERR_REQUEST_FAILED', `Handler of "${report.destination ?? '?'}" failed: ${report.message ?? 'no message'}`, {
