@@ -1,11 +1,7 @@
 import WebSocket from 'ws';
 import { StompboxClient, isClientError, type TransportMode } from '../../client';
-import { StompServer } from '../../broker';
-import { StompError } from '../../broker/errors';
 import { closeServers, startServer, type Running } from '../helpers/server';
 import { closeTestClients, Inbox, nextEvent, testClient } from './support';
-
-const guarded = new Set<StompServer>();
 
 /** SockJS sessions linger for disconnectDelay after a client leaves; server close waits for them. */
 const FAST_SOCKJS = { sockjs: { disconnectDelay: 200 } };
@@ -13,8 +9,6 @@ const FAST_SOCKJS = { sockjs: { disconnectDelay: 200 } };
 afterEach(async () => {
   await closeTestClients();
   await closeServers();
-  await Promise.all([...guarded].map((s) => s.close()));
-  guarded.clear();
 });
 
 interface TransportCase {
@@ -127,16 +121,9 @@ describe('StompboxClient', () => {
   });
 
   it('rejects connect() with the ERROR frame when the server refuses CONNECT', async () => {
-    // An authenticator is the server's extension point for CONNECT; this one wants a passcode.
-    class Guarded extends StompServer {
-      override authenticate(session: Parameters<StompServer['authenticate']>[0], headers: ReadonlyMap<string, string>): string | undefined {
-        if (headers.get('passcode') !== 'secret') throw new StompError('STOMP_ERR_UNAUTHORIZED', 'Wrong passcode');
-        return headers.get('login');
-      }
-    }
-    const server = new Guarded();
-    guarded.add(server);
-    const { port } = await server.listen(0, '127.0.0.1');
+    // The server's `authenticate` option: false refuses the CONNECT.
+    const server = await startServer({ authenticate: ({ connectHeaders }) => (connectHeaders.get('passcode') === 'secret' ? connectHeaders.get('login') : false) });
+    const port = server.port;
     const refused = testClient({ url: `ws://127.0.0.1:${port}/stomp`, connectHeaders: { login: 'alice', passcode: 'guess' } });
     await expect(refused.connect()).rejects.toMatchObject({ code: 'CLIENT_ERR_STOMP_ERROR', stompCode: 'STOMP_ERR_UNAUTHORIZED' });
     expect(refused.state).toBe('idle');
