@@ -23,7 +23,7 @@ const SETTLE_MS = 2000;
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim()).filter(Boolean);
 
 async function startPeer(run: Run): Promise<{ child: ReturnType<typeof spawnPinned>; port: number }> {
-  const child = spawnPinned(BROKER_CORE, ['--expose-gc', '--max-old-space-size=4096'], join(__dirname, 'peers', `${run.peer}.js`), ['0']);
+  const child = spawnPinned(BROKER_CORE, ['--expose-gc', '--max-old-space-size=4096', ...profileArgs()], join(__dirname, 'peers', `${run.peer}.js`), ['0']);
   const ready = await nextMessage<{ type: 'ready'; port: number }>(child, 'ready', 20_000);
   return { child, port: ready.port };
 }
@@ -148,3 +148,9 @@ main().catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+
+/** BENCH_PROFILE=<dir>: peers run under `--cpu-prof`, one profile per run in that directory. */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
