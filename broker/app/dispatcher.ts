@@ -32,7 +32,11 @@ export class Dispatcher {
   /** Handles a SEND that a mapping matched; resolves once the handler settled. */
   dispatchSend(session: Session, frame: Frame, mapped: string, match: MatchedMapping): Promise<void> | void {
     const replyTo = frame.headers.get('reply-to') ?? REPLY_DESTINATION;
-    const ctx = this.context(session, frame, mapped, match, (payload, headers) => deliverToOwn(session, replyTo, toMessage(replyTo, payload, headers)));
+    const correlation = frame.headers.get('correlation-id');
+    // A reply carries the request's correlation-id, so concurrent requests pair up without the handler echoing it.
+    const ctx = this.context(session, frame, mapped, match, (payload, headers) =>
+      deliverToOwn(session, replyTo, toMessage(replyTo, payload, correlation === undefined ? headers : { 'correlation-id': correlation, ...headers })),
+    );
     let result: unknown;
     try {
       const payload = validate(match.mapping, fromBody(frame.body, frame.headers.get('content-type')));

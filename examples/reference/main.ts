@@ -1,10 +1,10 @@
 import { createReferenceApp } from './app';
 
-/** `npm start`: the reference app on PORT (default 6032). */
+/** `npm start`: the reference app on PORT (default 6032), bound to HOST (default: every interface). */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 6032);
   const app = createReferenceApp();
-  const address = await app.listen(port);
+  const address = await app.listen(port, process.env.HOST || undefined);
   process.stdout.write(
     `stompbox reference app on http://localhost:${address.port}\n` +
       `  topic demo: http://localhost:${address.port}/topic.html\n` +

@@ -15,6 +15,10 @@ async function serverWithHandlers() {
     await new Promise((r) => setTimeout(r, p.ms));
     ctx.reply({ tag: p.tag }, { 'correlation-id': ctx.headers.get('correlation-id') ?? '' });
   });
+  server.onMessage<{ ms: number; tag: string }>('/slow-reply', async (p, ctx) => {
+    await new Promise((r) => setTimeout(r, p.ms));
+    ctx.reply({ tag: p.tag }); // no correlation-id given: the server copies the request's
+  });
   server.onMessage('/explode', () => {
     throw new Error('kaboom');
   });
@@ -42,6 +46,17 @@ describe('StompboxClient.request', () => {
       client.request('/slow-echo', { ms: 10, tag: 'second' }),
     ]);
     expect(replies).toEqual([{ tag: 'first' }, { tag: 'second' }]);
+  });
+
+  it('gets the request\'s correlation-id on a reply whose handler did not set one', async () => {
+    const server = await serverWithHandlers();
+    const client = testClient({ url: server.ws('/stomp'), connectHeaders: { login: 'alice' } });
+    await client.connect();
+    const reply = new Promise<{ body: unknown; correlation: string | undefined }>((resolve) => {
+      const sub = client.subscribe('/user/queue/reply', (body, message) => resolve({ body, correlation: message.headers['correlation-id'] }));
+      void sub.ready.then(() => client.publish('/slow-reply', { ms: 1, tag: 'x' }, { 'correlation-id': 'c-42' }));
+    });
+    await expect(reply).resolves.toEqual({ body: { tag: 'x' }, correlation: 'c-42' });
   });
 
   it('rejects with CLIENT_ERR_REQUEST_FAILED when the handler throws', async () => {
