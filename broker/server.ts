@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { registerController } from './app/controller';
 import { Dispatcher } from './app/dispatcher';
+import { FrameRouter } from './app/frame-router';
 import type { ErrorClass } from './app/decorators';
 import type { SessionEventInfo, StompServerEvents } from './app/events';
 import { HandlerRegistry, type Mapping, type ReplyOptions } from './app/handler-registry';
@@ -11,10 +12,8 @@ import { InterceptorChain, type Interceptor } from './app/interceptors';
 import type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 import { StompError } from './errors';
 import { silentLogger } from './logger';
-import { BrokerMessage, type HeaderPair } from './messaging/broker-message';
 import { DestinationRouter } from './messaging/destination-router';
 import type { MessageBroker, Subscription } from './messaging/message-broker';
-import { RESERVED } from './messaging/message-converter';
 import { MessagingTemplate } from './messaging/messaging-template';
 import { SimpleBroker } from './messaging/simple-broker';
 import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
@@ -77,6 +76,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   readonly sessions = new Map<string, Session>();
   private readonly open = new Set<Session>();
   private readonly dispatcher: Dispatcher;
+  private readonly frames: FrameRouter;
   /** Interceptors; undefined until one is added, so sessions skip them at no cost. */
   interceptors: InterceptorChain | undefined;
   private readonly authenticator: Authenticate | undefined;
@@ -116,6 +116,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.template = new MessagingTemplate(countingPublishes(this.broker, this.counters), this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
+    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.broker, this.counters, () => this.authorizer?.userDestinationsOwnOnly === true);
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
     this.wsEndpoint = new WebSocketEndpoint(Math.max(o.maxFrameSize * 4, 1 << 20), accept);
     this.sockjsEndpoints = o.endpoints.map((prefix) => new SockJsEndpoint(prefix, o.sockjs, o.logger, accept));
@@ -304,7 +305,7 @@ export class StompServer extends EventEmitter implements SessionHost {
 
   routeSend(session: Session, frame: Frame): Promise<void> | void {
     const checked = this.authorize(session, 'SEND', frame.headers.get('destination')!);
-    return checked === undefined ? this.routeSendNow(session, frame) : checked.then(() => this.routeSendNow(session, frame));
+    return checked === undefined ? this.frames.send(session, frame) : checked.then(() => this.frames.send(session, frame));
   }
 
   /** The checks a relayed SEND or SUBSCRIBE passes, as it would on its way to our own broker. */
@@ -320,40 +321,9 @@ export class StompServer extends EventEmitter implements SessionHost {
     return this.authorizer.check({ command, destination, user: session.user, principal: session.principal, sessionId: session.sessionId });
   }
 
-  private routeSendNow(session: Session, frame: Frame): Promise<void> | void {
-    const destination = frame.headers.get('destination')!;
-    const app = this.router.applicationDestination(destination);
-    if (app !== undefined) {
-      const match = this.handlers.match('message', app);
-      if (match === undefined) throw new StompError('STOMP_ERR_NO_HANDLER', `No handler is mapped to "${app}" (SEND to "${destination}")`);
-      return this.dispatcher.dispatchSend(session, frame, app, match);
-    }
-    if (this.options.applicationPrefixes.length === 0) {
-      const match = this.handlers.match('message', destination);
-      if (match !== undefined) return this.dispatcher.dispatchSend(session, frame, destination, match);
-    }
-    const user = this.router.userTarget(destination);
-    if (user === undefined && !this.router.isBrokerDestination(destination)) {
-      throw new StompError(
-        'STOMP_ERR_INVALID_DESTINATION',
-        `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
-      );
-    }
-    if (!this.options.allowClientSendToBroker) {
-      throw new StompError('STOMP_ERR_FORBIDDEN', `Clients may not SEND to broker destination "${destination}" (allowClientSendToBroker is false)`);
-    }
-    const message = messageFromFrame(destination, frame);
-    this.counters.messagesPublished++;
-    if (user === undefined) return this.broker.publish(message);
-    const toUser = this.broker.publishToUser(user.user, message.withDestination(user.destination));
-    const literal = this.router.literalUserDestinations ? this.broker.publish(message) : undefined;
-    if (toUser === undefined && literal === undefined) return;
-    return Promise.all([toUser, literal]).then(() => undefined);
-  }
-
   routeSubscribe(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
     const checked = this.authorize(session, 'SUBSCRIBE', request.destination);
-    const subscribed = checked === undefined ? this.routeSubscribeNow(session, frame, request) : checked.then(() => this.routeSubscribeNow(session, frame, request));
+    const subscribed = checked === undefined ? this.frames.subscribe(session, frame, request) : checked.then(() => this.frames.subscribe(session, frame, request));
     const announce = (sub: Subscription): Subscription => {
       this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
       return sub;
@@ -370,49 +340,6 @@ export class StompServer extends EventEmitter implements SessionHost {
 
   private info(session: Session): SessionEventInfo {
     return { sessionId: session.sessionId, user: session.user, transport: session.connection.transport };
-  }
-
-  private routeSubscribeNow(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
-    const { destination } = request;
-    const app = this.router.applicationDestination(destination);
-    const mapped = app ?? (this.options.applicationPrefixes.length === 0 ? destination : undefined);
-    const match = mapped === undefined ? undefined : this.handlers.match('subscribe', mapped);
-    if (app !== undefined && match === undefined) {
-      throw new StompError('STOMP_ERR_NO_HANDLER', `No subscribe handler is mapped to "${app}" (SUBSCRIBE to "${destination}")`);
-    }
-    let user: string | undefined;
-    let toBroker = false;
-    let sessionOnly = false;
-    if (this.router.isUserDestination(destination)) {
-      const own = session.user !== undefined && destination.startsWith(this.router.literalUserDestination(session.user, '/'));
-      if (session.user !== undefined && !own) {
-        user = session.user; // principal-based: /user/queue/x of this user only
-        toBroker = true;
-      } else if (session.user === undefined && this.authorizer?.userDestinationsOwnOnly === true) {
-        throw new StompError('STOMP_ERR_FORBIDDEN', `SUBSCRIBE to "${destination}" is allowed only to the user it names (userDestinationsOwnOnly)`);
-      } else if (this.router.literalUserDestinations) {
-        toBroker = true;
-      } else {
-        // Anonymous: a session-only subscription (Spring resolves it by session id), reached by
-        // what the server sends to this session (errors, replies), never through the broker.
-        sessionOnly = true;
-      }
-    } else if (app === undefined && this.router.isBrokerDestination(destination)) {
-      toBroker = true;
-    }
-    if (!toBroker && !sessionOnly && match === undefined) {
-      throw new StompError(
-        'STOMP_ERR_INVALID_DESTINATION',
-        `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
-      );
-    }
-    const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user };
-    const after = (): Promise<Subscription> | Subscription => {
-      const handled = match === undefined ? undefined : this.dispatcher.dispatchSubscribe(session, frame, sub, mapped!, match);
-      return handled === undefined ? sub : handled.then(() => sub);
-    };
-    const subscribed = toBroker ? this.broker.subscribe(sub) : undefined;
-    return subscribed === undefined ? after() : subscribed.then(after);
   }
 
   sessionConnected(session: Session): Promise<void> | void {
@@ -478,13 +405,6 @@ export class StompServer extends EventEmitter implements SessionHost {
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     return super.emit(event, ...args);
   }
-}
-
-/** The MESSAGE-to-be of a client SEND: its headers carried over, reserved ones excepted. */
-function messageFromFrame(destination: string, frame: Frame): BrokerMessage {
-  const pairs: HeaderPair[] = [];
-  for (const [name, value] of frame.headers) if (!RESERVED.has(name)) pairs.push([name, value]);
-  return new BrokerMessage(destination, frame.body, frame.headers.get('content-type'), pairs);
 }
 
 function takeListeners(http: HttpServer, event: 'request' | 'upgrade'): Listener[] {

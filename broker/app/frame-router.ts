@@ -1,0 +1,113 @@
+import { StompError } from '../errors';
+import type { Counters } from '../operations/counters';
+import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
+import type { DestinationRouter } from '../messaging/destination-router';
+import type { MessageBroker, Subscription } from '../messaging/message-broker';
+import { RESERVED } from '../messaging/message-converter';
+import type { ResolvedOptions } from '../options';
+import type { Session } from '../session/session';
+import type { SubscriptionRequest } from '../session/session-host';
+import type { Frame } from '../stomp/frame';
+import type { Dispatcher } from './dispatcher';
+import type { HandlerRegistry } from './handler-registry';
+
+/**
+ * Where an inbound SEND or SUBSCRIBE goes, once authorized: a handler (application prefix,
+ * or any mapped destination when there is none), a user (`/user/<name>/...`), or the broker
+ * (broker prefixes). Anything else is refused. The server wires it; it keeps no state.
+ */
+export class FrameRouter {
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly router: DestinationRouter,
+    private readonly handlers: HandlerRegistry,
+    private readonly dispatcher: Dispatcher,
+    private readonly broker: MessageBroker,
+    private readonly counters: Counters,
+    private readonly userDestinationsOwnOnly: () => boolean,
+  ) {}
+
+  /** Routes an authorized SEND: to its handler, to a user, or to the broker (README "Destinations"). */
+  send(session: Session, frame: Frame): Promise<void> | void {
+    const destination = frame.headers.get('destination')!;
+    const app = this.router.applicationDestination(destination);
+    if (app !== undefined) {
+      const match = this.handlers.match('message', app);
+      if (match === undefined) throw new StompError('STOMP_ERR_NO_HANDLER', `No handler is mapped to "${app}" (SEND to "${destination}")`);
+      return this.dispatcher.dispatchSend(session, frame, app, match);
+    }
+    if (this.options.applicationPrefixes.length === 0) {
+      const match = this.handlers.match('message', destination);
+      if (match !== undefined) return this.dispatcher.dispatchSend(session, frame, destination, match);
+    }
+    const user = this.router.userTarget(destination);
+    if (user === undefined && !this.router.isBrokerDestination(destination)) {
+      throw new StompError(
+        'STOMP_ERR_INVALID_DESTINATION',
+        `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
+      );
+    }
+    if (!this.options.allowClientSendToBroker) {
+      throw new StompError('STOMP_ERR_FORBIDDEN', `Clients may not SEND to broker destination "${destination}" (allowClientSendToBroker is false)`);
+    }
+    const message = messageFromFrame(destination, frame);
+    this.counters.messagesPublished++;
+    if (user === undefined) return this.broker.publish(message);
+    const toUser = this.broker.publishToUser(user.user, message.withDestination(user.destination));
+    const literal = this.router.literalUserDestinations ? this.broker.publish(message) : undefined;
+    if (toUser === undefined && literal === undefined) return;
+    return Promise.all([toUser, literal]).then(() => undefined);
+  }
+
+
+  /** Builds and registers an authorized SUBSCRIBE's subscription, running a subscribe handler if one maps it. */
+  subscribe(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
+    const { destination } = request;
+    const app = this.router.applicationDestination(destination);
+    const mapped = app ?? (this.options.applicationPrefixes.length === 0 ? destination : undefined);
+    const match = mapped === undefined ? undefined : this.handlers.match('subscribe', mapped);
+    if (app !== undefined && match === undefined) {
+      throw new StompError('STOMP_ERR_NO_HANDLER', `No subscribe handler is mapped to "${app}" (SUBSCRIBE to "${destination}")`);
+    }
+    let user: string | undefined;
+    let toBroker = false;
+    let sessionOnly = false;
+    if (this.router.isUserDestination(destination)) {
+      const own = session.user !== undefined && destination.startsWith(this.router.literalUserDestination(session.user, '/'));
+      if (session.user !== undefined && !own) {
+        user = session.user; // principal-based: /user/queue/x of this user only
+        toBroker = true;
+      } else if (session.user === undefined && this.userDestinationsOwnOnly()) {
+        throw new StompError('STOMP_ERR_FORBIDDEN', `SUBSCRIBE to "${destination}" is allowed only to the user it names (userDestinationsOwnOnly)`);
+      } else if (this.router.literalUserDestinations) {
+        toBroker = true;
+      } else {
+        // Anonymous: a session-only subscription (Spring resolves it by session id), reached by
+        // what the server sends to this session (errors, replies), never through the broker.
+        sessionOnly = true;
+      }
+    } else if (app === undefined && this.router.isBrokerDestination(destination)) {
+      toBroker = true;
+    }
+    if (!toBroker && !sessionOnly && match === undefined) {
+      throw new StompError(
+        'STOMP_ERR_INVALID_DESTINATION',
+        `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
+      );
+    }
+    const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user };
+    const after = (): Promise<Subscription> | Subscription => {
+      const handled = match === undefined ? undefined : this.dispatcher.dispatchSubscribe(session, frame, sub, mapped!, match);
+      return handled === undefined ? sub : handled.then(() => sub);
+    };
+    const subscribed = toBroker ? this.broker.subscribe(sub) : undefined;
+    return subscribed === undefined ? after() : subscribed.then(after);
+  }
+}
+
+/** The MESSAGE-to-be of a client SEND: its headers carried over, reserved ones excepted. */
+function messageFromFrame(destination: string, frame: Frame): BrokerMessage {
+  const pairs: HeaderPair[] = [];
+  for (const [name, value] of frame.headers) if (!RESERVED.has(name)) pairs.push([name, value]);
+  return new BrokerMessage(destination, frame.body, frame.headers.get('content-type'), pairs);
+}
