@@ -13,13 +13,18 @@ interface Pending {
  * the oldest is forgotten, so a client that never acks cannot grow memory without limit.
  */
 export class AckTracker {
-  private readonly pending = new Map<string, Pending>();
+  // Created on first use: most sessions never use a client ack mode.
+  private pendingMap: Map<string, Pending> | undefined;
   private counter = 0;
 
   constructor(private readonly max: number) {}
 
   get size(): number {
-    return this.pending.size;
+    return this.pendingMap?.size ?? 0;
+  }
+
+  private get pending(): Map<string, Pending> {
+    return (this.pendingMap ??= new Map());
   }
 
   /** Records a delivery; returns the key the client acknowledges it by on 1.2. */

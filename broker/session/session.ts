@@ -36,7 +36,12 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   /** Subscriptions by client id. */
   readonly subscriptions = new Map<string, Subscription>();
   /** Open transactions: frames held until COMMIT. */
-  readonly transactions = new Map<string, Frame[]>();
+  get transactions(): Map<string, Frame[]> {
+    return (this.openTransactions ??= new Map());
+  }
+
+  // Created on first BEGIN: most sessions never open a transaction.
+  private openTransactions: Map<string, Frame[]> | undefined;
   readonly acks: AckTracker;
   /** Backpressure, inbound rate and counters (broker/operations/flow-control.ts). */
   readonly flow: SessionFlow;
@@ -269,7 +274,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     this.host.heartbeats.delete(this);
     this.flow.detach();
     this.queue.length = 0;
-    this.transactions.clear();
+    this.openTransactions?.clear();
     this.subscriptions.clear();
     const reason = this.closeReason ?? 'transport-closed';
     this.host.options.logger.info({ sessionId: this.sessionId, reason, transport: transportReason }, 'Session closed');

@@ -46,6 +46,7 @@ type State = 'idle' | 'head' | 'body';
 const UNESCAPED_COMMANDS: ReadonlySet<string> = new Set(['CONNECT', 'STOMP', 'CONNECTED']);
 const CONTENT_LENGTH = /^[0-9]{1,15}$/;
 const utf8 = new TextDecoder('utf-8');
+const NO_HEADERS: Headers = new Map();
 
 export class FrameDecoder {
   /** Version used to unescape headers; the session sets it after CONNECT. */
@@ -63,7 +64,7 @@ export class FrameDecoder {
   private bodyStart = 0;
   private contentLength = -1;
   private command: Command = 'SEND';
-  private headers: Headers = new Map();
+  private headers: Headers = NO_HEADERS; // the frame being decoded: a new Map per frame, made in parseHead
 
   constructor(
     private readonly limits: DecoderLimits,
@@ -190,7 +191,7 @@ export class FrameDecoder {
     const body =
       nul === this.bodyStart ? EMPTY_BODY : inPlace ? data.subarray(this.bodyStart, nul) : data.slice(this.bodyStart, nul);
     const frame: Frame = { command: this.command, headers: this.headers, body };
-    this.headers = new Map();
+    this.headers = NO_HEADERS;
     this.onFrame(frame);
     return nul + 1;
   }
@@ -206,7 +207,8 @@ export class FrameDecoder {
     }
     this.command = command as Command;
     const escaped = !UNESCAPED_COMMANDS.has(command);
-    const headers = this.headers;
+    const headers: Headers = new Map();
+    this.headers = headers;
     // Every line of the head, the last included, ends with LF.
     for (let pos = nl + 1; pos < head.length; pos = nl + 1) {
       nl = head.indexOf('\n', pos);
