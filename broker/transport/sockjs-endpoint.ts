@@ -122,41 +122,57 @@ class SockJsConnection implements Connection {
     }
     for (let i = this.countedLength; i < buffer.length; i++) this.countedBytes += buffer[i].length;
     this.countedLength = buffer.length;
-    return this.countedBytes;
+    return this.countedBytes + this.pendingBytes;
   }
 
   private counted: string[] | undefined;
   private countedLength = 0;
   private countedBytes = 0;
 
-  private flushPending = false;
+  /** Frames written this turn, and their size: sent when the turn ends. */
+  private pending: Uint8Array[] | undefined;
+  private pendingBytes = 0;
 
   /**
-   * Frames written in one turn of the event loop go out together: each is appended to
-   * sockjs-node's session send buffer as its own SockJS message, and the buffer is flushed
-   * once when the turn ends, so a burst costs one `a[...]` frame and one socket write instead
-   * of one per STOMP frame. Each STOMP frame is still one whole SockJS message.
+   * Frames written in one turn of the event loop go out together, each still one whole
+   * SockJS message: when the turn ends they become one `a[...]` frame and one socket write.
    */
   send(data: Uint8Array, _binary: boolean): void {
     if (this.conn.readyState !== 1) return;
-    const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
     const session = this.session();
     if (session?.send_buffer === undefined || session.readyState !== 1) {
-      this.conn.write(text);
+      this.conn.write(textOf(data));
       return;
     }
-    session.send_buffer.push(text);
-    if (!this.flushPending) {
-      this.flushPending = true;
+    this.pendingBytes += data.byteLength;
+    if (this.pending !== undefined) this.pending.push(data);
+    else {
+      this.pending = [data];
       process.nextTick(flushConnection, this);
     }
   }
 
-  /** Hands what this turn buffered to the receiving request, if one is attached. */
+  /**
+   * Hands this turn's frames to the receiving request. With one attached and nothing older
+   * queued, it writes the `a[...]` frame itself (what sockjs-node's doSendBulk does), quoting
+   * each frame once for every session it goes to rather than once per session; otherwise
+   * the frames join sockjs-node's send buffer for the next request.
+   */
   flush(): void {
-    this.flushPending = false;
+    const frames = this.pending;
+    this.pending = undefined;
+    this.pendingBytes = 0;
     const session = this.session();
-    if (session?.recv != null && session.readyState === 1) session.tryFlush();
+    if (frames === undefined || session?.send_buffer === undefined || session.readyState !== 1) return;
+    const recv = session.recv as SockJsReceiver | null | undefined;
+    if (recv != null && session.send_buffer.length === 0) {
+      let body = 'a[';
+      for (let i = 0; i < frames.length; i++) body += (i === 0 ? '' : ',') + quoted(frames[i]);
+      recv.doSendFrame(`${body}]`);
+      return;
+    }
+    for (const frame of frames) session.send_buffer.push(textOf(frame));
+    if (recv != null) session.tryFlush();
   }
 
   close(code: number, reason: string): void {
@@ -188,6 +204,25 @@ interface SockJsSessionInternals {
   didTimeout(): void;
 }
 
+/** A sockjs-node receiver (the request or socket a session's frames are written to). */
+interface SockJsReceiver {
+  doSendFrame(payload: string): void;
+}
+
 function flushConnection(connection: SockJsConnection): void {
   connection.flush();
+}
+
+function textOf(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+}
+
+// sockjs-node's own message quoting (JSON plus the escapes some browsers need), applied once per encoded frame.
+const { quote } = require('sockjs/lib/utils') as { quote(message: string): string };
+const QUOTED = new WeakMap<Uint8Array, string>();
+
+function quoted(frame: Uint8Array): string {
+  let q = QUOTED.get(frame);
+  if (q === undefined) QUOTED.set(frame, (q = quote(textOf(frame))));
+  return q;
 }
