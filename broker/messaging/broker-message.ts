@@ -6,8 +6,6 @@ import type { StompVersion } from '../stomp/versions';
 /** A header pair carried from a SEND (or the template) into every MESSAGE. */
 export type HeaderPair = readonly [string, string];
 
-const VERSION_INDEX: Record<StompVersion, number> = { '1.2': 0, '1.1': 1, '1.0': 2 };
-
 // Unique across processes (random prefix) and cheap within one (counter).
 const ID_PREFIX = randomBytes(6).toString('base64url');
 let idCounter = 0;
@@ -24,8 +22,15 @@ export function nextMessageId(): string {
  * (stompjs names its first subscription `sub-0` in every client) share one encoded frame.
  */
 export class BrokerMessage implements MessageTailFields {
-  private readonly tails: (string | undefined)[] = [undefined, undefined, undefined];
-  private readonly frames: (Map<string, Uint8Array> | undefined)[] = [undefined, undefined, undefined];
+  // Caches as plain fields: most messages are encoded for one version and one subscription id,
+  // so a publish allocates no cache containers at all.
+  private tail12: string | undefined;
+  private tail11: string | undefined;
+  private tail10: string | undefined;
+  private firstVersion: StompVersion | undefined;
+  private firstSubscription: string | undefined;
+  private firstFrame: Buffer | undefined;
+  private moreFrames: Map<string, Buffer> | undefined;
   private binaryBody: boolean | undefined;
 
   constructor(
@@ -52,18 +57,29 @@ export class BrokerMessage implements MessageTailFields {
   }
 
   /** The encoded MESSAGE for one delivery, as a Buffer: ws sends Buffers as they are, other views it wraps on every send. */
-  frame(version: StompVersion, subscription: string, ack: string | undefined): Uint8Array {
-    const v = VERSION_INDEX[version];
-    let tail = this.tails[v];
-    if (tail === undefined) tail = this.tails[v] = messageTailHead(this, version);
-    if (ack !== undefined) return encodeMessageFrame(tail, this.body, subscription, ack, version, Buffer.allocUnsafe);
-    let cache = this.frames[v];
-    if (cache === undefined) cache = this.frames[v] = new Map();
-    let frame = cache.get(subscription);
+  frame(version: StompVersion, subscription: string, ack: string | undefined): Buffer {
+    const tail = this.tail(version);
+    if (ack !== undefined) return encodeMessageFrame(tail, this.body, subscription, ack, version, Buffer.allocUnsafe) as Buffer;
+    if (this.firstFrame === undefined) {
+      this.firstVersion = version;
+      this.firstSubscription = subscription;
+      return (this.firstFrame = encodeMessageFrame(tail, this.body, subscription, undefined, version, Buffer.allocUnsafe) as Buffer);
+    }
+    if (this.firstSubscription === subscription && this.firstVersion === version) return this.firstFrame;
+    const key = `${version}\n${subscription}`;
+    let frame = this.moreFrames?.get(key);
     if (frame === undefined) {
-      frame = encodeMessageFrame(tail, this.body, subscription, undefined, version, Buffer.allocUnsafe);
-      if (cache.size < 64) cache.set(subscription, frame);
+      frame = encodeMessageFrame(tail, this.body, subscription, undefined, version, Buffer.allocUnsafe) as Buffer;
+      this.moreFrames ??= new Map();
+      if (this.moreFrames.size < 64) this.moreFrames.set(key, frame);
     }
     return frame;
+  }
+
+  /** The escaped header text of the shared tail, once per version. */
+  private tail(version: StompVersion): string {
+    if (version === '1.2') return (this.tail12 ??= messageTailHead(this, version));
+    if (version === '1.1') return (this.tail11 ??= messageTailHead(this, version));
+    return (this.tail10 ??= messageTailHead(this, version));
   }
 }
