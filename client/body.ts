@@ -1,3 +1,5 @@
+import { decodeBody as decodeSharedBody, mediaType } from '../broker/stomp/body';
+
 /** A body the client sends: objects become JSON, strings text, bytes stay bytes. */
 export type Body = unknown;
 
@@ -8,13 +10,10 @@ export interface EncodedBody {
   readonly contentType: string;
 }
 
+export { mediaType };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** The media type of a `content-type` header: lower case, parameters dropped. */
-export function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0].trim().toLowerCase();
-}
 
 /**
  * Encodes a body by its JavaScript type, as the server's message converter does: Uint8Array
@@ -30,35 +29,17 @@ export function encodeBody(body: Body, contentType?: string): EncodedBody {
 }
 
 /**
- * Decodes a received body by its `content-type`: JSON (`application/json`, `*+json`) parsed,
- * text (`text/*`) as a string, no type as a string (or JSON when it parses as an object or
- * array: stompjs senders set no type), anything else as bytes.
+ * Decodes a received body by its `content-type` (the broker's rule, broker/stomp/body.ts); a body
+ * mislabelled as JSON is still delivered, as text.
  */
 export function decodeBody(bytes: Uint8Array, contentType: string | undefined): unknown {
-  const type = mediaType(contentType);
-  if (type === 'application/json' || type.endsWith('+json')) {
-    const text = decoder.decode(bytes);
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text; // a mislabelled body is still delivered, as text
-    }
+  try {
+    return decodeSharedBody(bytes, contentType);
+  } catch {
+    return decoder.decode(bytes);
   }
-  if (type === '' || type.startsWith('text/')) {
-    const text = decoder.decode(bytes);
-    if (type === '' && (text.startsWith('{') || text.startsWith('['))) {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return text;
-      }
-    }
-    return text;
-  }
-  return bytes;
 }
 
-/** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }

@@ -50,7 +50,7 @@ export class FrameRouter {
     if (!this.options.allowClientSendToBroker) {
       throw new StompError('STOMP_ERR_FORBIDDEN', `Clients may not SEND to broker destination "${destination}" (allowClientSendToBroker is false)`);
     }
-    const message = messageFromFrame(destination, frame);
+    const message = messageFromFrame(destination, frame, !session.binaryInput);
     this.counters.messagesPublished++;
     if (user === undefined) return this.broker.publish(message);
     const toUser = this.broker.publishToUser(user.user, message.withDestination(user.destination));
@@ -106,8 +106,8 @@ export class FrameRouter {
 }
 
 /** The MESSAGE-to-be of a client SEND: its headers carried over, reserved ones excepted. */
-function messageFromFrame(destination: string, frame: Frame): BrokerMessage {
+function messageFromFrame(destination: string, frame: Frame, textBody: boolean): BrokerMessage {
   const pairs: HeaderPair[] = [];
   for (const [name, value] of frame.headers) if (!RESERVED.has(name)) pairs.push([name, value]);
-  return new BrokerMessage(destination, frame.body, frame.headers.get('content-type'), pairs);
+  return new BrokerMessage(destination, frame.body, frame.headers.get('content-type'), pairs, undefined, textBody);
 }

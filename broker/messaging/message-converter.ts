@@ -1,11 +1,11 @@
 import { StompError } from '../errors';
+import { decodeBody } from '../stomp/body';
 import { BrokerMessage, type HeaderPair } from './broker-message';
 
 /** A payload the template accepts: objects become JSON, strings text, bytes stay bytes. */
 export type Payload = unknown;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * Spring's message conversion: objects become JSON (`application/json`), strings
@@ -44,27 +44,11 @@ export const RESERVED: ReadonlySet<string> = new Set([
   'destination', 'receipt', 'transaction', 'content-length', 'content-type', 'message-id', 'subscription', 'ack',
 ]);
 
-/** Decodes a body by its content type: JSON parsed, text as a string, anything else as bytes. */
+/** Decodes a handler's payload by content type (stomp/body.ts); a body declared as JSON that does not parse is a client fault. */
 export function fromBody(body: Uint8Array, contentType: string | undefined): unknown {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  if (type === 'application/json' || type.endsWith('+json')) {
-    try {
-      return JSON.parse(decoder.decode(body));
-    } catch {
-      throw new StompError('STOMP_ERR_MALFORMED_FRAME', `Body is not valid JSON although content-type is "${contentType}"`);
-    }
+  try {
+    return decodeBody(body, contentType);
+  } catch {
+    throw new StompError('STOMP_ERR_MALFORMED_FRAME', `Body is not valid JSON although content-type is "${contentType}"`);
   }
-  if (type === '' || type.startsWith('text/')) {
-    const text = decoder.decode(body);
-    // No content-type (stompjs sends none for strings): JSON when it parses as an object, else text.
-    if (type === '' && (text.startsWith('{') || text.startsWith('['))) {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return text;
-      }
-    }
-    return text;
-  }
-  return body;
 }

@@ -46,6 +46,12 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   /** Backpressure, inbound rate and counters (broker/operations/flow-control.ts). */
   readonly flow: SessionFlow;
   wrote = false;
+  /**
+   * True once a binary WebSocket message arrived. Until then every body this session sent is
+   * valid UTF-8 (ws validates text messages; SockJS carries text only), so its messages need
+   * no second check before going out as text.
+   */
+  binaryInput = false;
   read = false;
   sendInterval = 0;
   receiveInterval = 0;
@@ -71,8 +77,9 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   // ---- inbound ----
 
-  receive(data: Uint8Array): void {
+  receive(data: Uint8Array, binary: boolean): void {
     this.read = true;
+    if (binary) this.binaryInput = true;
     if (this.state === 'closed' || this.state === 'closing') return;
     try {
       this.decoder.push(data);

@@ -37,6 +37,7 @@ export interface Connection {
 
 /** How a transport feeds a session. */
 export interface ConnectionHandler {
-  receive(data: Uint8Array): void;
+  /** `binary`: the data came as a binary WebSocket message (text messages are UTF-8, validated by the transport). */
+  receive(data: Uint8Array, binary: boolean): void;
   closed(reason: string): void;
 }

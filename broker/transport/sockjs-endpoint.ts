@@ -78,7 +78,7 @@ export class SockJsEndpoint {
     if (key !== undefined) this.handshakes.delete(key);
     const connection = new SockJsConnection(conn, full ?? { url: conn.url, headers: conn.headers, remoteAddress: conn.remoteAddress });
     const handler = this.accept(connection);
-    conn.on('data', (text: string) => handler.receive(Buffer.from(text, 'utf8')));
+    conn.on('data', (text: string) => handler.receive(Buffer.from(text, 'utf8'), false));
     conn.on('close', () => {
       this.connections.delete(conn);
       handler.closed(`sockjs ${conn.protocol} closed`);

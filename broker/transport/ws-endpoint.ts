@@ -54,10 +54,7 @@ export class WebSocketEndpoint {
     req.socket.setKeepAlive?.(true, 30000);
     req.socket.setNoDelay?.(true);
     const handler = this.accept(connection);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      void isBinary;
-      handler.receive(data);
-    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => handler.receive(data, isBinary));
     ws.on('close', (code: number) => handler.closed(`websocket close ${code}`));
     ws.on('error', () => ws.terminate());
   }
