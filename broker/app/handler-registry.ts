@@ -51,8 +51,12 @@ export interface MatchedMapping {
  * destinations are found with one map lookup; patterns are tried most specific first.
  */
 export class HandlerRegistry {
-  private readonly literal = new Map<string, Mapping>();
+  // One literal map per kind, keyed by the destination itself: a lookup hashes the frame's own
+  // destination string (V8 keeps the hash on the string for the broker's lookups after it).
+  private readonly literal: Record<MappingKind, Map<string, Mapping>> = { message: new Map(), subscribe: new Map() };
   private readonly patterns: Mapping[] = [];
+  /** Pattern mappings per kind, so a kind with none skips the loop. */
+  private readonly patternCount: Record<MappingKind, number> = { message: 0, subscribe: 0 };
 
   /**
    * Adds a mapping.
@@ -83,9 +87,10 @@ export class HandlerRegistry {
         `Mapping "${source}" (${mapping.name}) is ambiguous with "${rival.pattern.source}" (${rival.name}): both match some destination equally well`,
       );
     }
-    if (pattern.literal) this.literal.set(key(kind, source), mapping);
+    if (pattern.literal) this.literal[kind].set(source, mapping);
     else {
       this.patterns.push(mapping);
+      this.patternCount[kind]++;
       this.patterns.sort((a, b) => a.pattern.specificity - b.pattern.specificity);
     }
     return mapping;
@@ -93,8 +98,9 @@ export class HandlerRegistry {
 
   /** The mapping for a destination, or undefined. */
   match(kind: MappingKind, destination: string): MatchedMapping | undefined {
-    const exact = this.literal.get(key(kind, destination));
+    const exact = this.literal[kind].get(destination);
     if (exact !== undefined) return { mapping: exact, params: {} };
+    if (this.patternCount[kind] === 0) return undefined;
     for (const mapping of this.patterns) {
       if (mapping.kind !== kind) continue;
       const params = mapping.pattern.match(destination);
@@ -116,17 +122,13 @@ export class HandlerRegistry {
 
   /** Every mapping (for listings and ambiguity checks). */
   all(): Mapping[] {
-    return [...this.literal.values(), ...this.patterns];
+    return [...this.literal.message.values(), ...this.literal.subscribe.values(), ...this.patterns];
   }
 
   private find(kind: MappingKind, source: string, samePattern: boolean): Mapping | undefined {
-    if (samePattern) return this.literal.get(key(kind, source)) ?? this.patterns.find((m) => m.kind === kind && m.pattern.source === source);
+    if (samePattern) return this.literal[kind].get(source) ?? this.patterns.find((m) => m.kind === kind && m.pattern.source === source);
     return undefined;
   }
-}
-
-function key(kind: MappingKind, destination: string): string {
-  return `${kind}:${destination}`;
 }
 
 function pick(o: ReplyOptions): ReplyOptions {

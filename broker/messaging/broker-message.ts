@@ -59,17 +59,17 @@ export class BrokerMessage implements MessageTailFields {
   /** The encoded MESSAGE for one delivery, as a Buffer: ws sends Buffers as they are, other views it wraps on every send. */
   frame(version: StompVersion, subscription: string, ack: string | undefined): Buffer {
     const tail = this.tail(version);
-    if (ack !== undefined) return encodeMessageFrame(tail, this.body, subscription, ack, version, Buffer.allocUnsafe) as Buffer;
+    if (ack !== undefined) return encodeMessageFrame(tail, this.body, subscription, ack, version);
     if (this.firstFrame === undefined) {
       this.firstVersion = version;
       this.firstSubscription = subscription;
-      return (this.firstFrame = encodeMessageFrame(tail, this.body, subscription, undefined, version, Buffer.allocUnsafe) as Buffer);
+      return (this.firstFrame = encodeMessageFrame(tail, this.body, subscription, undefined, version));
     }
     if (this.firstSubscription === subscription && this.firstVersion === version) return this.firstFrame;
     const key = `${version}\n${subscription}`;
     let frame = this.moreFrames?.get(key);
     if (frame === undefined) {
-      frame = encodeMessageFrame(tail, this.body, subscription, undefined, version, Buffer.allocUnsafe) as Buffer;
+      frame = encodeMessageFrame(tail, this.body, subscription, undefined, version);
       this.moreFrames ??= new Map();
       if (this.moreFrames.size < 64) this.moreFrames.set(key, frame);
     }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { StompError } from '../errors';
 import { CLIENT_COMMANDS, CR, EMPTY_BODY, LF, NUL, type Command, type Frame, type Headers } from './frame';
 import { unescapeHeader } from './headers';
@@ -189,7 +190,12 @@ export class FrameDecoder {
       throw new StompError('STOMP_ERR_FRAME_TOO_LARGE', `Frame is larger than maxFrameSize (${this.limits.maxFrameSize} bytes)`);
     }
     const body =
-      nul === this.bodyStart ? EMPTY_BODY : inPlace ? data.subarray(this.bodyStart, nul) : data.slice(this.bodyStart, nul);
+      nul === this.bodyStart
+        ? EMPTY_BODY
+        : inPlace
+          ? data.subarray(this.bodyStart, nul)
+          : // A copy: the held buffer is reused. (Not `slice`: on a Buffer it is a view.)
+            Buffer.copyBytesFrom(data, this.bodyStart, nul - this.bodyStart);
     const frame: Frame = { command: this.command, headers: this.headers, body };
     this.headers = NO_HEADERS;
     this.onFrame(frame);
@@ -198,8 +204,9 @@ export class FrameDecoder {
 
   /** Decodes the head `[from, to)` (command line and header lines) into command and headers. */
   private parseHead(data: Uint8Array, from: number, to: number): void {
-    // One decode of the whole head, then a walk with indexOf: no array of lines.
-    const head = utf8.decode(data.subarray(from, to));
+    // One decode of the whole head, then a walk with indexOf: no array of lines. A Buffer (what
+    // the transports hand over) decodes in place; any other view through a subarray.
+    const head = data instanceof Buffer ? data.toString('utf8', from, to) : utf8.decode(data.subarray(from, to));
     let nl = head.indexOf('\n');
     const command = head.slice(0, lineEnd(head, 0, nl));
     if (!this.commands.has(command)) {
@@ -242,7 +249,7 @@ export class FrameDecoder {
   private append(chunk: Uint8Array): void {
     const need = this.len + chunk.length;
     if (need > this.buf.length) {
-      const grown = new Uint8Array(Math.max(need, this.buf.length * 2, 256));
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2, 256));
       grown.set(this.buf.subarray(0, this.len));
       this.buf = grown;
     }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { EMPTY_BODY, type Command } from './frame';
 import { escapeHeader, stripEol } from './headers';
 import type { StompVersion } from './versions';
@@ -77,42 +78,26 @@ export function encodeMessageTail(m: MessageTailFields, version: StompVersion): 
 
 /**
  * Encodes a whole MESSAGE from the per-delivery headers, the tail's header text and the body,
- * in one allocation: the header text is UTF-8-encoded straight into the frame's buffer.
+ * in one Buffer: the header text is written straight into it. Headers are ASCII in nearly
+ * every message, so the buffer is sized for that and written once; a head with other
+ * characters is sized exactly and written again.
  */
-export function encodeMessageFrame(
-  tailHead: string,
-  body: Uint8Array,
-  subscription: string,
-  ack: string | undefined,
-  version: StompVersion,
-  alloc: (size: number) => Uint8Array = newBytes,
-): Uint8Array {
+export function encodeMessageFrame(tailHead: string, body: Uint8Array, subscription: string, ack: string | undefined, version: StompVersion): Buffer {
   let head = `MESSAGE\nsubscription:${escapeHeader(subscription, version)}\n`;
   if (ack !== undefined) head += `ack:${escapeHeader(ack, version)}\n`;
   head += tailHead;
-  const headLength = NON_ASCII.test(head) ? utf8Length(head) : head.length;
-  const out = alloc(headLength + body.length + 1);
-  if (utf8.encodeInto(head, out).written !== headLength) return join(head, body); // lone surrogates: sized differently
-  out.set(body, headLength);
-  out[out.length - 1] = 0; // NUL: `alloc` may hand out memory that is not zeroed
-  return out;
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-function newBytes(size: number): Uint8Array {
-  return new Uint8Array(size);
-}
-
-/** Bytes of `s` in UTF-8 (a lone surrogate is counted as its pair half; encodeInto's count settles it). */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  let out = Buffer.allocUnsafe(head.length + body.length + 1);
+  // All of an ASCII head is read and written one byte per character; anything else is not.
+  const { read, written } = utf8.encodeInto(head, out);
+  let headLength = written;
+  if (read !== head.length || written !== head.length) {
+    headLength = Buffer.byteLength(head, 'utf8');
+    out = Buffer.allocUnsafe(headLength + body.length + 1);
+    out.write(head, 0, 'utf8');
   }
-  return n;
+  out.set(body, headLength);
+  out[out.length - 1] = 0; // NUL: allocUnsafe memory is not zeroed
+  return out;
 }
 
 /** Prepends the per-delivery head (`subscription`, and `ack` for client ack modes) to a tail. */

@@ -176,4 +176,17 @@ describe('encodeMessageFrame', () => {
     const whole = encodeMessageFrame(messageTailHead(m, '1.2'), body, 's', undefined, '1.2');
     expect(Array.from(whole)).toEqual(Array.from(encodeMessage(encodeMessageTail(m, '1.2'), 's', undefined, '1.2')));
   });
+
+  it('sizes a non-ASCII head exactly when the body leaves less room than its extra bytes', () => {
+    // A first write sized by characters can stop exactly at the head's length when a multi-byte
+    // character does not fit: e.g. four 'é' at the end of the last header and an empty body.
+    for (const value of ['é', 'éé', 'ééé', 'éééé', 'ééééé', '日本', '日本語', '😀', '😀😀']) {
+      for (const size of [0, 1, 2, 3, 4]) {
+        const body = new Uint8Array(size).fill(0x61);
+        const m = { ...fields(body), headers: [['x', value] as const] };
+        const whole = encodeMessageFrame(messageTailHead(m, '1.2'), body, 's', undefined, '1.2');
+        expect(Array.from(whole)).toEqual(Array.from(encodeMessage(encodeMessageTail(m, '1.2'), 's', undefined, '1.2')));
+      }
+    }
+  });
 });
