@@ -15,7 +15,8 @@ type Kind = 'exact' | 'pattern';
 const TARGET = '/topic/bench';
 const BODY = new Uint8Array(128).fill(0x78);
 const PUBLISHES = 200_000;
-const ROUNDS = 5;
+const WARMUP_ROUNDS = 3;
+const ROUNDS = 7;
 const SUBS_PER_SESSION = 100;
 
 let deliveries = 0;
@@ -55,33 +56,43 @@ function build(kind: Kind, n: number): SimpleBroker {
   return broker;
 }
 
-/** Median over rounds of the mean ns per publish (a new BrokerMessage each, as a SEND makes). */
-function time(broker: SimpleBroker): number {
-  const rounds: number[] = [];
-  for (let r = 0; r <= ROUNDS; r++) {
-    const before = deliveries;
-    const t0 = performance.now();
-    for (let i = 0; i < PUBLISHES; i++) void broker.publish(new BrokerMessage(TARGET, BODY, 'text/plain', [], undefined, true));
-    const ns = ((performance.now() - t0) * 1e6) / PUBLISHES;
-    if (deliveries - before !== PUBLISHES) throw new Error(`expected ${PUBLISHES} deliveries, got ${deliveries - before}`);
-    if (r > 0) rounds.push(ns); // round 0 warms the JIT
+/** Mean ns per publish over one round (a new BrokerMessage each, as a SEND makes). */
+function round(broker: SimpleBroker): number {
+  const before = deliveries;
+  const t0 = performance.now();
+  for (let i = 0; i < PUBLISHES; i++) void broker.publish(new BrokerMessage(TARGET, BODY, 'text/plain', [], undefined, true));
+  const ns = ((performance.now() - t0) * 1e6) / PUBLISHES;
+  if (deliveries - before !== PUBLISHES) throw new Error(`expected ${PUBLISHES} deliveries, got ${deliveries - before}`);
+  return ns;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Every size of one kind built side by side and measured in interleaved rounds, the median
+ * per size. Measuring the sizes one after another would give each its own JIT and GC state
+ * (the first rounds of a process, or those right after building a million subscriptions while
+ * the collector still works on the same pinned core, run up to 5x slower): interleaving puts
+ * every size through the same conditions, so the ratio compares like with like.
+ */
+function measureKind(kind: Kind, sizes: number[]): Record<number, number> {
+  const brokers = sizes.map((n) => build(kind, n));
+  (globalThis as { gc?: () => void }).gc?.();
+  const rounds: number[][] = sizes.map(() => []);
+  for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
+    for (let i = 0; i < sizes.length; i++) {
+      const ns = round(brokers[i]);
+      if (r >= WARMUP_ROUNDS) rounds[i].push(ns);
+    }
   }
-  rounds.sort((a, b) => a - b);
-  return rounds[Math.floor(rounds.length / 2)];
+  return Object.fromEntries(sizes.map((n, i) => [n, median(rounds[i])]));
 }
 
 function main(): void {
   const sizes = JSON.parse(process.argv[2] ?? '[1000,10000,100000,1000000]') as number[];
-  const out: Record<Kind, Record<number, number>> = { exact: {}, pattern: {} };
-  for (const kind of ['exact', 'pattern'] as Kind[]) {
-    for (const n of sizes) {
-      let broker: SimpleBroker | undefined = build(kind, n);
-      (globalThis as { gc?: () => void }).gc?.();
-      out[kind][n] = time(broker);
-      broker = undefined;
-      (globalThis as { gc?: () => void }).gc?.();
-    }
-  }
+  const out: Record<Kind, Record<number, number>> = { exact: measureKind('exact', sizes), pattern: {} };
+  (globalThis as { gc?: () => void }).gc?.();
+  out.pattern = measureKind('pattern', sizes);
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
