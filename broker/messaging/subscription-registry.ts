@@ -1,5 +1,8 @@
 import type { Subscription } from './message-broker';
 
+/** Destinations whose matching pattern nodes are remembered (Spring's DefaultSubscriptionRegistry caches 1024 too). */
+export const MATCH_CACHE_LIMIT = 1024;
+
 /**
  * Finds the subscriptions matching a destination without scanning them (Spring's
  * DefaultSubscriptionRegistry scans on a cache miss). Exact destinations sit in a hash map;
@@ -7,10 +10,18 @@ import type { Subscription } from './message-broker';
  * number (zero included). A publish costs one map lookup plus, when patterns exist, a walk
  * bounded by the destination's depth and the wildcards on its path: never by the number of
  * unrelated subscriptions.
+ *
+ * The trie nodes a destination matched are remembered for the {@link MATCH_CACHE_LIMIT} most
+ * recently first-published destinations, so a hot destination costs one lookup in a small map
+ * instead of a walk through maps as large as the pattern population (whose lookups miss the CPU
+ * caches once they hold a million entries). A node's subscriptions change in place, so only a
+ * new node forgets what was remembered. A pruned node has no subscriptions left, so a remembered
+ * one matches nothing and is let go on eviction or at the next new node.
  */
 export class SubscriptionRegistry {
   private readonly exact = new Map<string, Set<Subscription>>();
   private readonly root = new PatternNode();
+  private readonly matchCache = new Map<string, readonly PatternNode[]>();
   private patternCount = 0;
   private total = 0;
 
@@ -35,7 +46,13 @@ export class SubscriptionRegistry {
     const pattern = isPattern(dest);
     let set: Set<Subscription> | undefined;
     if (pattern) {
-      set = this.root.descend(segments(dest), true)!.subs;
+      const segs = segments(dest);
+      let node = this.root.descend(segs, false);
+      if (node === undefined) {
+        node = this.root.descend(segs, true)!;
+        this.matchCache.clear(); // a new node may match remembered destinations
+      }
+      set = node.subs;
     } else {
       set = this.exact.get(dest);
       if (set === undefined) this.exact.set(dest, (set = new Set()));
@@ -66,19 +83,30 @@ export class SubscriptionRegistry {
     const set = this.exact.get(destination);
     if (set !== undefined) for (const sub of set) visit(sub);
     if (this.patternCount === 0) return;
-    const nodes = new Set<PatternNode>();
-    this.root.match(segments(destination), 0, nodes);
-    for (const node of nodes) for (const sub of node.subs) visit(sub);
+    const nodes = this.patternMatches(destination);
+    for (let i = 0; i < nodes.length; i++) for (const sub of nodes[i].subs) visit(sub);
   }
 
   /** True when some subscription would match `destination`. */
   hasMatch(destination: string): boolean {
     if (this.exact.has(destination)) return true;
     if (this.patternCount === 0) return false;
-    const nodes = new Set<PatternNode>();
-    this.root.match(segments(destination), 0, nodes);
-    for (const node of nodes) if (node.subs.size > 0) return true;
+    const nodes = this.patternMatches(destination);
+    for (let i = 0; i < nodes.length; i++) if (nodes[i].subs.size > 0) return true;
     return false;
+  }
+
+  /** The trie nodes matching `destination`, each once: remembered, or found by a walk and remembered. */
+  private patternMatches(destination: string): readonly PatternNode[] {
+    let nodes = this.matchCache.get(destination);
+    if (nodes !== undefined) return nodes;
+    const found = new Set<PatternNode>();
+    this.root.match(segments(destination), 0, found);
+    nodes = [...found];
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.delete(this.matchCache.keys().next().value!);
+    this.matchCache.set(destination, nodes);
+    return nodes;
   }
 }
 

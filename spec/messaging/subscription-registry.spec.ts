@@ -1,5 +1,5 @@
 import type { Subscriber, Subscription } from '../../broker/messaging/message-broker';
-import { isPattern, SubscriptionRegistry } from '../../broker/messaging/subscription-registry';
+import { isPattern, MATCH_CACHE_LIMIT, SubscriptionRegistry } from '../../broker/messaging/subscription-registry';
 
 const subscriber: Subscriber = { sessionId: 's1', user: undefined, deliver: () => undefined };
 let nextId = 0;
@@ -225,5 +225,77 @@ describe('SubscriptionRegistry pattern trie pruning', () => {
     registry.remove(keep);
     expect(registry.patternNodes).toBe(1);
     expect(registry.size).toBe(0);
+  });
+});
+
+describe('SubscriptionRegistry remembered matches', () => {
+  const fc = require('fast-check') as typeof import('fast-check');
+  const patterns = ['/topic/*', '/topic/**', '/**', '/topic/{x}/b', '/topic/a/*', '/**/b', '/topic/a', '/topic/a/b', '/queue/*'];
+  const destinations = ['/topic/a', '/topic/b', '/topic/a/b', '/topic/c/b', '/queue/x', '/topic', '/other/b'];
+  type Step = { op: 'add'; pattern: number } | { op: 'remove'; index: number } | { op: 'match'; destination: number };
+  const step: import('fast-check').Arbitrary<Step> = fc.oneof(
+    fc.record({ op: fc.constant('add' as const), pattern: fc.nat({ max: patterns.length - 1 }) }),
+    fc.record({ op: fc.constant('remove' as const), index: fc.nat({ max: 20 }) }),
+    fc.record({ op: fc.constant('match' as const), destination: fc.nat({ max: destinations.length - 1 }) }),
+  );
+  const sorted = (subs: Subscription[]): string[] => subs.map((s) => s.id).sort();
+
+  it('answers like a registry built afresh after any sequence of adds, removes and matches', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const registry = new SubscriptionRegistry();
+        const held: Subscription[] = [];
+        for (const s of steps) {
+          if (s.op === 'add') {
+            const added = sub(patterns[s.pattern]);
+            held.push(added);
+            registry.add(added);
+          } else if (s.op === 'remove') {
+            if (held.length === 0) continue;
+            const [removed] = held.splice(s.index % held.length, 1);
+            expect(registry.remove(removed)).toBe(true);
+          } else {
+            const fresh = new SubscriptionRegistry();
+            held.forEach((h) => fresh.add(h));
+            const destination = destinations[s.destination];
+            expect(sorted(matches(registry, destination))).toEqual(sorted(matches(fresh, destination)));
+            expect(registry.hasMatch(destination)).toBe(fresh.hasMatch(destination));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sees a pattern subscribed after its destination was matched, and forgets it once removed', () => {
+    const registry = new SubscriptionRegistry();
+    const early = sub('/topic/*');
+    registry.add(early);
+    expect(matches(registry, '/topic/a')).toEqual([early]);
+    const late = sub('/topic/{name}');
+    registry.add(late); // same trie node as `early`: remembered matches stay valid
+    const deep = sub('/**/a');
+    registry.add(deep); // a new node
+    expect(new Set(matches(registry, '/topic/a'))).toEqual(new Set([early, late, deep]));
+    registry.remove(deep);
+    registry.remove(early);
+    expect(matches(registry, '/topic/a')).toEqual([late]);
+    registry.remove(late);
+    expect(matches(registry, '/topic/a')).toEqual([]);
+    expect(registry.hasMatch('/topic/a')).toBe(false);
+  });
+
+  it(`stays right for more destinations than it remembers (${MATCH_CACHE_LIMIT})`, () => {
+    const registry = new SubscriptionRegistry();
+    const star = sub('/topic/*');
+    registry.add(star);
+    const count = MATCH_CACHE_LIMIT * 3;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < count; i++) expect(matches(registry, `/topic/d${i}`)).toEqual([star]);
+    }
+    expect(matches(registry, '/queue/d1')).toEqual([]);
+    const extra = sub('/topic/d1');
+    registry.add(extra);
+    expect(matches(registry, '/topic/d1')).toEqual([extra, star]);
   });
 });
