@@ -1,9 +1,10 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SUBPROTOCOLS } from '../stomp/versions';
 import type { Connection, ConnectionHandler, HandshakeInfo } from './connection';
+import { writeFrames, type FrameSink } from './ws-frames';
 
 /**
  * Plain WebSocket endpoints over `ws` in `noServer` mode: the server's single upgrade router
@@ -59,39 +60,20 @@ export class WebSocketEndpoint {
   }
 }
 
-/** The part of ws's underlying `net.Socket` this transport writes to. */
-interface RawSocket {
+/** What this transport needs of ws's underlying `net.Socket` to write frames itself. */
+interface RawSocket extends FrameSink {
   readonly destroyed: boolean;
   readonly writable: boolean;
-  cork(): void;
-  uncork(): void;
-  write(chunk: Uint8Array): boolean;
 }
 
-/** Frames larger than this are written after their own header instead of being copied into the turn's buffer. */
-const COPY_LIMIT = 16 * 1024;
-
-/** RFC 6455 §5.2: 2 header bytes, plus 2 for a 16-bit length or 8 for a 64-bit one (server frames are not masked). */
-function headerLength(length: number): number {
-  return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
-}
-
-/** Writes a final, unmasked text (opcode 1) or binary (opcode 2) frame header at `offset`; returns the offset after it. */
-function writeHeader(target: Buffer, offset: number, length: number, binary: boolean): number {
-  target[offset] = binary ? 0x82 : 0x81;
-  if (length < 126) {
-    target[offset + 1] = length;
-    return offset + 2;
-  }
-  if (length < 0x10000) {
-    target[offset + 1] = 126;
-    target.writeUInt16BE(length, offset + 2);
-    return offset + 4;
-  }
-  target[offset + 1] = 127;
-  target.writeUInt32BE(Math.floor(length / 0x100000000), offset + 2);
-  target.writeUInt32BE(length >>> 0, offset + 6);
-  return offset + 10;
+/**
+ * ws's underlying socket (`_socket`, not part of its public API), or undefined when this
+ * version of ws keeps it elsewhere: then frames go through `ws.send`, slower but the same bytes.
+ * spec/e2e/websocket-framing.spec.ts checks that the installed ws still has it.
+ */
+function rawSocketOf(ws: WebSocket): RawSocket | undefined {
+  const socket = (ws as unknown as { _socket?: Partial<RawSocket> })._socket;
+  return typeof socket?.write === 'function' && typeof socket.cork === 'function' && typeof socket.uncork === 'function' ? (socket as RawSocket) : undefined;
 }
 
 /**
@@ -132,12 +114,15 @@ class WsConnection implements Connection {
   /** Set once a binary frame is queued in this turn: which queued frames are binary. */
   private binaryFrames: boolean[] | undefined;
   private queuedBytes = 0;
+  private readonly socket: RawSocket | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     readonly handshake: HandshakeInfo,
     private readonly writer: TurnWriter,
-  ) {}
+  ) {
+    this.socket = rawSocketOf(ws);
+  }
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount + this.queuedBytes;
@@ -158,7 +143,7 @@ class WsConnection implements Connection {
     this.queuedBytes += data.length;
   }
 
-  /** Writes the frames queued in this turn: small ones copied into one buffer, large ones after their own header. */
+  /** Writes the frames queued in this turn, together. */
   flush(): void {
     const frames = this.frames;
     const binary = this.binaryFrames;
@@ -166,40 +151,14 @@ class WsConnection implements Connection {
     this.frames = undefined;
     this.binaryFrames = undefined;
     this.queuedBytes = 0;
-    const socket = (this.ws as unknown as { _socket?: RawSocket })._socket;
-    if (this.ws.readyState !== 1 || socket === undefined || socket.destroyed || !socket.writable) return;
-    let size = 0;
-    let large = false;
-    for (let i = 0; i < frames.length; i++) {
-      const length = frames[i].length;
-      if (length > COPY_LIMIT) large = true;
-      else size += headerLength(length) + length;
-    }
-    if (!large) {
-      socket.write(copyFrames(frames, binary, 0, frames.length, size));
+    if (this.ws.readyState !== 1) return;
+    const socket = this.socket;
+    if (socket === undefined) {
+      for (let i = 0; i < frames.length; i++) this.ws.send(frames[i], { binary: binary?.[i] === true });
       return;
     }
-    // Runs of small frames copied, each large frame as header + payload, all in one writev.
-    socket.cork();
-    let start = 0;
-    let runSize = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i];
-      const length = frame.length;
-      if (length <= COPY_LIMIT) {
-        runSize += headerLength(length) + length;
-        continue;
-      }
-      if (runSize > 0) socket.write(copyFrames(frames, binary, start, i, runSize));
-      const header = Buffer.allocUnsafe(headerLength(length));
-      writeHeader(header, 0, length, binary?.[i] === true);
-      socket.write(header);
-      socket.write(frame);
-      start = i + 1;
-      runSize = 0;
-    }
-    if (runSize > 0) socket.write(copyFrames(frames, binary, start, frames.length, runSize));
-    socket.uncork();
+    if (socket.destroyed || !socket.writable) return;
+    writeFrames(socket, frames, binary);
   }
 
   close(code: number, reason: string): void {
@@ -213,17 +172,4 @@ class WsConnection implements Connection {
     this.queuedBytes = 0;
     this.ws.terminate();
   }
-}
-
-/** Lays out frames[from, to) as WebSocket frames in one new buffer of `size` bytes. */
-function copyFrames(frames: readonly Uint8Array[], binary: readonly boolean[] | undefined, from: number, to: number, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for (let i = from; i < to; i++) {
-    const frame = frames[i];
-    offset = writeHeader(out, offset, frame.length, binary?.[i] === true);
-    out.set(frame, offset);
-    offset += frame.length;
-  }
-  return out;
 }

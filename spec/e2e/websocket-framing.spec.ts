@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { closeClients, header, RawClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
 
@@ -82,6 +83,15 @@ describe('plain WebSocket framing of a turn\'s frames', () => {
     expect(commands.at(-1)).toBe('ERROR');
     expect(client.frames.slice(2, -1).map((f) => Buffer.from(f.body).toString())).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
     expect(header(client.frames.at(-1)!, 'code')).toBe('STOMP_ERR_DUPLICATE_SUBSCRIPTION');
+  });
+
+  it('writes through the socket of the installed ws, not the ws.send fallback', async () => {
+    // ws keeps its net.Socket in `_socket`, outside its public API: a ws release that moves it
+    // would leave the transport on the slower fallback, and this test says so.
+    await subscribed('/topic/socket');
+    const [session] = [...running.server.sessions.values()];
+    const socket = (session.connection as unknown as { socket?: unknown }).socket;
+    expect(socket).toBeInstanceOf(Socket);
   });
 
   it('counts frames queued in this turn in bufferedAmount', async () => {
