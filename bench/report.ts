@@ -1,4 +1,4 @@
-import type { Metric, PeerName, ScenarioId } from './scenarios';
+import { FLOORS, type Metric, type PeerName, type ScenarioId } from './scenarios';
 
 /** What one run measured. Absent figures were not measured (or the run failed). */
 export interface Measurement {
@@ -74,19 +74,30 @@ function byPeer(s: ScenarioResult, peer: string): Measurement | undefined {
   return s.runs.find((m) => m.label === peer);
 }
 
-/** The main table: one row per peer scenario, the ratios stompbox/floor(corked) and stompbox/stomp-broker-js. */
+/**
+ * The best figure of the three floors in a scenario: the highest rate, or the lowest latency or
+ * memory. Targets against "the floor" use it, so none is met against a floor that was slowed
+ * by its own writes (the plain floor saturates below S3's 100k deliveries a second on a slow
+ * core, and its p99 then measures its queue).
+ */
+function bestFloor(s: ScenarioResult): number | undefined {
+  const figures = FLOORS.map((p) => figure(byPeer(s, p), s.metric)).filter((n): n is number => n !== undefined);
+  if (figures.length === 0) return undefined;
+  return s.metric === 'delivered/s' ? Math.max(...figures) : Math.min(...figures);
+}
+
+/** The main table: one row per peer scenario, the ratios stompbox / corked floor, / framed floor and / stomp-broker-js. */
 function peerTable(results: BenchResults): string[] {
   const lines = [
-    '| scenario | metric | stompbox | floor | floor (corked) | stomp-broker-js | stompbox / corked floor | stompbox / stomp-broker-js |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | metric | stompbox | floor | floor (corked) | floor (framed) | stomp-broker-js | stompbox / corked floor | stompbox / framed floor | stompbox / stomp-broker-js |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of results.scenarios.filter((x) => x.id !== 'S6')) {
-    const f = (p: string): number | undefined => figure(byPeer(s, p), s.metric);
+    const f = (p: PeerName): number | undefined => figure(byPeer(s, p), s.metric);
     const sb = f('stompbox');
-    lines.push(
-      `| ${s.id} ${s.title} | ${s.metric} | ${fmt(sb, s.metric)} | ${fmt(f('floor'), s.metric)} | ${fmt(f('floor-corked'), s.metric)} | ` +
-        `${fmt(f('stomp-broker-js'), s.metric)} | ${fmtRatio(ratio(sb, f('floor-corked')))} | ${fmtRatio(ratio(sb, f('stomp-broker-js')))} |`,
-    );
+    const cells = (['stompbox', 'floor', 'floor-corked', 'floor-framed', 'stomp-broker-js'] as const).map((p) => fmt(f(p), s.metric));
+    const ratios = (['floor-corked', 'floor-framed', 'stomp-broker-js'] as const).map((p) => fmtRatio(ratio(sb, f(p))));
+    lines.push(`| ${s.id} ${s.title} | ${s.metric} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
   }
   return lines;
 }
@@ -134,14 +145,18 @@ export function evaluateTargets(scenarios: ScenarioResult[], s7: RegistryScaling
     const s = scenarios.find((x) => x.id === id);
     return s === undefined ? undefined : figure(byPeer(s, label), s.metric);
   };
+  const floorOf = (id: ScenarioId): number | undefined => {
+    const s = scenarios.find((x) => x.id === id);
+    return s === undefined ? undefined : bestFloor(s);
+  };
   const atLeast = (target: string, r: number | undefined, limit: number): TargetResult => ({ target, ratio: r, limit, pass: r === undefined ? undefined : r >= limit });
   const atMost = (target: string, r: number | undefined, limit: number): TargetResult => ({ target, ratio: r, limit, pass: r === undefined ? undefined : r <= limit });
   const out: TargetResult[] = [];
   for (const id of ['S1', 'S2', 'S4'] as const) {
     out.push(atLeast(`${id} delivered/s ≥ 0.7 × corked floor`, ratio(get(id, 'stompbox'), get(id, 'floor-corked')), 0.7));
   }
-  out.push(atMost('S3 p99 ≤ 2 × floor p99', ratio(get('S3', 'stompbox'), get('S3', 'floor')), 2));
-  out.push(atMost('S5 RSS/conn ≤ 1.3 × floor', ratio(get('S5', 'stompbox'), get('S5', 'floor')), 1.3));
+  out.push(atMost('S3 p99 ≤ 2 × floor p99 (lowest of the three floors)', ratio(get('S3', 'stompbox'), floorOf('S3')), 2));
+  out.push(atMost('S5 RSS/conn ≤ 1.3 × floor (lowest of the three floors)', ratio(get('S5', 'stompbox'), floorOf('S5')), 1.3));
   out.push(atLeast('S6 SockJS websocket ≥ 0.5 × plain WebSocket', ratio(get('S6', 'sockjs-ws'), get('S6', 'ws')), 0.5));
   for (const kind of ['exact', 'pattern'] as const) {
     const sizes = s7 === undefined ? [] : Object.keys(s7[kind]).map(Number);

@@ -2,10 +2,13 @@ import type { LoadSpec } from './loadgen/load-spec';
 import type { Transport } from './loadgen/stomp-client';
 
 /** The brokers measured, each started as a fresh process from `bench/peers/<name>.js`. */
-export type PeerName = 'stompbox' | 'floor' | 'floor-corked' | 'stomp-broker-js';
+export type PeerName = 'stompbox' | 'floor' | 'floor-corked' | 'floor-framed' | 'stomp-broker-js';
 
 /** Every peer, in table order. */
-export const PEERS: readonly PeerName[] = ['stompbox', 'floor', 'floor-corked', 'stomp-broker-js'];
+export const PEERS: readonly PeerName[] = ['stompbox', 'floor', 'floor-corked', 'floor-framed', 'stomp-broker-js'];
+
+/** The three floors: the same bare broker, writing with `ws.send`, corked `ws.send`, or its own framing. */
+export const FLOORS: readonly PeerName[] = ['floor', 'floor-corked', 'floor-framed'];
 
 /** Scenario ids of issue 5. */
 export type ScenarioId = 'S1' | 'S2' | 'S3' | 'S4' | 'S5' | 'S6' | 'S7';

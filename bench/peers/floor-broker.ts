@@ -1,5 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { writeFrames } from '../../broker/transport/ws-frames';
+import { announce, requestedPort } from './peer-host';
 
 /**
  * The cost floor of a STOMP broker on Node + `ws`: it understands just enough STOMP for the
@@ -11,10 +13,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
  */
 export interface FloorOptions {
   /**
-   * Batch writes per socket per event-loop turn: frames are queued and flushed in a
-   * `setImmediate`, each socket corked around its frames so they leave in one `writev`.
+   * How frames reach the socket. `send`: one `ws.send` each, at once. `corked`: queued per
+   * socket and flushed in a `setImmediate`, each socket corked around its `ws.send` calls so
+   * they leave in one `writev`. `framed`: queued the same way, then laid out in one buffer per
+   * socket with stompbox's own WebSocket framing (broker/transport/ws-frames.ts) and written
+   * once, which is how stompbox's plain WebSocket transport writes.
    */
-  corked: boolean;
+  writes: 'send' | 'corked' | 'framed';
 }
 
 type Subscribers = Map<string, Set<WebSocket>>; // subscription id → sockets
@@ -46,13 +51,17 @@ export function startFloor(port: number, options: FloorOptions): Promise<number>
       st.pending = undefined;
       // `_socket` is ws's underlying net.Socket; corking it turns the frames' writes into one writev.
       const sock = (ws as unknown as { _socket: Socket })._socket;
+      if (options.writes === 'framed') {
+        if (ws.readyState === ws.OPEN) writeFrames(sock, frames);
+        continue;
+      }
       sock.cork();
       for (const f of frames) ws.send(f, { binary: false });
       sock.uncork();
     }
   };
 
-  const write = options.corked
+  const write = options.writes !== 'send'
     ? (ws: WebSocket, frame: Buffer): void => {
         const st = state.get(ws);
         if (st === undefined) return;
@@ -119,7 +128,7 @@ export function startFloor(port: number, options: FloorOptions): Promise<number>
     },
     DISCONNECT: (ws, h) => {
       receipt(ws, h);
-      if (options.corked) setImmediate(() => ws.close());
+      if (options.writes !== 'send') setImmediate(() => ws.close());
       else ws.close();
     },
   };
@@ -160,4 +169,15 @@ export function startFloor(port: number, options: FloorOptions): Promise<number>
     wss.once('error', reject);
     wss.once('listening', () => resolve((wss.address() as AddressInfo).port));
   });
+}
+
+/** A floor peer's process: starts the floor on the requested port and announces it as `name`. */
+export function runFloor(name: string, writes: FloorOptions['writes']): void {
+  startFloor(requestedPort(), { writes }).then(
+    (port) => announce(name, port),
+    (err: unknown) => {
+      process.stderr.write(`${name}: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

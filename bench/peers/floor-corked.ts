@@ -1,11 +1,4 @@
-import { startFloor } from './floor-broker';
-import { announce, requestedPort } from './peer-host';
+import { runFloor } from './floor-broker';
 
 /** The floor with corked writes batched per socket per event-loop turn. */
-startFloor(requestedPort(), { corked: true }).then(
-  (port) => announce('floor-corked', port),
-  (err: unknown) => {
-    process.stderr.write(`floor-corked: ${String(err)}\n`);
-    process.exit(1);
-  },
-);
+runFloor('floor-corked', 'corked');

@@ -1,11 +1,4 @@
-import { startFloor } from './floor-broker';
-import { announce, requestedPort } from './peer-host';
+import { runFloor } from './floor-broker';
 
-/** The floor: a bare `ws` server writing one pre-encoded MESSAGE to every subscriber. */
-startFloor(requestedPort(), { corked: false }).then(
-  (port) => announce('floor', port),
-  (err: unknown) => {
-    process.stderr.write(`floor: ${String(err)}\n`);
-    process.exit(1);
-  },
-);
+/** The floor: a bare `ws` server writing one pre-encoded MESSAGE to every subscriber with `ws.send`. */
+runFloor('floor', 'send');
