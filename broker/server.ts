@@ -213,7 +213,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     });
     const sockjsUpgrade = takeListeners(http, 'upgrade');
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => socket.destroy());
+      socket.on('error', destroyOnError);
       const ours = this.wsPaths.has(pathOf(req.url));
       if (this.refusing() && (ours || this.sockjsEndpoints.some((e) => e.owns(pathOf(req.url))))) {
         // Over maxConnections or shutting down: refuse our handshakes (not the application's own) before they complete.
@@ -411,6 +411,15 @@ function takeListeners(http: HttpServer, event: 'request' | 'upgrade'): Listener
   const listeners = http.listeners(event) as Listener[];
   http.removeAllListeners(event);
   return listeners;
+}
+
+/**
+ * An upgraded socket's error listener. A module function rather than a closure: a closure made
+ * in the upgrade listener would share its scope with the closures there that read `req`, and
+ * keep the whole request alive for as long as the socket lives.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 function pathOf(url: string | undefined): string {

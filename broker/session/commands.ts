@@ -1,6 +1,7 @@
 import { StompError } from '../errors';
 import type { AckMode } from '../messaging/message-broker';
 import type { ClientCommand, Frame } from '../stomp/frame';
+import { detached } from '../stomp/headers';
 import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
 import type { Session } from './session';
 
@@ -12,7 +13,8 @@ import type { Session } from './session';
 type CommandHandler = (session: Session, frame: Frame) => Promise<void> | void;
 
 const HEART_BEAT = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/;
-const ACK_MODES: ReadonlySet<string> = new Set<AckMode>(['auto', 'client', 'client-individual']);
+/** Each ack mode by its header value: a subscription keeps the constant, not the frame's copy. */
+const ACK_MODES: ReadonlyMap<string, AckMode> = new Map((['auto', 'client', 'client-individual'] as const).map((m) => [m, m]));
 
 /** STOMP 1.2 §"Connecting" and §"Heart-beating". */
 function connect(session: Session, frame: Frame): Promise<void> | void {
@@ -96,18 +98,20 @@ function subscribe(session: Session, frame: Frame): Promise<void> | void {
   if (session.subscriptions.size >= max) {
     throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Session holds maxSubscriptionsPerSession (${max}) subscriptions`);
   }
-  const ack = frame.headers.get('ack') ?? 'auto';
-  if (!ACK_MODES.has(ack) || (session.version === '1.0' && ack === 'client-individual')) {
-    throw new StompError('STOMP_ERR_INVALID_ACK_MODE', `Header ack "${ack.slice(0, 32)}" is not auto, client or client-individual`);
+  const header = frame.headers.get('ack') ?? 'auto';
+  const ack = ACK_MODES.get(header);
+  if (ack === undefined || (session.version === '1.0' && ack === 'client-individual')) {
+    throw new StompError('STOMP_ERR_INVALID_ACK_MODE', `Header ack "${header.slice(0, 32)}" is not auto, client or client-individual`);
   }
-  const request = { id, destination, ack: ack as AckMode };
+  // Kept as long as the subscription: copies that hold no reference to this frame's head.
+  const request = { id: detached(id), destination: detached(destination), ack };
   const result = session.host.routeSubscribe(session, frame, request);
   if (result instanceof Promise) {
     return result.then((sub) => {
-      session.subscriptions.set(id, sub);
+      session.subscriptions.set(request.id, sub);
     });
   }
-  session.subscriptions.set(id, result);
+  session.subscriptions.set(request.id, result);
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */

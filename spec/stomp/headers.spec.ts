@@ -1,5 +1,5 @@
 import { StompError } from '../../broker/errors';
-import { escapeHeader, stripEol, unescapeHeader } from '../../broker/stomp/headers';
+import { detached, escapeHeader, stripEol, unescapeHeader } from '../../broker/stomp/headers';
 import type { StompVersion } from '../../broker/stomp/versions';
 
 // STOMP 1.2 §"Value Encoding": \r, \n, : and \ are escaped as \r, \n, \c and \\.
@@ -102,5 +102,13 @@ describe('stripEol', () => {
 
   it('returns a value without EOLs unchanged', () => {
     expect(stripEol('a:b\\c')).toBe('a:b\\c');
+  });
+});
+
+describe('detached', () => {
+  it('returns an equal string for ASCII, non-ASCII and empty values', () => {
+    const head = 'SUBSCRIBE\nid:sub-0\ndestination:/topic/ünïcode/日本\n\n';
+    const value = head.slice(head.indexOf('destination:') + 12, head.length - 2);
+    for (const v of [value, '', 'sub-0', '/topic/a'.repeat(40)]) expect(detached(v)).toBe(v);
   });
 });
