@@ -1,7 +1,10 @@
+import { Buffer } from 'node:buffer';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import * as sockjs from 'sockjs';
 import type { Logger } from '../logger';
 import type { Connection, ConnectionHandler, HandshakeInfo } from './connection';
+import { headerLength, writeHeader } from './ws-frames';
 
 /** SockJS settings (Spring's defaults: heart-beat 25 s, disconnect delay 5 s, stream limit 128 KiB). */
 export interface SockJsSettings {
@@ -112,9 +115,12 @@ class SockJsConnection implements Connection {
   get bufferedAmount(): number {
     // sockjs-node keeps unsent messages in its session's send buffer and swaps in a new array
     // when it flushes; counting only what was appended since the last read keeps this O(1)
-    // amortized, so the per-MESSAGE backpressure check stays cheap.
-    const buffer = (this.conn as unknown as { _session?: { send_buffer?: string[] } })._session?.send_buffer;
+    // amortized, so the per-MESSAGE backpressure check stays cheap. On the websocket transport
+    // what was written waits in the socket instead, and counts too.
+    const session = this.session();
+    const buffer = session?.send_buffer;
     if (buffer === undefined) return 0;
+    const socketBytes = socketOf(session!.recv)?.writableLength ?? 0;
     if (buffer !== this.counted) {
       this.counted = buffer;
       this.countedLength = 0;
@@ -122,7 +128,7 @@ class SockJsConnection implements Connection {
     }
     for (let i = this.countedLength; i < buffer.length; i++) this.countedBytes += buffer[i].length;
     this.countedLength = buffer.length;
-    return this.countedBytes + this.pendingBytes;
+    return this.countedBytes + this.pendingBytes + socketBytes;
   }
 
   private counted: string[] | undefined;
@@ -155,8 +161,10 @@ class SockJsConnection implements Connection {
   /**
    * Hands this turn's frames to the receiving request. With one attached and nothing older
    * queued, it writes the `a[...]` frame itself (what sockjs-node's doSendBulk does), quoting
-   * each frame once for every session it goes to rather than once per session; otherwise
-   * the frames join sockjs-node's send buffer for the next request.
+   * each frame once for every session it goes to rather than once per session; on the
+   * websocket transport it writes the WebSocket frame to the socket, built once for all the
+   * sessions of a fan-out. Otherwise the frames join sockjs-node's send buffer for the next
+   * request.
    */
   flush(): void {
     const frames = this.pending;
@@ -166,9 +174,9 @@ class SockJsConnection implements Connection {
     if (frames === undefined || session?.send_buffer === undefined || session.readyState !== 1) return;
     const recv = session.recv as SockJsReceiver | null | undefined;
     if (recv != null && session.send_buffer.length === 0) {
-      let body = 'a[';
-      for (let i = 0; i < frames.length; i++) body += (i === 0 ? '' : ',') + quoted(frames[i]);
-      recv.doSendFrame(`${body}]`);
+      const socket = socketOf(recv);
+      if (socket !== undefined) socket.write(websocketArrayFrame(frames));
+      else recv.doSendFrame(arrayFrame(frames));
       return;
     }
     for (const frame of frames) session.send_buffer.push(textOf(frame));
@@ -207,6 +215,58 @@ interface SockJsSessionInternals {
 /** A sockjs-node receiver (the request or socket a session's frames are written to). */
 interface SockJsReceiver {
   doSendFrame(payload: string): void;
+  /** `websocket` for the websocket transport, whose receiver also holds the two below. */
+  readonly protocol?: string;
+  /** The faye-websocket socket (readyState 1 while open). */
+  readonly ws?: { readyState: number } | null;
+  /** The upgraded TCP socket under it. */
+  readonly connection?: Duplex;
+}
+
+/**
+ * The TCP socket under an open websocket receiver, which takes WebSocket frames written to it
+ * directly: faye-websocket writes its own frames (heart-beats, close) to it synchronously, so
+ * the order holds. undefined for every other receiver, or once the WebSocket is closing. Our
+ * sockjs server configures no faye extensions, so frames are never compressed.
+ */
+function socketOf(recv: unknown): Duplex | undefined {
+  const r = recv as SockJsReceiver | null | undefined;
+  if (r?.protocol !== 'websocket' || r.ws?.readyState !== 1) return undefined;
+  const socket = r.connection;
+  return socket !== undefined && socket.writable && !socket.destroyed ? socket : undefined;
+}
+
+/** The SockJS `a[...]` frame of a turn's frames (each quoted once, see {@link quoted}). */
+function arrayFrame(frames: readonly Uint8Array[]): string {
+  let body = 'a[';
+  for (let i = 0; i < frames.length; i++) body += (i === 0 ? '' : ',') + quoted(frames[i]);
+  return `${body}]`;
+}
+
+/**
+ * The last WebSocket frame built from a turn's frames: the sessions of a fan-out queue the
+ * same encoded frames in the same order, and share one buffer (no one's to change: sockets
+ * only read what they are given).
+ */
+let lastFrames: readonly Uint8Array[] = [];
+let lastWire: Buffer = Buffer.alloc(0);
+
+/** The `a[...]` frame of `frames` as one whole WebSocket text frame (RFC 6455 §5.2). */
+function websocketArrayFrame(frames: readonly Uint8Array[]): Buffer {
+  if (sameFrames(frames, lastFrames)) return lastWire;
+  const body = arrayFrame(frames);
+  const length = Buffer.byteLength(body, 'utf8');
+  const wire = Buffer.allocUnsafe(headerLength(length) + length);
+  wire.write(body, writeHeader(wire, 0, length, false), 'utf8');
+  lastFrames = frames;
+  lastWire = wire;
+  return wire;
+}
+
+function sameFrames(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function flushConnection(connection: SockJsConnection): void {

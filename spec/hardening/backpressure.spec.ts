@@ -176,6 +176,35 @@ describe('SockJS send buffer', () => {
   });
 });
 
+describe('SockJS websocket send buffer', () => {
+  it('closes a SockJS websocket client that stops reading once its socket holds more than the limit', async () => {
+    const running = await startServer({ sendBufferLimit: LIMIT });
+    const ws = new WebSocket(running.ws('/stomp/000/hardening2/websocket'));
+    const received: string[] = [];
+    ws.on('message', (data) => received.push(data.toString()));
+    const next = async (): Promise<string> => {
+      await eventually('a SockJS frame', () => received.length > 0);
+      return received.shift()!;
+    };
+    await new Promise((resolve) => ws.once('open', resolve));
+    expect(await next()).toBe('o');
+    ws.send(JSON.stringify(['CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0']));
+    expect(await next()).toContain('CONNECTED');
+    ws.send(JSON.stringify(['SUBSCRIBE\nid:0\ndestination:/topic/flood\nreceipt:r0\n\n\0']));
+    expect(await next()).toContain('RECEIPT');
+    const [session] = running.server.sessions.values();
+    expect(session.connection.transport).toBe('sockjs-websocket');
+    const socket = (ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    paused.add(socket);
+    const reason = disconnectReason(running.server, session.sessionId);
+    const { maxHeld, published } = await flood(running.server, session, '/topic/flood', 20000, SIZE);
+    expect(published).toBeLessThan(20000);
+    expect(maxHeld).toBeLessThanOrEqual(LIMIT + FRAME);
+    expect(await reason).toBe('slow-consumer');
+  });
+});
+
 describe('rate and connection limits', () => {
   it('answers ERROR STOMP_ERR_RATE_LIMITED past maxFramesPerSecond', async () => {
     const running = await startServer({ maxFramesPerSecond: 20 });
