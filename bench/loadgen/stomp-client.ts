@@ -115,20 +115,23 @@ export class StompClient {
 
   private onSockJs(buf: Buffer, start: number, end: number): void {
     // SockJS frames: `o` open, `h` heart-beat, `a[...]` messages, `c[...]` close. Each STOMP
-    // frame is one JSON string in the array, so counting `"MESSAGE\n` (escaped) counts frames.
+    // frame is one JSON string in the array ending with its NUL, escaped as `\u0000"`: the
+    // walk reads each element's first letter and jumps to the next end, one search a frame.
     if (buf[start] !== 0x61 /* 'a' */) return;
-    let pos = start;
-    for (;;) {
-      const i = buf.indexOf(MESSAGE_JSON, pos);
-      if (i === -1 || i >= end) break;
-      this.counts.message++;
-      // The view is the escaped JSON, not the frame: good for counting, not for reading a body.
-      this.onMessage?.(buf, i, end);
-      pos = i + MESSAGE_JSON.length;
+    let pos = start + 2; // after `a[`
+    while (pos < end && buf[pos] === 0x22 /* '"' */) {
+      const c = buf[pos + 1];
+      if (c === 0x4d /* 'M' */) {
+        this.counts.message++;
+        // The view is the escaped JSON, not the frame: good for counting, not for reading a body.
+        this.onMessage?.(buf, pos + 1, end);
+      } else if (c === 0x43 /* 'C' */) this.counts.connected++;
+      else if (c === 0x52 /* 'R' */) this.counts.receipt++;
+      else if (c === 0x45 /* 'E' */) this.counts.error++;
+      const nul = buf.indexOf(NUL_JSON, pos + 1);
+      if (nul === -1 || nul >= end) break;
+      pos = nul + NUL_JSON.length + 1; // past the `,` or the closing `]`
     }
-    if (buf.indexOf(CONNECTED_JSON, start) !== -1 && buf.indexOf(CONNECTED_JSON, start) < end) this.counts.connected++;
-    const r = buf.indexOf(RECEIPT_JSON, start);
-    if (r !== -1 && r < end) this.counts.receipt++;
     this.afterFrames();
   }
 
@@ -145,6 +148,5 @@ export class StompClient {
 }
 
 const EMPTY = Buffer.alloc(0);
-const MESSAGE_JSON = Buffer.from('"MESSAGE\\n');
-const CONNECTED_JSON = Buffer.from('"CONNECTED\\n');
-const RECEIPT_JSON = Buffer.from('"RECEIPT\\n');
+/** The end of a STOMP frame inside a SockJS array: its NUL as JSON escapes it, and the closing quote. */
+const NUL_JSON = Buffer.from('\\u0000"');
