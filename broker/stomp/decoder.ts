@@ -45,7 +45,6 @@ export interface DecoderLimits {
 type State = 'idle' | 'head' | 'body';
 
 const UNESCAPED_COMMANDS: ReadonlySet<string> = new Set(['CONNECT', 'STOMP', 'CONNECTED']);
-const CONTENT_LENGTH = /^[0-9]{1,15}$/;
 const utf8 = new TextDecoder('utf-8');
 const NO_HEADERS: Headers = new Map();
 
@@ -208,12 +207,14 @@ export class FrameDecoder {
     // the transports hand over) decodes in place; any other view through a subarray.
     const head = data instanceof Buffer ? data.toString('utf8', from, to) : utf8.decode(data.subarray(from, to));
     let nl = head.indexOf('\n');
-    const command = head.slice(0, lineEnd(head, 0, nl));
+    const commandEnd = lineEnd(head, 0, nl);
+    const command = knownToken(head, 0, commandEnd, COMMAND_TOKENS) ?? head.slice(0, commandEnd);
     if (!this.commands.has(command)) {
       throw new StompError('STOMP_ERR_UNKNOWN_COMMAND', `Unknown command "${command.slice(0, 32)}"`);
     }
     this.command = command as Command;
-    const escaped = !UNESCAPED_COMMANDS.has(command);
+    // unescapeHeader changes only text with a backslash: one look at the whole head spares a call per name and value.
+    const escaped = !UNESCAPED_COMMANDS.has(command) && this.version !== '1.0' && head.indexOf('\\', nl) !== -1;
     const headers: Headers = new Map();
     this.headers = headers;
     // Every line of the head, the last included, ends with LF.
@@ -224,7 +225,9 @@ export class FrameDecoder {
       if (colon <= pos || colon >= end) {
         throw new StompError('STOMP_ERR_MALFORMED_FRAME', `Header line "${head.slice(pos, Math.min(end, pos + 64))}" has no name or no ":"`);
       }
-      const name = escaped ? unescapeHeader(head.slice(pos, colon), this.version) : head.slice(pos, colon);
+      // A common name as its constant, whose hash V8 keeps: the map lookups below then hash nothing.
+      const raw = knownToken(head, pos, colon, HEADER_TOKENS) ?? head.slice(pos, colon);
+      const name = escaped ? unescapeHeader(raw, this.version) : raw;
       // STOMP 1.2: repeated header entries, first wins
       if (headers.has(name)) continue;
       const value = head.slice(colon + 1, end);
@@ -232,10 +235,10 @@ export class FrameDecoder {
     }
     const length = headers.get('content-length');
     if (length !== undefined) {
-      if (!CONTENT_LENGTH.test(length)) {
+      this.contentLength = byteCount(length);
+      if (this.contentLength < 0) {
         throw new StompError('STOMP_ERR_INVALID_CONTENT_LENGTH', `Header content-length "${length.slice(0, 32)}" is not a byte count`);
       }
-      this.contentLength = Number(length);
       const size = to - from + 2 + this.contentLength;
       if (size > this.limits.maxFrameSize) {
         throw new StompError(
@@ -278,6 +281,39 @@ export class FrameDecoder {
     this.lineStart -= consumed;
     this.bodyStart -= consumed;
   }
+}
+
+/** Client and server commands, and the headers of STOMP 1.2 §"Frames and Headers", by length. */
+const COMMAND_TOKENS = byLength(['CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT', 'CONNECTED', 'MESSAGE', 'RECEIPT', 'ERROR']);
+const HEADER_TOKENS = byLength([
+  'accept-version', 'host', 'login', 'passcode', 'heart-beat', 'version', 'session', 'server', 'destination', 'content-type',
+  'content-length', 'receipt', 'receipt-id', 'id', 'ack', 'subscription', 'message-id', 'transaction', 'message',
+]);
+
+function byLength(tokens: string[]): readonly (readonly string[] | undefined)[] {
+  const out: string[][] = [];
+  for (const t of tokens) (out[t.length] ??= []).push(t);
+  return out;
+}
+
+/** The constant among `tokens` equal to `text[start, end)`, if any. */
+function knownToken(text: string, start: number, end: number, tokens: readonly (readonly string[] | undefined)[]): string | undefined {
+  const candidates = tokens[end - start];
+  if (candidates === undefined) return undefined;
+  for (let i = 0; i < candidates.length; i++) if (text.startsWith(candidates[i], start)) return candidates[i];
+  return undefined;
+}
+
+/** A content-length value as a number: 1 to 15 decimal digits, else -1. */
+function byteCount(text: string): number {
+  if (text.length === 0 || text.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 0x30; // '0'
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** End of the line `[start, nl)` without its CR (STOMP 1.2: EOL is LF or CR LF). */
