@@ -17,6 +17,8 @@ export interface Measurement {
   loadgenCores?: number;
   errors: number;
   failed?: string;
+  /** The headline figure of every repeat of this peer in this scenario, in run order (this measurement is their median). */
+  repeats?: number[];
 }
 
 /** One scenario's measurements. */
@@ -47,6 +49,18 @@ export interface BenchResults {
   scenarios: ScenarioResult[];
   s7: RegistryScaling | undefined;
   targets: TargetResult[];
+}
+
+/**
+ * The median of one peer's repeats by headline figure, carrying every repeat's figure. Failed
+ * repeats are left out; when all failed, the first failure stands.
+ */
+export function medianOf(repeats: Measurement[], metric: Metric): Measurement {
+  const ok = repeats.filter((m) => figure(m, metric) !== undefined);
+  if (ok.length === 0) return repeats[0];
+  const sorted = [...ok].sort((a, b) => figure(a, metric)! - figure(b, metric)!);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)];
+  return { ...median, repeats: repeats.map((m) => figure(m, metric) ?? Number.NaN) };
 }
 
 /** The headline figure of a measurement under `metric`. */
@@ -104,8 +118,8 @@ function peerTable(results: BenchResults): string[] {
 
 function detailTable(results: BenchResults): string[] {
   const lines = [
-    '| scenario | peer / transport | delivered/s | published/s | p50 / p90 / p99 ms | RSS/conn | broker CPU | loadgen CPU | errors |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | peer / transport | delivered/s | published/s | p50 / p90 / p99 ms | RSS/conn | broker CPU | loadgen CPU | errors | repeats (lowest – highest) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const cores = (n: number | undefined): string => (n === undefined ? '—' : n.toFixed(2));
   for (const s of results.scenarios) {
@@ -118,11 +132,19 @@ function detailTable(results: BenchResults): string[] {
       const rate = (n: number | undefined): string => (n === undefined || n === 0 ? '—' : fmt(n, 'delivered/s'));
       lines.push(
         `| ${s.id} | ${m.label} | ${rate(m.deliveredPerSec)} | ${rate(m.publishedPerSec)} | ${lat} | ${fmt(m.rssPerConn, 'RSS/conn')} | ` +
-          `${cores(m.brokerCores)} | ${cores(m.loadgenCores)} | ${m.errors} |`,
+          `${cores(m.brokerCores)} | ${cores(m.loadgenCores)} | ${m.errors} | ${spread(m.repeats, s.metric)} |`,
       );
     }
   }
   return lines;
+}
+
+/** `n: lowest – highest` of a peer's repeats ('—' for a single run). */
+function spread(repeats: number[] | undefined, metric: Metric): string {
+  const ok = (repeats ?? []).filter((n) => Number.isFinite(n));
+  if (ok.length < 2) return '—';
+  const failed = (repeats?.length ?? 0) - ok.length;
+  return `${ok.length}: ${fmt(Math.min(...ok), metric)} – ${fmt(Math.max(...ok), metric)}${failed > 0 ? ` (${failed} failed)` : ''}`;
 }
 
 function s7Table(s7: RegistryScaling | undefined): string[] {

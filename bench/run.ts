@@ -4,7 +4,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LoadMessage, LoadResult } from './loadgen/load-spec';
 import { collectGarbage, cpuSeconds, HAS_TASKSET, nextMessage, rssBytes, spawnPinned, stopChild } from './procs';
-import { evaluateTargets, markdown, type BenchResults, type Measurement, type RegistryScaling, type ScenarioResult } from './report';
+import { evaluateTargets, markdown, medianOf, type BenchResults, type Measurement, type RegistryScaling, type ScenarioResult } from './report';
 import { scenarios, settings, type Run } from './scenarios';
 
 /**
@@ -12,8 +12,9 @@ import { scenarios, settings, type Run } from './scenarios';
  * pinned to core 0 and the load generator a fresh process pinned to core 1. Prints the
  * tables and writes bench/results/latest.md and latest.json.
  *
- * Environment: BENCH_SECONDS (measurement window per run, default 5), BENCH_QUICK=1 (short
- * smoke run), BENCH_SCENARIOS=S1,S3 and BENCH_PEERS=floor,stompbox to run a subset, BENCH_NICE=-10
+ * Environment: BENCH_SECONDS (measurement window per run, default 3), BENCH_REPEAT (runs of
+ * each peer per scenario, interleaved, median kept; default 3), BENCH_QUICK=1 (short smoke run,
+ * one repeat), BENCH_SCENARIOS=S1,S3 and BENCH_PEERS=floor,stompbox to run a subset, BENCH_NICE=-10
  * to give the measured processes precedence on a shared machine.
  */
 const BROKER_CORE = 0;
@@ -112,22 +113,25 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0];
   for (const sc of scenarios(s)) {
     if (onlyScenarios !== undefined && !onlyScenarios.includes(sc.id)) continue;
-    const res: ScenarioResult = { id: sc.id, title: sc.title, metric: sc.metric, runs: [] };
-    for (const run of sc.runs) {
-      if (onlyPeers !== undefined && !onlyPeers.includes(run.peer)) continue;
-      const m = await measureRun(run);
-      res.runs.push(m);
-      const fig = m.failed ?? JSON.stringify({ ...m, label: undefined, peer: undefined }, (_, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v));
-      process.stdout.write(`${sc.id} ${run.label.padEnd(16)} ${fig}\n`);
+    const runs = sc.runs.filter((run) => onlyPeers === undefined || onlyPeers.includes(run.peer));
+    // Repeats interleaved across peers, so a slow spell of the machine hits every peer alike.
+    const repeats = runs.map((): Measurement[] => []);
+    for (let r = 0; r < s.repeat; r++) {
+      for (let i = 0; i < runs.length; i++) {
+        const m = await measureRun(runs[i]);
+        repeats[i].push(m);
+        const fig = m.failed ?? JSON.stringify({ ...m, label: undefined, peer: undefined }, (_, v: unknown) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v));
+        process.stdout.write(`${sc.id} ${runs[i].label.padEnd(16)} ${s.repeat > 1 ? `${r + 1}/${s.repeat} ` : ''}${fig}\n`);
+      }
     }
-    results.push(res);
+    results.push({ id: sc.id, title: sc.title, metric: sc.metric, runs: repeats.map((ms) => medianOf(ms, sc.metric)) });
   }
   let s7: RegistryScaling | undefined;
   if (onlyScenarios === undefined || onlyScenarios.includes('S7')) {
     s7 = await runS7(s.s7Sizes);
     process.stdout.write(`S7 ${JSON.stringify(s7)}\n`);
   }
-  const env = ['BENCH_QUICK', 'BENCH_SECONDS', 'BENCH_SCENARIOS', 'BENCH_PEERS', 'BENCH_NICE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
+  const env = ['BENCH_QUICK', 'BENCH_SECONDS', 'BENCH_REPEAT', 'BENCH_SCENARIOS', 'BENCH_PEERS', 'BENCH_NICE'].filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]} `);
   const all: BenchResults = {
     date: new Date().toISOString(),
     machine: `${machine()}; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`,

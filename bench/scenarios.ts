@@ -33,9 +33,11 @@ export interface Scenario {
   runs: Run[];
 }
 
-/** Durations and sizes, from the environment: `BENCH_SECONDS`, `BENCH_QUICK=1`. */
+/** Durations and sizes, from the environment: `BENCH_SECONDS`, `BENCH_REPEAT`, `BENCH_QUICK=1`. */
 export interface BenchSettings {
   quick: boolean;
+  /** Runs of every peer in every scenario, interleaved (A B C, A B C, ...); the report keeps each peer's median. */
+  repeat: number;
   warmupMs: number;
   measureMs: number;
   idleConnections: number;
@@ -46,10 +48,13 @@ export interface BenchSettings {
 /** Reads the settings from the environment. */
 export function settings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env.BENCH_QUICK === '1';
-  const seconds = Number(env.BENCH_SECONDS ?? (quick ? 2 : 5));
+  const seconds = Number(env.BENCH_SECONDS ?? (quick ? 2 : 3));
   if (!(seconds > 0 && seconds <= 120)) throw new Error(`BENCH_SECONDS must be in (0, 120], got ${env.BENCH_SECONDS}`);
+  const repeat = Number(env.BENCH_REPEAT ?? (quick ? 1 : 3));
+  if (!(Number.isInteger(repeat) && repeat >= 1 && repeat <= 20)) throw new Error(`BENCH_REPEAT must be an integer in [1, 20], got ${env.BENCH_REPEAT}`);
   return {
     quick,
+    repeat,
     warmupMs: quick ? 500 : 1500,
     measureMs: seconds * 1000,
     idleConnections: quick ? 1000 : 5000,
