@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { StompError } from '../errors';
 import { CLIENT_COMMANDS, CR, EMPTY_BODY, LF, NUL, type Command, type Frame, type Headers } from './frame';
 import { unescapeHeader } from './headers';
+import { COMMAND_TOKENS, HEADER_TOKENS, knownToken } from './tokens';
 import type { StompVersion } from './versions';
 
 /**
@@ -281,27 +282,6 @@ export class FrameDecoder {
     this.lineStart -= consumed;
     this.bodyStart -= consumed;
   }
-}
-
-/** Client and server commands, and the headers of STOMP 1.2 §"Frames and Headers", by length. */
-const COMMAND_TOKENS = byLength(['CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT', 'CONNECTED', 'MESSAGE', 'RECEIPT', 'ERROR']);
-const HEADER_TOKENS = byLength([
-  'accept-version', 'host', 'login', 'passcode', 'heart-beat', 'version', 'session', 'server', 'destination', 'content-type',
-  'content-length', 'receipt', 'receipt-id', 'id', 'ack', 'subscription', 'message-id', 'transaction', 'message',
-]);
-
-function byLength(tokens: string[]): readonly (readonly string[] | undefined)[] {
-  const out: string[][] = [];
-  for (const t of tokens) (out[t.length] ??= []).push(t);
-  return out;
-}
-
-/** The constant among `tokens` equal to `text[start, end)`, if any. */
-function knownToken(text: string, start: number, end: number, tokens: readonly (readonly string[] | undefined)[]): string | undefined {
-  const candidates = tokens[end - start];
-  if (candidates === undefined) return undefined;
-  for (let i = 0; i < candidates.length; i++) if (text.startsWith(candidates[i], start)) return candidates[i];
-  return undefined;
 }
 
 /** A content-length value as a number: 1 to 15 decimal digits, else -1. */
