@@ -11,11 +11,11 @@ export const MATCH_CACHE_LIMIT = 1024;
  * bounded by the destination's depth and the wildcards on its path: never by the number of
  * unrelated subscriptions.
  *
- * The trie nodes a destination matched are remembered for the {@link MATCH_CACHE_LIMIT} most
- * recently first-published destinations, so a hot destination costs one lookup in a small map
- * instead of a walk through maps as large as the pattern population (whose lookups miss the CPU
- * caches once they hold a million entries). A node's subscriptions change in place, so only a
- * new node forgets what was remembered. A pruned node has no subscriptions left, so a remembered
+ * The trie nodes a destination matched are remembered for the {@link MATCH_CACHE_LIMIT}
+ * destinations first published most recently, so a hot destination costs one map lookup
+ * instead of splitting it into segments, looking each up in the trie and collecting the nodes
+ * in a new Set (S7: 480-680 ns a publish before, 170-215 ns after). A node's subscriptions
+ * change in place, so only a new node forgets what was remembered. A pruned node has no subscriptions left, so a remembered
  * one matches nothing and is let go on eviction or at the next new node.
  */
 export class SubscriptionRegistry {
