@@ -198,3 +198,25 @@ describe('attach to an existing HTTP server', () => {
     expect(() => stomp.attach(createServer())).toThrow(expect.objectContaining({ code: 'STOMP_ERR_INVALID_OPTION' }));
   });
 });
+
+describe('SockJS websocket fan-out', () => {
+  // A turn's frames leave as one a[...] WebSocket frame, built once and shared by every session
+  // that queued the same frames (broker/transport/sockjs-endpoint.ts).
+  it('delivers every message of a burst once, in order, to sessions sharing frames and to one that does not', async () => {
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => stompClient(running.http('/stomp'), 'sockjs-websocket')));
+    await c.subscribe('/topic/other'); // c's next subscription gets another id, so frames of its own
+    const inboxes = [await a.subscribe('/topic/burst'), await b.subscribe('/topic/burst'), await c.subscribe('/topic/burst')];
+    expect(inboxes[0].id).toBe(inboxes[1].id);
+    expect(inboxes[2].id).not.toBe(inboxes[0].id);
+    const count = 300;
+    for (let i = 0; i < count; i++) void running.server.template.convertAndSend('/topic/burst', `m${i}`); // one turn
+    for (const inbox of inboxes) {
+      const messages = await inbox.wait(count);
+      expect(messages.map((m) => m.body)).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
+      expect(new Set(messages.map((m) => m.headers.subscription))).toEqual(new Set([inbox.id]));
+      expect(new Set(messages.map((m) => m.headers['message-id'])).size).toBe(count);
+    }
+    void running.server.template.convertAndSend('/topic/burst', 'after');
+    for (const inbox of inboxes) expect((await inbox.wait(count + 1)).at(-1)!.body).toBe('after');
+  });
+});
