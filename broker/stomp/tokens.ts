@@ -5,8 +5,10 @@
  * same name hash nothing new.
  */
 
-/** Client and server commands, and the headers of STOMP 1.2 §"Frames and Headers", by length. */
-export const COMMAND_TOKENS = byLength(['CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT', 'CONNECTED', 'MESSAGE', 'RECEIPT', 'ERROR']);
+import { CLIENT_COMMANDS, SERVER_COMMANDS } from './frame';
+
+/** Client and server commands (the sets of frame.ts), and the headers of STOMP 1.2 §"Frames and Headers", by length. */
+export const COMMAND_TOKENS = byLength([...CLIENT_COMMANDS, ...SERVER_COMMANDS]);
 export const HEADER_TOKENS = byLength([
   'accept-version', 'host', 'login', 'passcode', 'heart-beat', 'version', 'session', 'server', 'destination', 'content-type',
   'content-length', 'receipt', 'receipt-id', 'id', 'ack', 'subscription', 'message-id', 'transaction', 'message',
