@@ -1,4 +1,4 @@
-import { DestinationPattern } from '../../broker/app/destination-pattern';
+import { DestinationPattern } from '../../broker/destinations/destination-pattern';
 
 const p = (s: string): DestinationPattern => new DestinationPattern(s);
 
