@@ -31,7 +31,7 @@ export const DESTINATION_LIMITS = Object.freeze({
   /** Most segments of a pattern (subscription, mapping, rule). */
   maxPatternSegments: 32,
   /** Most `**` segments of a pattern, after runs of them were collapsed into one. */
-  maxGlobstars: 8,
+  maxGlobstars: 12,
 });
 
 const VARIABLE = /^\{([^/{}]*)\}$/;
