@@ -71,7 +71,7 @@ export class HandlerRegistry {
     if (typeof handler !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Handler for "${source}" must be a function; received ${typeof handler}`);
     }
-    const pattern = new DestinationPattern(source, { code: 'STOMP_ERR_INVALID_OPTION', what: 'Mapping' });
+    const pattern = new DestinationPattern(source, { code: 'STOMP_ERR_INVALID_OPTION', what: 'Mapping', captures: true });
     const mapping: Mapping = { kind, pattern, handler, name: options.name ?? source, exceptionHandlers: options.exceptionHandlers, ...pick(options) };
     const existing = this.find(kind, source, true);
     if (existing !== undefined) {

@@ -82,16 +82,18 @@ export interface ParseContext {
   readonly code: ErrorCode;
   /** Names the pattern in messages, e.g. `Option "authorization.rules[0].destination"`. */
   readonly what: string;
+  /** True where variables are captured by name (mappings, rules), so a name may appear once. */
+  readonly captures?: boolean;
 }
 
 /** Mappings and rules come from options; subscriptions from clients. */
-export const OPTION_CONTEXT: ParseContext = { code: 'STOMP_ERR_INVALID_OPTION', what: 'Destination pattern' };
+export const OPTION_CONTEXT: ParseContext = { code: 'STOMP_ERR_INVALID_OPTION', what: 'Destination pattern', captures: true };
 export const SUBSCRIBE_CONTEXT: ParseContext = { code: 'STOMP_ERR_INVALID_DESTINATION', what: 'SUBSCRIBE destination' };
 
 /**
  * Parses a pattern into segments, collapsing runs of `**` (`/a/**\/**` is `/a/**`: same
  * destinations, no captures lost), and checks the limits.
- * @throws StompError with `context.code` when the pattern passes a limit or repeats a variable name
+ * @throws StompError with `context.code` when the pattern passes a limit, or repeats a variable name where it captures
  */
 export function parseSegments(source: string, context: ParseContext = OPTION_CONTEXT): Segment[] {
   const out: Segment[] = [];
@@ -105,7 +107,7 @@ export function parseSegments(source: string, context: ParseContext = OPTION_CON
       out.push({ kind, text });
     } else if (kind === 'variable') {
       const name = VARIABLE.exec(text)![1];
-      if (names.has(name)) fail(context, source, `repeats the variable {${name}}`);
+      if (context.captures === true && names.has(name)) fail(context, source, `repeats the variable {${name}}`);
       names.add(name);
       out.push({ kind, text: name });
     } else {

@@ -89,7 +89,7 @@ export class DestinationAuthorizer {
         throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authorization.rules[${i}]" needs a destination pattern; received ${JSON.stringify(rule)}`);
       }
       checkAccess(`authorization.rules[${i}].access`, rule.access);
-      const pattern = new DestinationPattern(rule.destination, { code: 'STOMP_ERR_INVALID_OPTION', what: `Option "authorization.rules[${i}].destination"` });
+      const pattern = new DestinationPattern(rule.destination, { code: 'STOMP_ERR_INVALID_OPTION', what: `Option "authorization.rules[${i}].destination"`, captures: true });
       return { pattern, commands: new Set(rule.commands ?? ['SEND', 'SUBSCRIBE']), access: rule.access };
     });
     this.otherwise = options.otherwise ?? 'all';

@@ -132,3 +132,9 @@ describe('percent-escapes', () => {
     expect(decodeSegment(encoded, '/d')).toBe(name);
   });
 });
+
+describe('variables of subscriptions', () => {
+  it('allows a repeated name where nothing is captured', () => {
+    expect(parseSegments('/topic/{v}/{v}', SUBSCRIBE_CONTEXT).map((s) => s.kind)).toEqual(['literal', 'literal', 'variable', 'variable']);
+  });
+});
