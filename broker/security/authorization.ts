@@ -49,7 +49,10 @@ export interface AuthorizationOptions {
    * Only a session whose principal is `<id>` may subscribe to `/user/<id>/**` (the literal user
    * destinations; Spring lets anyone read them). Authenticated sessions subscribing to another
    * user's literal destination get their own principal-based subscription instead, which
-   * receives only their own messages; anonymous sessions are refused. @defaultValue false
+   * receives only their own messages; anonymous sessions are refused. "Own" means the name
+   * segment is the literal, percent-encoded principal (never `*` or `{x}`); patterns that could
+   * reach other users' literal destinations from outside `/user` (`/**` under a broker prefix
+   * `/`) are refused to everyone. @defaultValue false
    */
   userDestinationsOwnOnly?: boolean;
 }
