@@ -18,6 +18,7 @@ import { MessagingTemplate } from './messaging/messaging-template';
 import { SimpleBroker } from './messaging/simple-broker';
 import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
 import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
+import { checkDestination } from './destinations/segments';
 import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
 import { Counters } from './operations/counters';
 import { FlowControl } from './operations/flow-control';
@@ -317,6 +318,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   private authorize(session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
+    checkDestination(command, destination); // segment limits (README "Destinations"), with or without rules
     if (this.authorizer === undefined) return;
     return this.authorizer.check({ command, destination, user: session.user, principal: session.principal, sessionId: session.sessionId });
   }

@@ -73,7 +73,8 @@ export class FrameRouter {
     let toBroker = false;
     let sessionOnly = false;
     if (this.router.isUserDestination(destination)) {
-      const own = session.user !== undefined && destination.startsWith(this.router.literalUserDestination(session.user, '/'));
+      // "Own" only when the name segment is the literal, encoded principal: never `*` or `{x}`.
+      const own = session.user !== undefined && this.router.isOwnUserDestination(destination, session.user);
       if (session.user !== undefined && !own) {
         user = session.user; // principal-based: /user/queue/x of this user only
         toBroker = true;
@@ -87,6 +88,10 @@ export class FrameRouter {
         sessionOnly = true;
       }
     } else if (app === undefined && this.router.isBrokerDestination(destination)) {
+      if (this.userDestinationsOwnOnly() && this.router.reachesUserDestinations(destination)) {
+        // `/**` under a broker prefix `/` would read every user's literal destinations.
+        throw new StompError('STOMP_ERR_FORBIDDEN', `SUBSCRIBE to "${destination}" could match other users' destinations (userDestinationsOwnOnly)`);
+      }
       toBroker = true;
     }
     if (!toBroker && !sessionOnly && match === undefined) {

@@ -1,5 +1,5 @@
 import { StompError } from '../errors';
-import { DestinationPattern } from './destination-pattern';
+import { DestinationPattern } from '../destinations/destination-pattern';
 import type { MessageHandler, SubscribeHandler } from './message-context';
 
 /** SEND mappings (`@MessageMapping`, `onMessage`) or SUBSCRIBE mappings (`@SubscribeMapping`, `onSubscribe`). */
@@ -71,7 +71,7 @@ export class HandlerRegistry {
     if (typeof handler !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Handler for "${source}" must be a function; received ${typeof handler}`);
     }
-    const pattern = new DestinationPattern(source);
+    const pattern = new DestinationPattern(source, { code: 'STOMP_ERR_INVALID_OPTION', what: 'Mapping', captures: true });
     const mapping: Mapping = { kind, pattern, handler, name: options.name ?? source, exceptionHandlers: options.exceptionHandlers, ...pick(options) };
     const existing = this.find(kind, source, true);
     if (existing !== undefined) {

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { parseSegments, shapeOf, SUBSCRIBE_CONTEXT } from '../destinations/segments';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
 
 /** Identifies one node of a cluster; random per process start. */
@@ -61,14 +62,29 @@ export function decodeEnvelope(data: Buffer): ClusterEnvelope | undefined {
 }
 
 /**
- * The Redis glob that matches at least every destination a STOMP pattern matches: each
- * `*`, `**` or `{var}` segment becomes `*` (which in Redis also crosses `/`), and glob
+ * The Redis glob that matches at least every destination a STOMP pattern matches. One-segment
+ * wildcards (`*`, `{var}`) become `*` (which in Redis also crosses `/`); a `**` takes the `/`
+ * before it along (`/topic/p/**` → `/topic/p*`, `/a/**\/z` → `/a*\/z`), because `**` also
+ * matches zero segments and `/topic/p` has no slash after `p`. Runs of stars collapse, and glob
  * metacharacters in literal segments are escaped. The node then filters exactly with its
- * subscription registry, so the superset costs only traffic, never a wrong delivery.
+ * subscription registry, the same bounded matcher as local publishes, so the superset costs
+ * only traffic, never a wrong delivery or a stall.
  */
 export function patternGlob(destination: string): string {
-  return destination
-    .split('/')
-    .map((s) => (s === '*' || s === '**' || /^\{[^/{}]*\}$/.test(s) ? '*' : s.replace(/[*?[\]\\]/g, (c) => `\\${c}`)))
-    .join('/');
+  let glob = '';
+  let attach = false; // after a leading **: the next segment may be the first, with no slash before it
+  let wild = false; // the last thing written is an unescaped *
+  shapeOf(parseSegments(destination, SUBSCRIBE_CONTEXT)).forEach((s, i) => {
+    if (s.kind === 'globstar') {
+      if (!wild) glob += '*';
+      attach = i === 0;
+      wild = true;
+      return;
+    }
+    const text = s.kind === 'literal' ? s.text.replace(/[*?[\]\\]/g, (c) => `\\${c}`) : '*';
+    glob += i === 0 || attach ? text : `/${text}`;
+    attach = false;
+    wild = s.kind !== 'literal';
+  });
+  return glob;
 }

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscriber, Subscription } from '../messaging/message-broker';
 import { SimpleBroker } from '../messaging/simple-broker';
-import { isPattern } from '../messaging/subscription-registry';
+import { isPattern } from '../destinations/segments';
 import { decodeEnvelope, encodeEnvelope, patternGlob, type NodeId } from './cluster-message';
 import { createRedis, type RedisConnectionOptions, type RedisLike } from './redis-types';
 import { UserRegistry } from './user-registry';

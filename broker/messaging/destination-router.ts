@@ -1,3 +1,6 @@
+import { DestinationPattern } from '../destinations/destination-pattern';
+import { decodeSegment, encodeSegment, isPattern, SUBSCRIBE_CONTEXT } from '../destinations/segments';
+
 /**
  * Prefix matching for destinations (Spring's destination prefixes), always on segment
  * boundaries: `/topic` matches `/topic` and `/topic/x`, never `/topicx`.
@@ -46,17 +49,48 @@ export class DestinationRouter {
     return hasPrefix(destination, this.userPrefix) && destination.length > this.userPrefix.length + 1;
   }
 
-  /** Splits `/user/<name>/<rest>` into its user and `/user/<rest>`; undefined when not of that form. */
+  /**
+   * Splits `/user/<name>/<rest>` into its user (percent-decoded) and `/user/<rest>`; undefined when not of that form.
+   * @throws StompError `STOMP_ERR_INVALID_DESTINATION` when the name has a malformed percent-escape
+   */
   userTarget(destination: string): UserTarget | undefined {
     if (!this.isUserDestination(destination)) return undefined;
     const start = this.userPrefix.length + 1;
     const slash = destination.indexOf('/', start);
     if (slash === -1 || slash === start || slash === destination.length - 1) return undefined;
-    return { user: decodeURIComponent(destination.slice(start, slash)), destination: this.userPrefix + destination.slice(slash) };
+    return { user: decodeSegment(destination.slice(start, slash), destination), destination: this.userPrefix + destination.slice(slash) };
   }
 
-  /** `/user/<name><destination>`: the literal destination of a user's messages. */
+  /**
+   * `/user/<name><destination>`: the literal destination of a user's messages. The name is
+   * percent-encoded, `*` included, so that no principal (`*`, `**`, `{x}`) makes it a pattern.
+   */
   literalUserDestination(user: string, destination: string): string {
-    return `${this.userPrefix}/${encodeURIComponent(user)}${destination}`;
+    return `${this.userPrefix}/${encodeSegment(user)}${destination}`;
   }
+
+  /**
+   * True when `destination` is `user`'s own literal user destination: its name segment is the
+   * literal (not a wildcard) `user` encoded as {@link literalUserDestination} writes it, so
+   * what it can match is `user`'s messages only.
+   */
+  isOwnUserDestination(destination: string, user: string): boolean {
+    return destination.startsWith(this.literalUserDestination(user, '/'));
+  }
+
+  /**
+   * True when a pattern subscription could match a literal user destination (`/user/<name>/…`)
+   * without being under the user prefix itself: `/**`, `/*\/zhangsan/message`. Only a broker
+   * prefix such as `/` lets such a pattern reach the broker.
+   */
+  reachesUserDestinations(destination: string): boolean {
+    if (!isPattern(destination) || hasPrefix(destination, this.userPrefix)) return false;
+    return new DestinationPattern(destination, SUBSCRIBE_CONTEXT).overlaps(this.userSpace);
+  }
+
+  private get userSpace(): DestinationPattern {
+    return (this.userSpaceCache ??= new DestinationPattern(`${this.userPrefix}/*/**`));
+  }
+
+  private userSpaceCache: DestinationPattern | undefined;
 }

@@ -1,4 +1,7 @@
+import { isPattern, parseSegments, shapeOf, SUBSCRIBE_CONTEXT, type Segment } from '../destinations/segments';
 import type { Subscription } from './message-broker';
+
+export { isPattern } from '../destinations/segments';
 
 /** Destinations whose matching pattern nodes are remembered (Spring's DefaultSubscriptionRegistry caches 1024 too). */
 export const MATCH_CACHE_LIMIT = 1024;
@@ -6,10 +9,15 @@ export const MATCH_CACHE_LIMIT = 1024;
 /**
  * Finds the subscriptions matching a destination without scanning them (Spring's
  * DefaultSubscriptionRegistry scans on a cache miss). Exact destinations sit in a hash map;
- * patterns in a trie of path segments, where `*` and `{var}` match one segment and `**` any
- * number (zero included). A publish costs one map lookup plus, when patterns exist, a walk
- * bounded by the destination's depth and the wildcards on its path: never by the number of
- * unrelated subscriptions.
+ * patterns in a trie of their shapes (`destinations/segments.ts`: `*` and `{var}` are one
+ * node, `**` another, `**\/*` and `*\/**` the same path). A publish costs one map lookup plus,
+ * when patterns exist, a walk that visits each (trie node, segment index) pair at most once:
+ * bounded by the nodes on the destination's path times its segments, never by the number of
+ * unrelated subscriptions, and never exponential in `**` (a `**` node reached again at an
+ * index it already covered is not walked twice).
+ *
+ * Memory: a pattern subscription costs one small node per segment (at most
+ * `DESTINATION_LIMITS.maxPatternSegments`), with no Map or Set until a node needs one.
  *
  * The trie nodes a destination matched are remembered for the {@link MATCH_CACHE_LIMIT}
  * destinations first published most recently, so a hot destination costs one map lookup
@@ -24,6 +32,8 @@ export class SubscriptionRegistry {
   private readonly matchCache = new Map<string, readonly PatternNode[]>();
   private patternCount = 0;
   private total = 0;
+  /** Trie nodes visited by the last walk (cache misses only): tests bound the work with it. */
+  lastWalkVisits = 0;
 
   /** Number of subscriptions held. */
   get size(): number {
@@ -46,13 +56,13 @@ export class SubscriptionRegistry {
     const pattern = isPattern(dest);
     let set: Set<Subscription> | undefined;
     if (pattern) {
-      const segs = segments(dest);
+      const segs = shape(dest);
       let node = this.root.descend(segs, false);
       if (node === undefined) {
         node = this.root.descend(segs, true)!;
         this.matchCache.clear(); // a new node may match remembered destinations
       }
-      set = node.subs;
+      set = node.subs ??= new Set();
     } else {
       set = this.exact.get(dest);
       if (set === undefined) this.exact.set(dest, (set = new Set()));
@@ -67,7 +77,7 @@ export class SubscriptionRegistry {
   remove(subscription: Subscription): boolean {
     const dest = subscription.destination;
     if (isPattern(dest)) {
-      if (!this.root.remove(segments(dest), 0, subscription)) return false;
+      if (!this.root.remove(shape(dest), 0, subscription)) return false;
       this.patternCount--;
     } else {
       const set = this.exact.get(dest);
@@ -84,7 +94,10 @@ export class SubscriptionRegistry {
     if (set !== undefined) for (const sub of set) visit(sub);
     if (this.patternCount === 0) return;
     const nodes = this.patternMatches(destination);
-    for (let i = 0; i < nodes.length; i++) for (const sub of nodes[i].subs) visit(sub);
+    for (let i = 0; i < nodes.length; i++) {
+      const subs = nodes[i].subs;
+      if (subs !== undefined) for (const sub of subs) visit(sub);
+    }
   }
 
   /** True when some subscription would match `destination`. */
@@ -92,7 +105,7 @@ export class SubscriptionRegistry {
     if (this.exact.has(destination)) return true;
     if (this.patternCount === 0) return false;
     const nodes = this.patternMatches(destination);
-    for (let i = 0; i < nodes.length; i++) if (nodes[i].subs.size > 0) return true;
+    for (let i = 0; i < nodes.length; i++) if ((nodes[i].subs?.size ?? 0) > 0) return true;
     return false;
   }
 
@@ -100,9 +113,10 @@ export class SubscriptionRegistry {
   private patternMatches(destination: string): readonly PatternNode[] {
     let nodes = this.matchCache.get(destination);
     if (nodes !== undefined) return nodes;
-    const found = new Set<PatternNode>();
-    this.root.match(segments(destination), 0, found);
-    nodes = [...found];
+    const walk = new Walk(destination.split('/'));
+    walk.visit(this.root, 0);
+    this.lastWalkVisits = walk.visits;
+    nodes = walk.found;
     // Oldest first out: a Map iterates in insertion order.
     if (this.matchCache.size >= MATCH_CACHE_LIMIT) this.matchCache.delete(this.matchCache.keys().next().value!);
     this.matchCache.set(destination, nodes);
@@ -110,25 +124,25 @@ export class SubscriptionRegistry {
   }
 }
 
-const VARIABLE = /^\{[^/{}]*\}$/;
 
-/** True when a subscription destination has a `*`, `**` or `{var}` segment. */
-export function isPattern(destination: string): boolean {
-  if (destination.indexOf('*') === -1 && destination.indexOf('{') === -1) return false;
-  return segments(destination).some((s) => s === '*' || s === '**' || VARIABLE.test(s));
+/** A subscription destination as trie keys: its shape (limits checked again, for callers other than the server). */
+function shape(destination: string): readonly Segment[] {
+  return shapeOf(parseSegments(destination, SUBSCRIBE_CONTEXT));
 }
 
-function segments(destination: string): string[] {
-  return destination.split('/');
-}
-
+/**
+ * One node of the pattern trie. Kept small: a node on a chain holds its one literal child
+ * inline, and a Map of children or a Set of subscriptions exists only once needed.
+ */
 class PatternNode {
-  readonly subs = new Set<Subscription>();
+  subs: Set<Subscription> | undefined;
+  star: PatternNode | undefined;
+  globstar: PatternNode | undefined;
+  private onlyKey: string | undefined;
+  private onlyChild: PatternNode | undefined;
   private children: Map<string, PatternNode> | undefined;
-  private star: PatternNode | undefined;
-  private globstar: PatternNode | undefined;
 
-  descend(segs: string[], create: boolean): PatternNode | undefined {
+  descend(segs: readonly Segment[], create: boolean): PatternNode | undefined {
     let node: PatternNode | undefined = this;
     for (const seg of segs) {
       node = node.child(seg, create);
@@ -138,53 +152,93 @@ class PatternNode {
   }
 
   /** Removes `sub` from the node at `segs`, pruning nodes left empty; true when it was held. */
-  remove(segs: string[], i: number, sub: Subscription): boolean {
-    if (i === segs.length) return this.subs.delete(sub);
+  remove(segs: readonly Segment[], i: number, sub: Subscription): boolean {
+    if (i === segs.length) {
+      const held = this.subs?.delete(sub) ?? false;
+      if (this.subs?.size === 0) this.subs = undefined;
+      return held;
+    }
     const next = this.child(segs[i], false);
     if (next === undefined || !next.remove(segs, i + 1, sub)) return false;
     if (next.empty) this.drop(segs[i]);
     return true;
   }
 
-  private get empty(): boolean {
-    return this.subs.size === 0 && this.star === undefined && this.globstar === undefined && (this.children?.size ?? 0) === 0;
+  /** The literal child for one destination segment. */
+  literal(segment: string): PatternNode | undefined {
+    if (this.onlyKey === segment) return this.onlyChild;
+    return this.children?.get(segment);
   }
 
-  private drop(seg: string): void {
-    if (seg === '**') this.globstar = undefined;
-    else if (seg === '*' || VARIABLE.test(seg)) this.star = undefined;
-    else this.children?.delete(seg);
+  private get empty(): boolean {
+    return (this.subs?.size ?? 0) === 0 && this.star === undefined && this.globstar === undefined && this.onlyChild === undefined && this.children === undefined;
+  }
+
+  private drop(seg: Segment): void {
+    if (seg.kind === 'globstar') this.globstar = undefined;
+    else if (seg.kind !== 'literal') this.star = undefined;
+    else if (this.onlyKey === seg.text) this.onlyKey = this.onlyChild = undefined;
+    else if (this.children !== undefined) {
+      this.children.delete(seg.text);
+      if (this.children.size === 0) this.children = undefined;
+    }
   }
 
   /** Nodes in this subtree, this one included (tests check that removal prunes). */
   get nodeCount(): number {
-    let n = 1;
+    let n = 1 + (this.onlyChild?.nodeCount ?? 0);
     for (const c of this.children?.values() ?? []) n += c.nodeCount;
     return n + (this.star?.nodeCount ?? 0) + (this.globstar?.nodeCount ?? 0);
   }
 
-  private child(seg: string, create: boolean): PatternNode | undefined {
-    if (seg === '**') return create ? (this.globstar ??= new PatternNode()) : this.globstar;
-    if (seg === '*' || VARIABLE.test(seg)) return create ? (this.star ??= new PatternNode()) : this.star;
-    if (this.children === undefined) {
-      if (!create) return undefined;
-      this.children = new Map();
+  private child(seg: Segment, create: boolean): PatternNode | undefined {
+    if (seg.kind === 'globstar') return create ? (this.globstar ??= new PatternNode()) : this.globstar;
+    if (seg.kind !== 'literal') return create ? (this.star ??= new PatternNode()) : this.star;
+    const found = this.literal(seg.text);
+    if (found !== undefined || !create) return found;
+    const made = new PatternNode();
+    if (this.onlyChild === undefined && this.children === undefined) {
+      this.onlyKey = seg.text;
+      this.onlyChild = made;
+    } else {
+      this.children ??= new Map();
+      this.children.set(seg.text, made);
     }
-    let next = this.children.get(seg);
-    if (next === undefined && create) this.children.set(seg, (next = new PatternNode()));
-    return next;
+    return made;
   }
+}
 
-  match(segs: string[], i: number, out: Set<PatternNode>): void {
-    if (this.globstar !== undefined) {
-      for (let k = i; k <= segs.length; k++) this.globstar.match(segs, k, out);
-    }
+/**
+ * One walk of the trie for a destination. Each (node, index) pair is visited at most once: a
+ * node other than a `**` node is reached only from its parent, so that holds by induction once
+ * it holds for `**` nodes, and a `**` node remembers the lowest index it was entered at (it
+ * covers every index from there on) and is walked again only below it.
+ */
+class Walk {
+  readonly found: PatternNode[] = [];
+  visits = 0;
+  private entered: Map<PatternNode, number> | undefined;
+
+  constructor(private readonly segs: readonly string[]) {}
+
+  visit(node: PatternNode, i: number): void {
+    this.visits++;
+    if (node.globstar !== undefined) this.enter(node.globstar, i);
+    const segs = this.segs;
     if (i === segs.length) {
-      out.add(this);
+      this.found.push(node);
       return;
     }
-    const next = this.children?.get(segs[i]);
-    if (next !== undefined) next.match(segs, i + 1, out);
-    if (this.star !== undefined) this.star.match(segs, i + 1, out);
+    const next = node.literal(segs[i]);
+    if (next !== undefined) this.visit(next, i + 1);
+    if (node.star !== undefined) this.visit(node.star, i + 1);
+  }
+
+  /** A `**` node entered at index i matches segs[i..k) for every k: visit it at each index not yet covered. */
+  private enter(globstar: PatternNode, i: number): void {
+    const covered = this.entered?.get(globstar) ?? this.segs.length + 1;
+    if (i >= covered) return;
+    (this.entered ??= new Map()).set(globstar, i);
+    for (let k = i; k < covered; k++) this.visit(globstar, k);
   }
 }

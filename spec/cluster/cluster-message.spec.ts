@@ -33,10 +33,34 @@ describe('cluster envelopes', () => {
 });
 
 describe('patternGlob', () => {
-  it('turns each wildcard or variable segment into a Redis glob star', () => {
+  it('turns each one-segment wildcard or variable into a Redis glob star', () => {
     expect(patternGlob('/topic/*/price')).toBe('/topic/*/price');
-    expect(patternGlob('/topic/**')).toBe('/topic/*');
     expect(patternGlob('/topic/{symbol}/price')).toBe('/topic/*/price');
+  });
+
+  it('lets ** take the slash before it, since ** also matches zero segments', () => {
+    expect(patternGlob('/topic/**')).toBe('/topic*'); // matches /topic itself (the glob /topic/* did not)
+    expect(patternGlob('/topic/a/**/z')).toBe('/topic/a*/z');
+    expect(patternGlob('/**')).toBe('*');
+    expect(patternGlob('/**/z')).toBe('*/z');
+    expect(patternGlob('**/z')).toBe('*z');
+  });
+
+  it('collapses runs of wildcards into one star', () => {
+    expect(patternGlob('/x/**/**/**/**/**/**/**/**/**/x')).toBe('/x*/x');
+    expect(patternGlob('/a/**/*')).toBe('/a/*');
+    expect(patternGlob('/a/*/**')).toBe('/a/*');
+  });
+
+  it.each([
+    ['/topic/p/**', ['/topic/p', '/topic/p/a', '/topic/p/a/b']],
+    ['/topic/a/**/z', ['/topic/a/z', '/topic/a/b/z', '/topic/a/b/c/z']],
+    ['/**/z', ['/z', '/a/z', '/a/b/z']],
+    ['/topic/*/x/**', ['/topic/a/x', '/topic/a/x/b']],
+    ['/topic/a?b/[x]/**', ['/topic/a?b/[x]', '/topic/a?b/[x]/c']],
+  ])('gives for %s a glob that every destination it matches matches', (pattern, destinations) => {
+    const glob = globRegExp(patternGlob(pattern));
+    for (const d of destinations) expect([d, glob.test(d)]).toEqual([d, true]);
   });
 
   it('escapes glob metacharacters in literal segments', () => {
@@ -44,3 +68,16 @@ describe('patternGlob', () => {
     expect(patternGlob('/topic/a*b/*')).toBe('/topic/a\\*b/*');
   });
 });
+
+/** Redis's glob rules (`*` any run, `?` one character, `[...]`, `\\` escapes) as a RegExp, for the superset check. */
+function globRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '\\') out += glob[++i].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    else if (c === '*') out += '[\\s\\S]*';
+    else if (c === '?') out += '[\\s\\S]';
+    else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}

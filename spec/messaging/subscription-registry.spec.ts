@@ -299,3 +299,41 @@ describe('SubscriptionRegistry remembered matches', () => {
     expect(matches(registry, '/topic/d1')).toEqual([extra, star]);
   });
 });
+
+describe('SubscriptionRegistry bounded walks', () => {
+  it('visits each trie node at most once per segment index, however many ** a pattern has', () => {
+    const registry = new SubscriptionRegistry();
+    const twelve = sub(`/x${'/**/a'.repeat(11)}/**/z`); // 12 **, none adjacent
+    const run = sub('/topic/x/**/**/**/**/**/**/**/**/**/x'); // the issue's pattern: one ** once collapsed
+    registry.add(twelve);
+    registry.add(run);
+    const nodes = registry.patternNodes;
+    const miss = `/x${'/a'.repeat(63)}`;
+    expect(matches(registry, miss)).toEqual([]);
+    expect(registry.lastWalkVisits).toBeLessThanOrEqual(nodes * 65);
+    expect(matches(registry, `/x${'/a'.repeat(62)}/z`)).toEqual([twelve]);
+    expect(matches(registry, `/topic/x${'/y'.repeat(28)}`)).toEqual([]);
+    expect(registry.lastWalkVisits).toBeLessThanOrEqual(nodes * 31);
+    expect(matches(registry, `/topic/x${'/y'.repeat(27)}/x`)).toEqual([run]);
+  });
+
+  it('treats the wildcard segments of a published destination as literals', () => {
+    const registry = new SubscriptionRegistry();
+    const secret = sub('/topic/private/**');
+    const star = sub('/topic/*');
+    registry.add(secret);
+    registry.add(star);
+    expect(matches(registry, '/topic/**')).toEqual([star]); // "**" is one literal segment here
+    expect(matches(registry, '/topic/*/x')).toEqual([]);
+  });
+
+  it('stores one node per segment of a pattern, sharing the nodes of equal shapes', () => {
+    const registry = new SubscriptionRegistry();
+    registry.add(sub('/a/**/*'));
+    const one = registry.patternNodes;
+    registry.add(sub('/a/*/**'));
+    registry.add(sub('/a/{x}/**'));
+    expect(registry.patternNodes).toBe(one);
+    expect(one).toBe(5); // root, '', a, *, **
+  });
+});
