@@ -48,6 +48,8 @@ export class SockJsSession implements Connection, ReceiverOwner {
   private handler: ConnectionHandler | undefined;
   private closedReason: string | undefined;
   private receiver: Receiver | undefined;
+  /** The receiver taking the close frame, until its last bytes left (terminate() drops it). */
+  private finishing: Receiver | undefined;
   private opened = false;
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -198,10 +200,13 @@ export class SockJsSession implements Connection, ReceiverOwner {
   terminate(): void {
     this.pending = undefined;
     this.pendingBytes = 0;
-    const receiver = this.receiver;
+    const receiver = this.receiver ?? this.finishing;
     this.receiver = undefined;
-    if (receiver !== undefined) receiver.owner = undefined;
-    receiver?.destroy();
+    this.finishing = undefined;
+    if (receiver !== undefined) {
+      receiver.owner = undefined;
+      receiver.destroy();
+    }
     this.end(`sockjs ${this.transport} terminated`);
   }
 
@@ -215,6 +220,8 @@ export class SockJsSession implements Connection, ReceiverOwner {
       receiver.owner = undefined;
       receiver.finish(this.state === 'closing' ? this.lastFrame! : GO_AWAY_FRAME, noop);
     }
+    this.finishing?.destroy();
+    this.finishing = undefined;
     this.end(`sockjs ${this.transport} endpoint closed`);
   }
 
@@ -224,9 +231,12 @@ export class SockJsSession implements Connection, ReceiverOwner {
     const frame = this.lastFrame!;
     this.state = 'closed';
     this.receiver = undefined;
+    this.finishing = receiver;
     receiver.owner = undefined;
     this.clearTimer();
     receiver.finish(frame, () => {
+      if (this.finishing !== receiver) return; // dropped meanwhile: terminate() or shutdown() ended the session
+      this.finishing = undefined;
       this.report(`sockjs ${this.transport} closed`);
       if (this.id === undefined) this.host.retire(this);
       else this.armRetire();
