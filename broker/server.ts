@@ -120,7 +120,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
     // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
     const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
-    this.wsEndpoint = new WebSocketEndpoint(messageLimit, accept);
+    this.wsEndpoint = new WebSocketEndpoint(messageLimit, accept, o.logger);
     this.sockjsEndpoints = o.endpoints.map(
       (prefix) => new SockJsEndpoint({ prefix, sockjs: o.sockjs, messageLimit, flushGrace: o.sendTimeLimit, allowedOrigins: o.allowedOrigins, logger: o.logger }, accept),
     );

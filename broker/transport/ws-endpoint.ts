@@ -2,6 +2,7 @@ import type { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { silentLogger, type Logger } from '../logger';
 import { SUBPROTOCOLS } from '../stomp/versions';
 import type { Connection, ConnectionHandler, HandshakeInfo } from './connection';
 import { TurnWriter } from './turn-writer';
@@ -21,6 +22,7 @@ export class WebSocketEndpoint {
   constructor(
     maxPayload: number,
     private readonly accept: (connection: Connection) => ConnectionHandler,
+    private readonly logger: Logger = silentLogger,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -55,8 +57,21 @@ export class WebSocketEndpoint {
     req.socket.setKeepAlive?.(true, 30000);
     req.socket.setNoDelay?.(true);
     const handler = this.accept(connection);
-    ws.on('message', (data: Buffer, isBinary: boolean) => handler.receive(data, isBinary));
-    ws.on('close', (code: number) => handler.closed(`websocket close ${code}`));
+    // Nothing a client sends may throw out of a listener: a fault ends this session only.
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      try {
+        handler.receive(data, isBinary);
+      } catch (err) {
+        handler.fail(err, undefined);
+      }
+    });
+    ws.on('close', (code: number) => {
+      try {
+        handler.closed(`websocket close ${code}`);
+      } catch (err) {
+        this.logger.error({ err, transport: 'websocket' }, 'Session close handling failed');
+      }
+    });
     ws.on('error', () => ws.terminate());
   }
 }
