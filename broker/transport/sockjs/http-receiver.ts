@@ -98,7 +98,7 @@ export class HttpReceiver implements Receiver {
   }
 
   get bufferedAmount(): number {
-    return this.ended ? 0 : this.res.writableLength;
+    return this.res.destroyed ? 0 : this.res.writableLength;
   }
 
   writeFrame(frame: string): void {

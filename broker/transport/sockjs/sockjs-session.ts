@@ -78,7 +78,8 @@ export class SockJsSession implements Connection, ReceiverOwner {
   }
 
   get bufferedAmount(): number {
-    return this.pendingBytes + this.queuedBytes + (this.receiver?.bufferedAmount ?? 0);
+    // A receiver still taking the close frame counts until its bytes left: sendTimeLimit still applies.
+    return this.pendingBytes + this.queuedBytes + ((this.receiver ?? this.finishing)?.bufferedAmount ?? 0);
   }
 
   // ---- inbound ----

@@ -3,7 +3,9 @@
  * raw HTTP requests and raw `ws` sockets: greeting, info, CORS preflights, every transport's
  * framing, heart-beats, the stream limit, the disconnect delay, the 2010 and Go-away close frames.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
 import { closeClients } from '../../helpers/clients';
 import { closeServers, startServer, type Running } from '../../helpers/server';
 import { closeSockJsClients, CONNECT, SockJsPolling, SockJsSocket, sessionId, waitUntil } from '../../helpers/sockjs';
@@ -41,6 +43,18 @@ function stream(port: number, method: string, path: string, headers: Record<stri
 }
 
 let running: Running;
+
+describe('dependencies', () => {
+  it('serves SockJS with our own code: no broker file loads sockjs-node, and the package does not depend on it', () => {
+    const root = path.join(__dirname, '../../../broker');
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const loading = files.filter((f) => /from 'sockjs['/]|require\('sockjs['/]/.test(readFileSync(path.join(root, f), 'utf8')));
+    expect(loading).toEqual([]);
+    const pkg = JSON.parse(readFileSync(path.join(root, '../package.json'), 'utf8'));
+    expect(Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })).not.toContain('sockjs');
+    expect(pkg.dependencies['sockjs-client']).toBeDefined();
+  });
+});
 
 describe('endpoint resources', () => {
   beforeEach(async () => {
