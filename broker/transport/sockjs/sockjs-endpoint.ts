@@ -2,13 +2,11 @@ import type { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ErrorCode } from '../../errors';
 import type { Logger } from '../../logger';
 import type { Connection, ConnectionHandler, HandshakeInfo } from '../connection';
 import { TurnWriter } from '../turn-writer';
-import { readBody, type BodyOutcome } from './body-reader';
-import { MessageFault, parseMessages } from './framing';
 import { cacheFor, cors, noCache, ONE_YEAR, preflight, reply } from './http-headers';
+import { handleSend, handleWebSocketMessage, type SendKind } from './inbound';
 import { HTTP_FORMATS, HttpReceiver, type HttpTransport } from './http-receiver';
 import { callbackOf, framingHeaders, framingPolicy, GREETING, IframePage, infoBody, type FramingPolicy } from './pages';
 import { SessionBinding } from './session-binding';
@@ -38,9 +36,6 @@ export interface SockJsEndpointOptions {
   readonly allowedOrigins: readonly string[];
   readonly logger: Logger;
 }
-
-/** The code of the ERROR a session gets for an inbound SockJS message that is not a JSON array of strings. */
-export const MALFORMED_MESSAGE: ErrorCode = 'STOMP_ERR_MALFORMED_SOCKJS_MESSAGE';
 
 /** `/<server>/<session>/<transport>`; neither id may hold a dot (sockjs-protocol), nor pass 128 characters. */
 const SESSION_URL = /^\/([^/.]{1,128})\/([^/.]{1,128})\/([a-z_]+)\/?$/;
@@ -238,40 +233,11 @@ export class SockJsEndpoint implements SessionHost {
   }
 
   /** @internal `xhr_send` / `jsonp_send`: delivers the messages of the body to the session it names. */
-  sending(req: IncomingMessage, res: ServerResponse, id: string, kind: 'xhr' | 'jsonp'): void {
+  sending(req: IncomingMessage, res: ServerResponse, id: string, kind: SendKind): void {
     const session = this.sessions.get(id);
     // Checked before a byte of the body is read: a stranger's POST costs nothing.
     if (session === undefined || session.state === 'closed' || session.binding?.matches(req) !== true) return reply(req, res, 404, 'Not found');
-    readBody(req, this.options.messageLimit, (outcome) => {
-      try {
-        this.sent(req, res, session, kind, outcome);
-      } catch (err) {
-        this.failedRequest(req, res, err);
-        session.failed(err);
-      }
-    });
-  }
-
-  private sent(req: IncomingMessage, res: ServerResponse, session: SockJsSession, kind: 'xhr' | 'jsonp', outcome: BodyOutcome): void {
-    if (outcome.kind === 'aborted') return;
-    if (outcome.kind === 'too-large') {
-      reply(req, res, 413, 'Payload too large');
-      session.refuse('STOMP_ERR_FRAME_TOO_LARGE', `SockJS message of ${outcome.size} bytes passes the limit of ${this.options.messageLimit} bytes`);
-      return;
-    }
-    const parsed = parseMessages(kind === 'xhr' ? outcome.body.toString('utf8') : formPayload(req, outcome.body), false);
-    if (parsed instanceof MessageFault) {
-      if (kind === 'xhr') cors(req, res);
-      reply(req, res, 500, parsed.reply);
-      session.refuse(MALFORMED_MESSAGE, parsed.reason);
-      return;
-    }
-    session.deliver(parsed);
-    noCache(res);
-    if (kind === 'xhr') {
-      cors(req, res);
-      res.writeHead(204, { 'Content-Type': 'text/plain; charset=UTF-8' }).end();
-    } else res.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8', 'Content-Length': '2' }).end('ok');
+    handleSend(req, res, session, kind, this.options.messageLimit, (err) => this.failedRequest(req, res, err));
   }
 
   private openWebSocket(ws: WebSocket, req: IncomingMessage): void {
@@ -289,13 +255,7 @@ export class SockJsEndpoint implements SessionHost {
 
   private onWebSocketMessage(session: SockJsSession, data: Buffer, isBinary: boolean): void {
     try {
-      if (isBinary) session.refuse(MALFORMED_MESSAGE, 'SockJS messages are text; received a binary WebSocket message');
-      else if (data.length > 0) {
-        // sockjs-protocol: an empty message is ignored; `ws` already checked the UTF-8 and the size.
-        const parsed = parseMessages(data.toString('utf8'), true);
-        if (parsed instanceof MessageFault) session.refuse(MALFORMED_MESSAGE, parsed.reason);
-        else session.deliver(parsed);
-      }
+      handleWebSocketMessage(session, data, isBinary);
     } catch (err) {
       this.logger.error({ err, transport: 'sockjs-websocket' }, 'SockJS message handling failed');
       session.failed(err);
@@ -325,11 +285,4 @@ function ignore(): void {}
 
 function handshakeOf(req: IncomingMessage): HandshakeInfo {
   return { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress };
-}
-
-/** The payload of a `jsonp_send` body: the `d` field of a form, or the body itself as text. */
-function formPayload(req: IncomingMessage, body: Buffer): string {
-  const type = (req.headers['content-type'] ?? '').split(';', 1)[0].trim().toLowerCase();
-  if (type === 'application/x-www-form-urlencoded') return new URLSearchParams(body.toString('utf8')).get('d') ?? '';
-  return type === 'text/plain' || type === '' ? body.toString('utf8') : '';
 }

@@ -282,75 +282,55 @@ export class SockJsSession implements Connection, ReceiverOwner {
     this.timer = undefined;
   }
 
-  private arm(ms: number, then: (session: SockJsSession) => void): void {
+  private arm(ms: number, kind: TimerKind): void {
     this.clearTimer();
-    this.timer = setTimeout(runTimer, ms, this, then);
+    this.timer = setTimeout(timerDue, ms, this, kind);
     this.timer.unref();
   }
 
   private armHeartbeat(): void {
-    this.arm(this.host.heartbeatDelay, beat);
+    this.arm(this.host.heartbeatDelay, 'heartbeat');
   }
 
   private armDisconnect(): void {
-    this.arm(this.host.disconnectDelay, disconnectTimedOut);
+    this.arm(this.host.disconnectDelay, 'disconnect');
   }
 
   /** A closed session answers `c[3000,"Go away!"]` for another `disconnectDelay`, then goes. */
   private armRetire(): void {
-    this.arm(this.host.disconnectDelay, retire);
+    this.arm(this.host.disconnectDelay, 'retire');
   }
 
-  /** @internal heart-beat timer: `h` once idle for a whole `heartbeatDelay`, else wait out the rest. */
-  heartbeatDue(): void {
-    const receiver = this.receiver;
-    if (receiver === undefined || this.state !== 'open') return;
-    const delay = this.host.heartbeatDelay;
-    const left = this.lastWrite + delay - Date.now();
-    if (left > 1) {
-      this.arm(left, beat);
-      return;
-    }
-    if (this.pending === undefined) this.write(receiver, HEARTBEAT_FRAME);
-    if (this.receiver === receiver) this.arm(delay, beat);
-  }
-
-  /** @internal runs a timer's work; nothing may escape a timer callback. */
-  runTimer(then: (session: SockJsSession) => void): void {
+  /** @internal The session's one timer fired; nothing may escape a timer callback. */
+  timerDue(kind: TimerKind): void {
+    this.timer = undefined;
     try {
-      then(this);
+      if (kind === 'heartbeat') this.heartbeatDue();
+      else if (this.receiver !== undefined) return;
+      else if (kind === 'disconnect') this.end(`sockjs ${this.transport} timed out`);
+      else this.host.retire(this);
     } catch (err) {
       this.host.logger.error({ err, transport: this.transport }, 'SockJS session timer failed');
     }
   }
 
-  /** @internal disconnect-delay timer. */
-  disconnectDue(): void {
-    if (this.receiver !== undefined) return;
-    this.end(`sockjs ${this.transport} timed out`);
-  }
-
-  /** @internal retire timer of a closed session. */
-  retireDue(): void {
-    this.timer = undefined;
-    if (this.receiver === undefined) this.host.retire(this);
+  /** `h` once idle for a whole `heartbeatDelay`, else wait out the rest. */
+  private heartbeatDue(): void {
+    const receiver = this.receiver;
+    if (receiver === undefined || this.state !== 'open') return;
+    const delay = this.host.heartbeatDelay;
+    const left = this.lastWrite + delay - Date.now();
+    if (left > 1) return this.arm(left, 'heartbeat');
+    if (this.pending === undefined) this.write(receiver, HEARTBEAT_FRAME);
+    if (this.receiver === receiver) this.arm(delay, 'heartbeat');
   }
 }
+
+/** What the session's one timer is for: heart-beats (receiver attached), the disconnect delay (none), retiring a closed session. */
+type TimerKind = 'heartbeat' | 'disconnect' | 'retire';
 
 function noop(): void {}
 
-function beat(session: SockJsSession): void {
-  session.heartbeatDue();
-}
-
-function disconnectTimedOut(session: SockJsSession): void {
-  session.disconnectDue();
-}
-
-function retire(session: SockJsSession): void {
-  session.retireDue();
-}
-
-function runTimer(session: SockJsSession, then: (session: SockJsSession) => void): void {
-  session.runTimer(then);
+function timerDue(session: SockJsSession, kind: TimerKind): void {
+  session.timerDue(kind);
 }
