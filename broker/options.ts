@@ -69,8 +69,15 @@ export interface StompServerOptions {
     disconnectDelay?: number;
     /** Bytes sent over one streaming response before it is recycled. @defaultValue `131072` */
     streamLimit?: number;
-    /** URL of sockjs-client served for the iframe transports. @defaultValue `'/lib/sockjs.min.js'` */
+    /** URL of sockjs-client loaded by the iframe page (may be relative, e.g. behind a path prefix). @defaultValue `'/lib/sockjs.min.js'` */
     clientUrl?: string;
+    /**
+     * Later requests of an HTTP SockJS session must also come from the address that opened it
+     * (besides carrying the same `Cookie` and `Authorization`, which is always required). Off by
+     * default: clients behind a pool of proxies may change address within a session.
+     * @defaultValue `false`
+     */
+    bindRemoteAddress?: boolean;
   };
   /**
    * Browser origins allowed besides the server's own (same origin is always allowed, and so is a
@@ -129,6 +136,7 @@ export const DEFAULTS = Object.freeze({
     disconnectDelay: 5000, // ms
     streamLimit: 128 * 1024, // bytes
     clientUrl: '/lib/sockjs.min.js',
+    bindRemoteAddress: false,
   }),
   serveClientLibraries: true,
   allowedOrigins: [] as string[], // same origin only
@@ -188,6 +196,7 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
     if (typeof o[name] !== 'boolean') fail(name, 'a boolean', o[name]);
   }
   if (typeof o.sockjs.clientUrl !== 'string' || o.sockjs.clientUrl === '') fail('sockjs.clientUrl', 'a non-empty URL', o.sockjs.clientUrl);
+  if (typeof o.sockjs.bindRemoteAddress !== 'boolean') fail('sockjs.bindRemoteAddress', 'a boolean', o.sockjs.bindRemoteAddress);
   if (o.staticDir !== undefined && typeof o.staticDir !== 'string') fail('staticDir', 'a directory path', o.staticDir);
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   return Object.freeze({

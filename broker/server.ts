@@ -30,7 +30,7 @@ import { Session } from './session/session';
 import type { CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
 import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
-import { SockJsEndpoint } from './transport/sockjs-endpoint';
+import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
 import { StaticFiles } from './transport/static-files';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
 
@@ -119,8 +119,12 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
     this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.broker, this.counters, () => this.authorizer?.userDestinationsOwnOnly === true);
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
-    this.wsEndpoint = new WebSocketEndpoint(Math.max(o.maxFrameSize * 4, 1 << 20), accept);
-    this.sockjsEndpoints = o.endpoints.map((prefix) => new SockJsEndpoint(prefix, o.sockjs, o.logger, accept));
+    // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
+    const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
+    this.wsEndpoint = new WebSocketEndpoint(messageLimit, accept, o.logger);
+    this.sockjsEndpoints = o.endpoints.map(
+      (prefix) => new SockJsEndpoint({ prefix, sockjs: o.sockjs, messageLimit, flushGrace: o.sendTimeLimit, allowedOrigins: o.allowedOrigins, logger: o.logger }, accept),
+    );
     this.wsPaths = new Set([...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints]);
     this.staticFiles = new StaticFiles(o.staticDir, o.serveClientLibraries);
     this.flow = new FlowControl(o, o.logger);
@@ -184,13 +188,21 @@ export class StompServer extends EventEmitter implements SessionHost {
 
   /**
    * Serves the endpoints on an existing HTTP server. Its own request and upgrade listeners
-   * keep working for every path that is not ours.
+   * keep working for every path that is not ours. Requests and upgrades under a SockJS
+   * endpoint go straight to it once their origin passed.
    */
   attach(http: HttpServer): this {
     if (this.http !== undefined) throw new StompError('STOMP_ERR_INVALID_OPTION', 'This server is already attached to an HTTP server');
     this.http = http;
     const userRequest = takeListeners(http, 'request');
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const pathname = pathOf(req.url);
+      const sockjs = this.sockjsEndpoints.find((e) => e.owns(pathname));
+      if (sockjs !== undefined) {
+        if (this.screen(req, pathname)) sockjs.handleRequest(req, res);
+        else res.writeHead(403, { 'content-type': 'text/plain' }).end('Origin not allowed');
+        return;
+      }
       if (this.operations.serve(req, res)) return;
       this.staticFiles.serve(req, res).then(
         (served) => {
@@ -203,41 +215,28 @@ export class StompServer extends EventEmitter implements SessionHost {
     });
     const userUpgrade = takeListeners(http, 'upgrade');
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (userUpgrade.length > 0) for (const l of userUpgrade) l.call(http, req, socket, head);
-      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    });
-    for (const endpoint of this.sockjsEndpoints) endpoint.install(http);
-    const sockjsRequest = takeListeners(http, 'request');
-    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (!this.screen(req)) res.writeHead(403, { 'content-type': 'text/plain' }).end('Origin not allowed');
-      else for (const l of sockjsRequest) l.call(http, req, res);
-    });
-    const sockjsUpgrade = takeListeners(http, 'upgrade');
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', destroyOnError);
-      const ours = this.wsPaths.has(pathOf(req.url));
-      if (this.refusing() && (ours || this.sockjsEndpoints.some((e) => e.owns(pathOf(req.url))))) {
+      const pathname = pathOf(req.url);
+      const ours = this.wsPaths.has(pathname);
+      const sockjs = ours ? undefined : this.sockjsEndpoints.find((e) => e.owns(pathname));
+      if (!ours && sockjs === undefined) {
+        if (userUpgrade.length > 0) for (const l of userUpgrade) l.call(http, req, socket, head);
+        else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      } else if (this.refusing()) {
         // Over maxConnections or shutting down: refuse our handshakes (not the application's own) before they complete.
         this.counters.connectionsRefused++;
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
-      if (!this.screen(req) || (ours && !this.origins.allows(req.headers))) {
+      } else if (!this.origins.allows(req.headers)) {
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       } else if (ours) this.wsEndpoint.handleUpgrade(req, socket, head);
-      else for (const l of sockjsUpgrade) l.call(http, req, socket, head);
+      else sockjs!.handleUpgrade(req, socket, head);
     });
     return this;
   }
 
-  /** False when a SockJS request's Origin is not allowed; otherwise remembers its full handshake for authentication. */
-  private screen(req: IncomingMessage): boolean {
-    const pathname = pathOf(req.url);
-    const endpoint = this.sockjsEndpoints.find((e) => e.owns(pathname));
-    if (endpoint === undefined || this.wsPaths.has(pathname)) return true;
-    if (!this.origins.allows(req.headers)) return false;
-    endpoint.remember(req);
-    return true;
+  /** False when a SockJS request's Origin is not allowed (plain WebSocket paths are screened at the upgrade). */
+  private screen(req: IncomingMessage, pathname: string): boolean {
+    return this.wsPaths.has(pathname) || this.origins.allows(req.headers);
   }
 
   /** Creates an HTTP server, attaches to it and listens. Resolves with the bound address. */

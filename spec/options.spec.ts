@@ -53,6 +53,7 @@ describe('resolveOptions defaults', () => {
     ['disconnectDelay', 5000],
     ['streamLimit', 131072],
     ['clientUrl', '/lib/sockjs.min.js'],
+    ['bindRemoteAddress', false],
   ])('resolves sockjs.%s to %p', (name, expected) => {
     expect((resolved.sockjs as Record<string, unknown>)[name]).toEqual(expected);
   });
@@ -79,7 +80,7 @@ describe('resolveOptions defaults', () => {
 
   it('keeps the defaults of sockjs fields not given', () => {
     const r = resolve({ sockjs: { disconnectDelay: 100 } });
-    expect(r.sockjs).toEqual({ heartbeatDelay: 25000, disconnectDelay: 100, streamLimit: 131072, clientUrl: '/lib/sockjs.min.js' });
+    expect(r.sockjs).toEqual({ heartbeatDelay: 25000, disconnectDelay: 100, streamLimit: 131072, clientUrl: '/lib/sockjs.min.js', bindRemoteAddress: false });
   });
 });
 
@@ -172,6 +173,7 @@ describe('invalid options', () => {
     ['allowClientSendToBroker', { allowClientSendToBroker: 'no' as unknown as boolean }],
     ['serveClientLibraries', { serveClientLibraries: 0 as unknown as boolean }],
     ['sockjs.clientUrl', { sockjs: { clientUrl: 42 as unknown as string } }],
+    ['sockjs.bindRemoteAddress', { sockjs: { bindRemoteAddress: 'yes' as unknown as boolean } }],
   ])('refuse a bad %s with STOMP_ERR_INVALID_OPTION naming it', (name, options) => {
     let caught: unknown;
     try {

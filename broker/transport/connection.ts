@@ -39,5 +39,11 @@ export interface Connection {
 export interface ConnectionHandler {
   /** `binary`: the data came as a binary WebSocket message (text messages are UTF-8, validated by the transport). */
   receive(data: Uint8Array, binary: boolean): void;
+  /**
+   * The transport refused what the client sent before it became STOMP (a SockJS message that
+   * is not a JSON array of strings, an oversized send): the session answers ERROR with the
+   * error's code and closes. Any other error is reported as `STOMP_ERR_INTERNAL`.
+   */
+  fail(err: unknown, frame: undefined): void;
   closed(reason: string): void;
 }

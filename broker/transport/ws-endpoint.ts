@@ -2,24 +2,27 @@ import type { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { silentLogger, type Logger } from '../logger';
 import { SUBPROTOCOLS } from '../stomp/versions';
 import type { Connection, ConnectionHandler, HandshakeInfo } from './connection';
-import { writeFrames, type FrameSink } from './ws-frames';
+import { TurnWriter } from './turn-writer';
+import { rawSocketOf, writeFrames, type RawSocket } from './ws-frames';
 
 /**
  * Plain WebSocket endpoints over `ws` in `noServer` mode: the server's single upgrade router
  * hands us the upgrades for our paths, and we negotiate the STOMP subprotocol
  * (`v12.stomp`, `v11.stomp`, `v10.stomp`; a client offering none is accepted too, as Spring
- * does). sockjs-node's own raw WebSocket URL cannot negotiate a subprotocol, which is why
+ * does). SockJS's own websocket transport carries SockJS framing and no subprotocol, which is why
  * raw WebSocket never goes through it.
  */
 export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
-  private readonly writer = new TurnWriter();
+  private readonly writer = new TurnWriter<WsConnection>();
 
   constructor(
     maxPayload: number,
     private readonly accept: (connection: Connection) => ConnectionHandler,
+    private readonly logger: Logger = silentLogger,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -54,49 +57,23 @@ export class WebSocketEndpoint {
     req.socket.setKeepAlive?.(true, 30000);
     req.socket.setNoDelay?.(true);
     const handler = this.accept(connection);
-    ws.on('message', (data: Buffer, isBinary: boolean) => handler.receive(data, isBinary));
-    ws.on('close', (code: number) => handler.closed(`websocket close ${code}`));
+    // Nothing a client sends may throw out of a listener: a fault ends this session only.
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      try {
+        handler.receive(data, isBinary);
+      } catch (err) {
+        handler.fail(err, undefined);
+      }
+    });
+    ws.on('close', (code: number) => {
+      try {
+        handler.closed(`websocket close ${code}`);
+      } catch (err) {
+        this.logger.error({ err, transport: 'websocket' }, 'Session close handling failed');
+      }
+    });
     ws.on('error', () => ws.terminate());
   }
-}
-
-/** What this transport needs of ws's underlying `net.Socket` to write frames itself. */
-interface RawSocket extends FrameSink {
-  readonly destroyed: boolean;
-  readonly writable: boolean;
-}
-
-/**
- * ws's underlying socket (`_socket`, not part of its public API), or undefined when this
- * version of ws keeps it elsewhere: then frames go through `ws.send`, slower but the same bytes.
- * spec/e2e/websocket-framing.spec.ts checks that the installed ws still has it.
- */
-function rawSocketOf(ws: WebSocket): RawSocket | undefined {
-  const socket = (ws as unknown as { _socket?: Partial<RawSocket> })._socket;
-  return typeof socket?.write === 'function' && typeof socket.cork === 'function' && typeof socket.uncork === 'function' ? (socket as RawSocket) : undefined;
-}
-
-/**
- * The connections that queued frames in this turn of the event loop, written out together
- * in one `setImmediate` when the turn ends.
- */
-class TurnWriter {
-  private dirty: WsConnection[] = [];
-
-  add(connection: WsConnection): void {
-    if (this.dirty.length === 0) setImmediate(flushTurn, this);
-    this.dirty.push(connection);
-  }
-
-  flush(): void {
-    const list = this.dirty;
-    this.dirty = [];
-    for (let i = 0; i < list.length; i++) list[i].flush();
-  }
-}
-
-function flushTurn(writer: TurnWriter): void {
-  writer.flush();
 }
 
 /**
@@ -119,7 +96,7 @@ class WsConnection implements Connection {
   constructor(
     private readonly ws: WebSocket,
     readonly handshake: HandshakeInfo,
-    private readonly writer: TurnWriter,
+    private readonly writer: TurnWriter<WsConnection>,
   ) {
     this.socket = rawSocketOf(ws);
   }

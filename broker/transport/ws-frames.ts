@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import type { WebSocket } from 'ws';
 
 /**
  * Server-side WebSocket data frames (RFC 6455 §5.2) for many messages at once: the headers and
@@ -90,5 +91,30 @@ function copyFrames(payloads: readonly Uint8Array[], binary: readonly boolean[] 
     out.set(payload, offset);
     offset += payload.length;
   }
+  return out;
+}
+
+/** What a transport needs of ws's underlying `net.Socket` to write frames itself. */
+export interface RawSocket extends FrameSink {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  readonly writableLength: number;
+}
+
+/**
+ * ws's underlying socket (`_socket`, not part of its public API), or undefined when this
+ * version of ws keeps it elsewhere: then frames go through `ws.send`, slower but the same bytes.
+ * spec/e2e/websocket-framing.spec.ts checks that the installed ws still has it.
+ */
+export function rawSocketOf(ws: WebSocket): RawSocket | undefined {
+  const socket = (ws as unknown as { _socket?: Partial<RawSocket> })._socket;
+  return typeof socket?.write === 'function' && typeof socket.cork === 'function' && typeof socket.uncork === 'function' ? (socket as RawSocket) : undefined;
+}
+
+/** One final text frame (RFC 6455 §5.2) carrying `text`, for the few small frames written outside a batch. */
+export function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text, 'utf8');
+  const out = Buffer.allocUnsafe(headerLength(length) + length);
+  out.write(text, writeHeader(out, 0, length, false), 'utf8');
   return out;
 }

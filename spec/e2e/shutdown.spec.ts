@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { buildSync } from 'esbuild';
 import { DEFAULTS } from '../../broker';
-import { closeClients, header, RawClient } from '../helpers/clients';
+import { closeClients, header, RawClient, stompClient, type Transport } from '../helpers/clients';
 import { closeServers, startServer } from '../helpers/server';
 import { flood, sessionOf } from '../hardening/helpers';
+import { waitUntil } from '../helpers/sockjs';
 
 const ROOT = join(__dirname, '..', '..');
 const paused: Socket[] = [];
@@ -112,14 +113,36 @@ describe('server.close()', () => {
     await fetch(`${base}/xhr_send`, { method: 'POST', body: JSON.stringify(['CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0']) });
     expect(await poll()).toContain('CONNECTED');
     const closing = running.server.close();
-    const reply = await poll();
-    expect(reply).toContain('ERROR');
-    expect(reply).toContain('code:STOMP_ERR_SERVER_SHUTDOWN');
+    // The late session comes while shut1 still holds its ERROR, so the server is still draining
+    // (close() returns as soon as every session drained).
     const late = running.http('/stomp/000/shut2');
     expect(await poll(late)).toBe('o\n');
     expect(await poll(late)).toContain('STOMP_ERR_SERVER_SHUTDOWN');
+    const reply = await poll();
+    expect(reply).toContain('ERROR');
+    expect(reply).toContain('code:STOMP_ERR_SERVER_SHUTDOWN');
     await closing;
     expect(running.server.stats().sessions.open).toBe(0);
+  });
+});
+
+describe('server.close() with SockJS sessions', () => {
+  // sockjs-node kept every HTTP session for its 5 s disconnect delay, so close() took 5 s once
+  // any SockJS client had connected; now it returns once each session's close frame left.
+  it.each<Transport>(['sockjs-websocket', 'xhr-streaming', 'xhr-polling', 'eventsource'])('returns as soon as %s sessions drained, connected or gone', async (transport) => {
+    const running = await startServer();
+    const gone = await stompClient(running.http('/stomp'), transport);
+    await gone.disconnect();
+    const connected = await stompClient(running.http('/stomp'), transport);
+    const errors: string[] = [];
+    connected.client.onStompError = (f) => errors.push(f.headers.code);
+    const started = Date.now();
+    await running.server.close();
+    const ms = Date.now() - started;
+    expect(ms).toBeLessThan(1000);
+    expect(running.server.stats().sessions.open).toBe(0);
+    expect(running.server.stats().sessions.closed['server-shutdown']).toBe(1);
+    await waitUntil('the ERROR at the client', () => errors.includes('STOMP_ERR_SERVER_SHUTDOWN'));
   });
 });
 

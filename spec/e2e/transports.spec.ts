@@ -201,7 +201,7 @@ describe('attach to an existing HTTP server', () => {
 
 describe('SockJS websocket fan-out', () => {
   // A turn's frames leave as one a[...] WebSocket frame, built once and shared by every session
-  // that queued the same frames (broker/transport/sockjs-endpoint.ts).
+  // that queued the same frames (broker/transport/sockjs/websocket-receiver.ts).
   it('delivers every message of a burst once, in order, to sessions sharing frames and to one that does not', async () => {
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => stompClient(running.http('/stomp'), 'sockjs-websocket')));
     await c.subscribe('/topic/other'); // c's next subscription gets another id, so frames of its own

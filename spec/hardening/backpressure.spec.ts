@@ -3,7 +3,7 @@
  * kernel buffers fill, and the broker must then hold no more than `sendBufferLimit` (plus the
  * frame in hand) for it, apply its policy, log and count the breach, and keep serving others.
  */
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BrokerMessage, DEFAULTS, StompServer } from '../../broker';
@@ -280,5 +280,38 @@ describe('rate and connection limits', () => {
         http.closeAllConnections();
       });
     }
+  });
+});
+
+describe.each([
+  ['xhr_streaming', 'POST', 'xhr-streaming'],
+  ['eventsource', 'GET', 'eventsource'],
+  ['htmlfile?c=cb', 'GET', 'htmlfile'],
+])('SockJS %s send buffer', (path, method, transport) => {
+  it('closes a client that stops reading once its response holds more than the limit', async () => {
+    // A stream limit far above the flood, so what the client does not read stays in the response.
+    const running = await startServer({ sendBufferLimit: LIMIT, sockjs: { streamLimit: 64 * 1024 * 1024 } });
+    const base = `/stomp/000/flood${transport.replace(/-/g, '')}`;
+    let body = '';
+    const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: running.port, method, path: `${base}/${path}` }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (body += chunk));
+    const send = (frame: string): Promise<Response> => fetch(running.http(`${base}/xhr_send`), { method: 'POST', body: JSON.stringify([frame]) });
+    await send('CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0');
+    await send('SUBSCRIBE\nid:0\ndestination:/topic/flood\nreceipt:r0\n\n\0');
+    await eventually('the RECEIPT', () => body.includes('RECEIPT'));
+    const [session] = running.server.sessions.values();
+    expect(session.connection.transport).toBe(transport);
+    response.pause();
+    paused.add(response.socket);
+    const reason = disconnectReason(running.server, session.sessionId);
+    const { maxHeld, published } = await flood(running.server, session, '/topic/flood', 20000, SIZE);
+    expect(published).toBeLessThan(20000);
+    expect(maxHeld).toBeLessThanOrEqual(LIMIT + FRAME);
+    expect(await reason).toBe('slow-consumer');
   });
 });

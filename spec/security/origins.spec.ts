@@ -17,7 +17,7 @@ afterEach(async () => {
 
 /** The HTTP status of a WebSocket upgrade to `url` (101 when it opened). */
 function upgradeStatus(url: string, origin: string | undefined): Promise<number> {
-  // sockjs-node's websocket transport negotiates no subprotocol: offer none there.
+  // The SockJS websocket transport negotiates no subprotocol: offer none there.
   const protocols = url.includes('/000/') ? [] : ['v12.stomp'];
   return new Promise((resolve) => {
     const ws = new WebSocket(url, protocols, origin === undefined ? {} : { origin });
