@@ -8,6 +8,7 @@ import type { StompVersion } from '../stomp/versions';
 import type { Connection, ConnectionHandler } from '../transport/connection';
 import { Counters } from '../operations/counters';
 import { FlowControl, type SessionFlow } from '../operations/flow-control';
+import { randomId, SESSION_ID_BYTES } from '../security/random-id';
 import { AckTracker } from './ack-tracker';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
@@ -16,7 +17,6 @@ import type { CloseReason, SessionHost } from './session-host';
 /** Where a session is in its life: waiting for CONNECT, connected, closing after DISCONNECT or ERROR, closed. */
 export type SessionState = 'connecting' | 'connected' | 'closing' | 'closed';
 
-let sessionCounter = 0;
 const MAX_QUEUED_FRAMES = 10000;
 
 /**
@@ -67,7 +67,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     readonly host: SessionHost,
   ) {
     const o = host.options;
-    this.sessionId = `${(++sessionCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    // CSPRNG, not a counter: a session id must not be guessable from another one (security/random-id.ts).
+    this.sessionId = randomId(SESSION_ID_BYTES);
     this.acks = new AckTracker(o.maxPendingAcks);
     this.flow = (host.flow ?? new FlowControl(o, o.logger)).attach(this, host.counters ?? new Counters());
     this.decoder = new FrameDecoder(o, (frame) => this.enqueue(frame));
