@@ -3,7 +3,7 @@ import type { Counters } from '../operations/counters';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
 import type { DestinationRouter } from '../messaging/destination-router';
 import type { MessageBroker, Subscription } from '../messaging/message-broker';
-import { RESERVED } from '../messaging/message-converter';
+import { isBrokerOwned } from '../messaging/message-converter';
 import type { ResolvedOptions } from '../options';
 import type { Session } from '../session/session';
 import type { SubscriptionRequest } from '../session/session-host';
@@ -105,9 +105,9 @@ export class FrameRouter {
   }
 }
 
-/** The MESSAGE-to-be of a client SEND: its headers carried over, reserved ones excepted. */
+/** The MESSAGE-to-be of a client SEND: its headers carried over, except those the broker owns (message-converter.ts). */
 function messageFromFrame(destination: string, frame: Frame, textBody: boolean): BrokerMessage {
   const pairs: HeaderPair[] = [];
-  for (const [name, value] of frame.headers) if (!RESERVED.has(name)) pairs.push([name, value]);
+  for (const [name, value] of frame.headers) if (!isBrokerOwned(name)) pairs.push([name, value]);
   return new BrokerMessage(destination, frame.body, frame.headers.get('content-type'), pairs, undefined, textBody);
 }
