@@ -10,6 +10,7 @@ import type { SubscriptionRequest } from '../session/session-host';
 import type { Frame } from '../stomp/frame';
 import type { Dispatcher } from './dispatcher';
 import type { HandlerRegistry } from './handler-registry';
+import { ReservedQueues } from './reserved-queues';
 
 /**
  * Where an inbound SEND or SUBSCRIBE goes, once authorized: a handler (application prefix,
@@ -25,10 +26,22 @@ export class FrameRouter {
     private readonly broker: MessageBroker,
     private readonly counters: Counters,
     private readonly userDestinationsOwnOnly: () => boolean,
-  ) {}
+  ) {
+    this.reserved = new ReservedQueues(router, broker);
+  }
+
+  /** Per-session queues clients may not write to (reserved-queues.ts). */
+  private readonly reserved: ReservedQueues;
 
   /** Routes an authorized SEND: to its handler, to a user, or to the broker (README "Destinations"). */
   send(session: Session, frame: Frame): Promise<void> | void {
+    // Reserved queues: a reply-to under the user prefix becomes this session's own queue first.
+    const claimed = this.reserved.claimReplyTo(session, frame.headers.get('reply-to'));
+    if (claimed !== undefined) return claimed.then(() => this.route(session, frame));
+    return this.route(session, frame);
+  }
+
+  private route(session: Session, frame: Frame): Promise<void> | void {
     const destination = frame.headers.get('destination')!;
     const app = this.router.applicationDestination(destination);
     if (app !== undefined) {
@@ -40,6 +53,7 @@ export class FrameRouter {
       const match = this.handlers.match('message', destination);
       if (match !== undefined) return this.dispatcher.dispatchSend(session, frame, destination, match);
     }
+    this.reserved.checkSend(destination);
     const user = this.router.userTarget(destination);
     if (user === undefined && !this.router.isBrokerDestination(destination)) {
       throw new StompError(
@@ -72,7 +86,11 @@ export class FrameRouter {
     let user: string | undefined;
     let toBroker = false;
     let sessionOnly = false;
-    if (this.router.isUserDestination(destination)) {
+    if (session.user === undefined && this.reserved.isSessionQueue(session, destination)) {
+      // Reserved queues: an anonymous session's /user/queue/errors, /user/queue/reply and
+      // claimed reply-to queues are its own, even with /user as a broker prefix.
+      sessionOnly = true;
+    } else if (this.router.isUserDestination(destination)) {
       const own = session.user !== undefined && destination.startsWith(this.router.literalUserDestination(session.user, '/'));
       if (session.user !== undefined && !own) {
         user = session.user; // principal-based: /user/queue/x of this user only

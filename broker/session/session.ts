@@ -35,6 +35,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   principal: unknown;
   /** Subscriptions by client id. */
   readonly subscriptions = new Map<string, Subscription>();
+  /** Destinations an anonymous session named as `reply-to`: its own queues (app/reserved-queues.ts). */
+  replyQueues: Set<string> | undefined;
   /** Open transactions: frames held until COMMIT. */
   get transactions(): Map<string, Frame[]> {
     return (this.openTransactions ??= new Map());
