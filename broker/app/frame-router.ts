@@ -27,7 +27,7 @@ export class FrameRouter {
     private readonly counters: Counters,
     private readonly userDestinationsOwnOnly: () => boolean,
   ) {
-    this.reserved = new ReservedQueues(router, broker);
+    this.reserved = new ReservedQueues(router, broker, options.maxSubscriptionBytes);
   }
 
   /** Per-session queues clients may not write to (reserved-queues.ts). */

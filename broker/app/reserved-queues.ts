@@ -23,7 +23,9 @@ export const MAX_CLAIMED_REPLY_QUEUES = 16;
  * - A SEND of an anonymous session whose `reply-to` is under the user prefix claims that
  *   destination as a reply queue of the session: its subscriptions there (made before, as
  *   clients subscribe first and then ask) leave the broker and become the session's own, and
- *   so do later ones. At most {@link MAX_CLAIMED_REPLY_QUEUES} per session.
+ *   so do later ones. At most {@link MAX_CLAIMED_REPLY_QUEUES} per session, each counted
+ *   against its `maxSubscriptionBytes`; past either, a reply-to is not claimed (replies still
+ *   reach only this session, and the client matches them by correlation-id).
  *
  * Authenticated sessions' subscriptions to `/user/queue/...` are principal-based and reached
  * only through their user (`publishToUser`); what guards their reply queues from other users
@@ -35,6 +37,8 @@ export class ReservedQueues {
   constructor(
     private readonly router: DestinationRouter,
     private readonly broker: MessageBroker,
+    /** A claim's name counts against the session's `maxSubscriptionBytes`. */
+    private readonly maxSubscriptionBytes: number,
   ) {}
 
   /** True when an anonymous session's SUBSCRIBE to `destination` is to be its own. */
@@ -59,8 +63,9 @@ export class ReservedQueues {
     if (replyTo === undefined || session.user !== undefined || !this.router.isUserDestination(replyTo)) return;
     if (this.isSessionQueue(session, replyTo)) return;
     const claimed = (session.replyQueues ??= new Set());
-    if (claimed.size >= MAX_CLAIMED_REPLY_QUEUES) return;
+    if (claimed.size >= MAX_CLAIMED_REPLY_QUEUES || session.subscriptionBytes + replyTo.length > this.maxSubscriptionBytes) return;
     claimed.add(detached(replyTo));
+    session.subscriptionBytes += replyTo.length;
     const pending: Promise<void>[] = [];
     for (const sub of session.subscriptions.values()) {
       if (sub.destination !== replyTo || sub.user !== undefined) continue;
