@@ -175,6 +175,11 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     else if (before !== 0 && this.inputHolds === 0 && this.state !== 'closed') this.connection.resume?.();
   }
 
+  /** Frames waiting behind an asynchronous effect, and their bytes (`maxBacklogFrames`, `maxBacklogBytes`). */
+  get backlog(): { readonly frames: number; readonly bytes: number } {
+    return { frames: this.queue.length, bytes: this.queueBytes };
+  }
+
   /** True while the session chose not to read: heart-beat checks do not count that as silence. */
   get inputPaused(): boolean {
     return this.inputHolds !== 0;
