@@ -40,8 +40,9 @@ export interface StompServerOptions {
   /** Most frames buffered in one transaction. @defaultValue `1000` */
   maxFramesPerTransaction?: number;
   /**
-   * Most bytes a session's open transactions hold together until COMMIT or ABORT (bodies plus
-   * header names and values); past it, ERROR `STOMP_ERR_TRANSACTION_LIMIT`. @defaultValue `262144` (256 KiB)
+   * Most bytes a session's open transactions hold together until COMMIT or ABORT (bodies, header
+   * characters, and 256 + 48 per header for each frame's objects); past it, ERROR
+   * `STOMP_ERR_TRANSACTION_LIMIT`. @defaultValue `262144` (256 KiB)
    */
   maxTransactionBytes?: number;
   /**
@@ -50,8 +51,8 @@ export interface StompServerOptions {
    */
   maxBacklogFrames?: number;
   /**
-   * Most bytes of frames waiting behind a session's asynchronous effect (bodies plus header
-   * names and values). Past half of it (or half of `maxBacklogFrames`) the session stops reading
+   * Most bytes of frames waiting behind a session's asynchronous effect (counted as for
+   * `maxTransactionBytes`). Past half of it (or half of `maxBacklogFrames`) the session stops reading
    * from a WebSocket client until the backlog drains; past all of it, ERROR
    * `STOMP_ERR_BACKLOG_LIMIT`. @defaultValue `262144` (256 KiB)
    */

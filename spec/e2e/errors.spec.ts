@@ -271,7 +271,8 @@ describe('server-side failures', () => {
   it('refuse more than maxBacklogFrames (10000) frames waiting behind a slow handler with STOMP_ERR_BACKLOG_LIMIT', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const running = await startServer({ endpoints: ['/stomp'] });
+    // Bytes well above what 10001 empty frames are counted at, so that the frame count decides.
+    const running = await startServer({ endpoints: ['/stomp'], maxBacklogBytes: 16 * 1024 * 1024 });
     running.server.onMessage('/slow', () => held);
     const c = await RawClient.connected(running.ws('/stomp'));
     try {
