@@ -39,6 +39,29 @@ export interface StompServerOptions {
   maxTransactionsPerSession?: number;
   /** Most frames buffered in one transaction. @defaultValue `1000` */
   maxFramesPerTransaction?: number;
+  /**
+   * Most bytes a session's open transactions hold together until COMMIT or ABORT (bodies, header
+   * characters, and 256 + 48 per header for each frame's objects); past it, ERROR
+   * `STOMP_ERR_TRANSACTION_LIMIT`. @defaultValue `262144` (256 KiB)
+   */
+  maxTransactionBytes?: number;
+  /**
+   * Most frames that may wait behind a session's asynchronous effect (an async handler, a
+   * cluster subscribe); past it, ERROR `STOMP_ERR_BACKLOG_LIMIT`. @defaultValue `10000`
+   */
+  maxBacklogFrames?: number;
+  /**
+   * Most bytes of frames waiting behind a session's asynchronous effect (counted as for
+   * `maxTransactionBytes`). Past half of it (or half of `maxBacklogFrames`) the session stops reading
+   * from a WebSocket client until the backlog drains; past all of it, ERROR
+   * `STOMP_ERR_BACKLOG_LIMIT`. @defaultValue `262144` (256 KiB)
+   */
+  maxBacklogBytes?: number;
+  /**
+   * Most bytes a session's subscriptions may cost together: their ids and destinations, plus the
+   * reply queues it claimed; past it, ERROR `STOMP_ERR_TOO_MANY_SUBSCRIPTIONS`. @defaultValue `262144` (256 KiB)
+   */
+  maxSubscriptionBytes?: number;
   /** Most unacknowledged MESSAGEs tracked per session for client ack modes; past it the oldest is forgotten. @defaultValue `10000` */
   maxPendingAcks?: number;
   /** Bytes a session's send buffer may hold before `slowConsumerPolicy` applies (Spring's sendBufferSizeLimit). @defaultValue `524288` (512 KiB) */
@@ -120,6 +143,10 @@ export const DEFAULTS = Object.freeze({
   maxSubscriptionsPerSession: 1000,
   maxTransactionsPerSession: 16,
   maxFramesPerTransaction: 1000,
+  maxTransactionBytes: 256 * 1024, // bytes, all open transactions of a session together
+  maxBacklogFrames: 10000,
+  maxBacklogBytes: 256 * 1024, // bytes; reading pauses past half of it
+  maxSubscriptionBytes: 256 * 1024, // bytes of subscription ids and destinations per session
   maxPendingAcks: 10000,
   sendBufferLimit: 512 * 1024, // bytes (Spring's default)
   sendTimeLimit: 10000, // ms (Spring's default)
@@ -164,6 +191,10 @@ const INTEGER_OPTIONS = [
   ['maxSubscriptionsPerSession', 1],
   ['maxTransactionsPerSession', 0],
   ['maxFramesPerTransaction', 1],
+  ['maxTransactionBytes', 1024],
+  ['maxBacklogFrames', 1],
+  ['maxBacklogBytes', 1024],
+  ['maxSubscriptionBytes', 1024],
   ['maxPendingAcks', 1],
   ['sendBufferLimit', 1024],
   ['sendTimeLimit', 100],

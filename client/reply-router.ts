@@ -7,21 +7,31 @@ interface PendingRequest {
   timer: ReturnType<typeof setTimeout>;
 }
 
-let counter = 0;
-const prefix = Math.random().toString(36).slice(2, 10);
+/**
+ * A correlation id of 96 random bits from the Web Crypto CSPRNG (`globalThis.crypto`, in
+ * browsers and in Node 20): whoever could put a message on our reply queue still cannot
+ * guess the id of a pending request, so cannot answer it in the handler's place.
+ */
+function correlationId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  let id = '';
+  for (const b of bytes) id += b.toString(16).padStart(2, '0');
+  return id;
+}
 
 /**
- * Matches replies on the per-session reply queue to pending requests. A reply carrying the
- * request's `correlation-id` settles that request; a reply without one settles the oldest
- * pending request (handlers that call `ctx.reply()` without echoing the id, one request at a
- * time). Failures reported on the error queue with a `correlation-id` reject their request.
+ * Matches replies on the per-session reply queue to pending requests. A reply settles the
+ * request whose `correlation-id` it carries, and nothing else: a reply without one, or with
+ * an id we did not issue, is ignored (the server's `ctx.reply()` always echoes the request's
+ * id, so only a message that did not come from the handler lacks it). Failures reported on
+ * the error queue with a `correlation-id` reject their request.
  */
 export class ReplyRouter {
   private readonly pending = new Map<string, PendingRequest>();
 
   /** Registers a request; returns its correlation id and the promise of its reply. */
   add<T>(timeout: number, destination: string): { id: string; reply: Promise<T> } {
-    const id = `${prefix}-${++counter}`;
+    const id = correlationId();
     const reply = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
         () => this.settle(id, undefined, new ClientError('CLIENT_ERR_TIMEOUT', `No reply from "${destination}" within ${timeout} ms`)),
@@ -32,10 +42,12 @@ export class ReplyRouter {
     return { id, reply };
   }
 
-  /** A message on the reply queue. */
-  reply(message: ReceivedMessage): void {
-    const id = message.headers['correlation-id'] ?? this.pending.keys().next().value;
-    if (id !== undefined) this.settle(id, message.body, undefined);
+  /** A message on the reply queue: settles its request; true when it answered one of ours. */
+  reply(message: ReceivedMessage): boolean {
+    const id = message.headers['correlation-id'];
+    if (id === undefined || !this.pending.has(id)) return false;
+    this.settle(id, message.body, undefined);
+    return true;
   }
 
   /** A message on the error queue: rejects the request its correlation-id names; returns the error either way. */

@@ -33,9 +33,10 @@ export class Dispatcher {
   dispatchSend(session: Session, frame: Frame, mapped: string, match: MatchedMapping): Promise<void> | void {
     const replyTo = frame.headers.get('reply-to') ?? REPLY_DESTINATION;
     const correlation = frame.headers.get('correlation-id');
-    // A reply carries the request's correlation-id, so concurrent requests pair up without the handler echoing it.
+    // A reply always carries the request's correlation-id (a handler's own header cannot replace
+    // it), so concurrent requests pair up and a client can ignore any reply without it.
     const ctx = this.context(session, frame, mapped, match, (payload, headers) =>
-      deliverToOwn(session, replyTo, toMessage(replyTo, payload, correlation === undefined ? headers : { 'correlation-id': correlation, ...headers })),
+      deliverToOwn(session, replyTo, toMessage(replyTo, payload, correlation === undefined ? headers : { ...headers, 'correlation-id': correlation })),
     );
     let result: unknown;
     try {

@@ -3,13 +3,14 @@ import type { Counters } from '../operations/counters';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
 import type { DestinationRouter } from '../messaging/destination-router';
 import type { MessageBroker, Subscription } from '../messaging/message-broker';
-import { RESERVED } from '../messaging/message-converter';
+import { isBrokerOwned } from '../messaging/message-converter';
 import type { ResolvedOptions } from '../options';
 import type { Session } from '../session/session';
 import type { SubscriptionRequest } from '../session/session-host';
 import type { Frame } from '../stomp/frame';
 import type { Dispatcher } from './dispatcher';
 import type { HandlerRegistry } from './handler-registry';
+import { ReservedQueues } from './reserved-queues';
 
 /**
  * Where an inbound SEND or SUBSCRIBE goes, once authorized: a handler (application prefix,
@@ -25,10 +26,22 @@ export class FrameRouter {
     private readonly broker: MessageBroker,
     private readonly counters: Counters,
     private readonly userDestinationsOwnOnly: () => boolean,
-  ) {}
+  ) {
+    this.reserved = new ReservedQueues(router, broker, options.maxSubscriptionBytes);
+  }
+
+  /** Per-session queues clients may not write to (reserved-queues.ts). */
+  private readonly reserved: ReservedQueues;
 
   /** Routes an authorized SEND: to its handler, to a user, or to the broker (README "Destinations"). */
   send(session: Session, frame: Frame): Promise<void> | void {
+    // Reserved queues: a reply-to under the user prefix becomes this session's own queue first.
+    const claimed = this.reserved.claimReplyTo(session, frame.headers.get('reply-to'));
+    if (claimed !== undefined) return claimed.then(() => this.route(session, frame));
+    return this.route(session, frame);
+  }
+
+  private route(session: Session, frame: Frame): Promise<void> | void {
     const destination = frame.headers.get('destination')!;
     const app = this.router.applicationDestination(destination);
     if (app !== undefined) {
@@ -40,6 +53,7 @@ export class FrameRouter {
       const match = this.handlers.match('message', destination);
       if (match !== undefined) return this.dispatcher.dispatchSend(session, frame, destination, match);
     }
+    this.reserved.checkSend(destination);
     const user = this.router.userTarget(destination);
     if (user === undefined && !this.router.isBrokerDestination(destination)) {
       throw new StompError(
@@ -72,7 +86,11 @@ export class FrameRouter {
     let user: string | undefined;
     let toBroker = false;
     let sessionOnly = false;
-    if (this.router.isUserDestination(destination)) {
+    if (session.user === undefined && this.reserved.isSessionQueue(session, destination)) {
+      // Reserved queues: an anonymous session's /user/queue/errors, /user/queue/reply and
+      // claimed reply-to queues are its own, even with /user as a broker prefix.
+      sessionOnly = true;
+    } else if (this.router.isUserDestination(destination)) {
       // "Own" only when the name segment is the literal, encoded principal: never `*` or `{x}`.
       const own = session.user !== undefined && this.router.isOwnUserDestination(destination, session.user);
       if (session.user !== undefined && !own) {
@@ -110,9 +128,9 @@ export class FrameRouter {
   }
 }
 
-/** The MESSAGE-to-be of a client SEND: its headers carried over, reserved ones excepted. */
+/** The MESSAGE-to-be of a client SEND: its headers carried over, except those the broker owns (message-converter.ts). */
 function messageFromFrame(destination: string, frame: Frame, textBody: boolean): BrokerMessage {
   const pairs: HeaderPair[] = [];
-  for (const [name, value] of frame.headers) if (!RESERVED.has(name)) pairs.push([name, value]);
+  for (const [name, value] of frame.headers) if (!isBrokerOwned(name)) pairs.push([name, value]);
   return new BrokerMessage(destination, frame.body, frame.headers.get('content-type'), pairs, undefined, textBody);
 }

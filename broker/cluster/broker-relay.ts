@@ -241,7 +241,9 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
         if (entry.acks.size > MAX_ACK_IDS) entry.acks.delete(entry.acks.values().next().value as string);
       }
     }
-    session.write(encodeFrame(frame.command, headers, frame.body, session.version), frame.body.length > 0 && !isUtf8(frame.body));
+    // Through flow control like our own frames: MESSAGEs under the slow consumer policy, RECEIPTs never dropped.
+    const kind = frame.command === 'MESSAGE' ? 'message' : frame.command === 'ERROR' ? 'final' : 'control';
+    session.write(encodeFrame(frame.command, headers, frame.body, session.version), frame.body.length > 0 && !isUtf8(frame.body), kind);
     if (frame.command === 'ERROR') {
       entry.closing = true;
       session.end('error', 1000, 'ERROR from the external broker');

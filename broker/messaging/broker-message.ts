@@ -6,7 +6,10 @@ import type { StompVersion } from '../stomp/versions';
 /** A header pair carried from a SEND (or the template) into every MESSAGE. */
 export type HeaderPair = readonly [string, string];
 
-// Unique across processes (random prefix) and cheap within one (counter).
+// Unique across processes (random prefix) and cheap within one (counter). Message ids are not
+// capabilities, so predictable counters are fine here and keep the publish path free of a
+// CSPRNG read: a 1.0/1.1 ACK names a message id but is looked up in the acking session's own
+// tracker (session/ack-tracker.ts), so knowing another session's ids grants nothing.
 const ID_PREFIX = randomBytes(6).toString('base64url');
 let idCounter = 0;
 

@@ -39,10 +39,38 @@ export function toMessage(destination: string, payload: Payload, headers?: Recor
   return new BrokerMessage(destination, body, contentType, pairs, undefined, text);
 }
 
-/** Headers of a SEND that never travel into MESSAGE frames. */
+/** Headers of a SEND (or of the template's `headers`) that never travel into MESSAGE frames. */
 export const RESERVED: ReadonlySet<string> = new Set([
   'destination', 'receipt', 'transaction', 'content-length', 'content-type', 'message-id', 'subscription', 'ack',
 ]);
+
+/**
+ * Headers the broker owns in MESSAGE frames, beyond {@link RESERVED}: who sent it
+ * (`user-name`, `user-id`, `session`), delivery state (`redelivered`), stream positions
+ * (`x-stream-offset`, `x-stream-epoch`, `x-stream-recovered`) and `receipt-id` (which the
+ * broker puts on handler error reports). A client SEND naming one of them does not pass it on:
+ * the MESSAGE carries the broker's value, or none. RabbitMQ refuses a SEND whose `user-id`
+ * differs from the login; we drop the header instead, so a client that forwards a received
+ * MESSAGE's headers in a new SEND keeps working.
+ */
+export const BROKER_OWNED: ReadonlySet<string> = new Set([
+  ...RESERVED,
+  'user-name', 'user-id', 'session', 'redelivered', 'receipt-id', 'x-stream-offset', 'x-stream-epoch', 'x-stream-recovered',
+]);
+
+// A name some client could read as a broker-owned one: other case, or spaces and control
+// characters around it (a 1.2 SEND may carry `user-name\r` as an escape, which a 1.1 receiver
+// gets as a raw CR that lenient parsers trim away).
+const FOLDABLE = /[A-Z\s\x00-\x1f]/;
+
+/**
+ * True when a client may not set header `name` on the MESSAGEs of its SEND. One set lookup for
+ * the usual lower-case names; names with capitals, spaces or control characters are also
+ * compared trimmed and lower-cased.
+ */
+export function isBrokerOwned(name: string): boolean {
+  return BROKER_OWNED.has(name) || (FOLDABLE.test(name) && BROKER_OWNED.has(name.replace(/[\s\x00-\x1f]+/g, '').toLowerCase()));
+}
 
 /** Decodes a handler's payload by content type (stomp/body.ts); a body declared as JSON that does not parse is a client fault. */
 export function fromBody(body: Uint8Array, contentType: string | undefined): unknown {

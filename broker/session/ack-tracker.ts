@@ -1,4 +1,5 @@
 import type { Subscription } from '../messaging/message-broker';
+import { ACK_ID_BYTES, randomId } from '../security/random-id';
 
 interface Pending {
   readonly subscription: Subscription;
@@ -15,7 +16,6 @@ interface Pending {
 export class AckTracker {
   // Created on first use: most sessions never use a client ack mode.
   private pendingMap: Map<string, Pending> | undefined;
-  private counter = 0;
 
   constructor(private readonly max: number) {}
 
@@ -29,7 +29,8 @@ export class AckTracker {
 
   /** Records a delivery; returns the key the client acknowledges it by on 1.2. */
   track(subscription: Subscription, messageId: string, v12: boolean): string {
-    const key = v12 ? (++this.counter).toString(36) : legacyKey(subscription.id, messageId);
+    // 1.2: a random id (not a counter), so one ack id tells nothing about the next or another session's.
+    const key = v12 ? randomId(ACK_ID_BYTES) : legacyKey(subscription.id, messageId);
     this.pending.set(key, { subscription, messageId });
     if (this.pending.size > this.max) this.pending.delete(this.pending.keys().next().value as string);
     return key;

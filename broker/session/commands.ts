@@ -2,6 +2,7 @@ import { StompError } from '../errors';
 import type { AckMode } from '../messaging/message-broker';
 import type { ClientCommand, Frame } from '../stomp/frame';
 import { detached } from '../stomp/headers';
+import { detachFrame, heldSize } from './held-frame';
 import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
 import type { Session } from './session';
 
@@ -63,19 +64,30 @@ function parseHeartBeat(value: string | undefined): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
-/** Holds a frame in its transaction when it names one; true when held. */
+/**
+ * Holds a frame in its transaction when it names one; true when held. The frame is kept as a
+ * copy detached from its transport message, and its bytes count against `maxTransactionBytes`
+ * across every open transaction of the session (held-frame.ts).
+ */
 function heldInTransaction(session: Session, frame: Frame): boolean {
   const tx = frame.headers.get('transaction');
   if (tx === undefined) return false;
   const frames = session.transactions.get(tx);
   if (frames === undefined) throw new StompError('STOMP_ERR_UNKNOWN_TRANSACTION', `${frame.command} names unknown transaction "${tx}"`);
-  if (frames.length >= session.host.options.maxFramesPerTransaction) {
+  const { maxFramesPerTransaction, maxTransactionBytes } = session.host.options;
+  if (frames.length >= maxFramesPerTransaction) {
+    throw new StompError('STOMP_ERR_TRANSACTION_LIMIT', `Transaction "${tx}" holds more than maxFramesPerTransaction (${maxFramesPerTransaction}) frames`);
+  }
+  const held = detachFrame(frame);
+  const size = heldSize(held);
+  if (session.transactionBytes + size > maxTransactionBytes) {
     throw new StompError(
-      'STOMP_ERR_FRAME_TOO_LARGE',
-      `Transaction "${tx}" holds more than maxFramesPerTransaction (${session.host.options.maxFramesPerTransaction}) frames`,
+      'STOMP_ERR_TRANSACTION_LIMIT',
+      `Open transactions would hold more than maxTransactionBytes (${maxTransactionBytes} bytes) with this ${frame.command} in "${tx}"`,
     );
   }
-  frames.push(frame);
+  frames.push(held);
+  session.transactionBytes += size;
   return true;
 }
 
@@ -94,9 +106,14 @@ function subscribe(session: Session, frame: Frame): Promise<void> | void {
   if (session.subscriptions.has(id)) {
     throw new StompError('STOMP_ERR_DUPLICATE_SUBSCRIPTION', `Subscription id "${id}" is already in use in this session`);
   }
-  const max = session.host.options.maxSubscriptionsPerSession;
+  const { maxSubscriptionsPerSession: max, maxSubscriptionBytes } = session.host.options;
   if (session.subscriptions.size >= max) {
     throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Session holds maxSubscriptionsPerSession (${max}) subscriptions`);
+  }
+  // What a subscription keeps for the session's lifetime: its id and destination (README "Memory bounds").
+  const cost = id.length + destination.length;
+  if (session.subscriptionBytes + cost > maxSubscriptionBytes) {
+    throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Subscriptions would pass maxSubscriptionBytes (${maxSubscriptionBytes} bytes of ids and destinations)`);
   }
   const header = frame.headers.get('ack') ?? 'auto';
   const ack = ACK_MODES.get(header);
@@ -109,9 +126,11 @@ function subscribe(session: Session, frame: Frame): Promise<void> | void {
   if (result instanceof Promise) {
     return result.then((sub) => {
       session.subscriptions.set(request.id, sub);
+      session.subscriptionBytes += cost;
     });
   }
   session.subscriptions.set(request.id, result);
+  session.subscriptionBytes += cost;
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */
@@ -120,6 +139,7 @@ function unsubscribe(session: Session, frame: Frame): Promise<void> | void {
   const sub = session.subscriptions.get(id);
   if (sub === undefined) throw new StompError('STOMP_ERR_UNKNOWN_SUBSCRIPTION', `No subscription with id "${id}" in this session`);
   session.subscriptions.delete(id);
+  session.subscriptionBytes -= sub.id.length + sub.destination.length;
   session.acks.forget(sub);
   return session.host.routeUnsubscribe !== undefined ? session.host.routeUnsubscribe(session, sub) : session.host.broker.unsubscribe(sub);
 }
@@ -151,6 +171,7 @@ function takeTransaction(session: Session, frame: Frame): Frame[] {
   const frames = session.transactions.get(tx);
   if (frames === undefined) throw new StompError('STOMP_ERR_UNKNOWN_TRANSACTION', `${frame.command} names unknown transaction "${tx}"`);
   session.transactions.delete(tx);
+  for (const held of frames) session.transactionBytes -= heldSize(held);
   return frames;
 }
 

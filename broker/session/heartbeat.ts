@@ -11,6 +11,8 @@ export interface HeartbeatTarget {
   wrote: boolean;
   /** Set by the session whenever it receives anything. */
   read: boolean;
+  /** True while the session itself stopped reading (backpressure): not the client's silence. */
+  readonly inputPaused?: boolean;
   /** Negotiated interval at which the server must write, ms (0: never). */
   readonly sendInterval: number;
   /** Negotiated interval at which the client must write, ms (0: never). */
@@ -69,7 +71,7 @@ export class HeartbeatScheduler {
   check(): void {
     const t = this.now();
     for (const [target, entry] of this.entries) {
-      if (target.read) {
+      if (target.read || target.inputPaused === true) {
         target.read = false;
         entry.lastRead = t;
       }

@@ -7,8 +7,10 @@ import type { Frame } from '../stomp/frame';
 import type { StompVersion } from '../stomp/versions';
 import type { Connection, ConnectionHandler } from '../transport/connection';
 import { Counters } from '../operations/counters';
-import { FlowControl, type SessionFlow } from '../operations/flow-control';
+import { FlowControl, type OutboundKind, type SessionFlow } from '../operations/flow-control';
+import { randomId, SESSION_ID_BYTES } from '../security/random-id';
 import { AckTracker } from './ack-tracker';
+import { detachFrame, heldSize } from './held-frame';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
 import type { CloseReason, SessionHost } from './session-host';
@@ -16,8 +18,9 @@ import type { CloseReason, SessionHost } from './session-host';
 /** Where a session is in its life: waiting for CONNECT, connected, closing after DISCONNECT or ERROR, closed. */
 export type SessionState = 'connecting' | 'connected' | 'closing' | 'closed';
 
-let sessionCounter = 0;
-const MAX_QUEUED_FRAMES = 10000;
+/** Why a session stopped reading from its client; reading resumes once no reason is left. */
+export type InputHold = 'backlog' | 'send-buffer';
+const HOLD_BITS: Readonly<Record<InputHold, number>> = { backlog: 1, 'send-buffer': 2 };
 
 /**
  * One STOMP session over one connection: decodes inbound bytes, runs each frame through the
@@ -35,6 +38,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   principal: unknown;
   /** Subscriptions by client id. */
   readonly subscriptions = new Map<string, Subscription>();
+  /** Destinations an anonymous session named as `reply-to`: its own queues (app/reserved-queues.ts). */
+  replyQueues: Set<string> | undefined;
   /** Open transactions: frames held until COMMIT. */
   get transactions(): Map<string, Frame[]> {
     return (this.openTransactions ??= new Map());
@@ -42,6 +47,10 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   // Created on first BEGIN: most sessions never open a transaction.
   private openTransactions: Map<string, Frame[]> | undefined;
+  /** Bytes held by the open transactions together (`maxTransactionBytes`; held-frame.ts). */
+  transactionBytes = 0;
+  /** Characters of the subscriptions' ids and destinations, and of claimed reply queues (`maxSubscriptionBytes`). */
+  subscriptionBytes = 0;
   readonly acks: AckTracker;
   /** Backpressure, inbound rate and counters (broker/operations/flow-control.ts). */
   readonly flow: SessionFlow;
@@ -57,7 +66,12 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   receiveInterval = 0;
 
   private readonly decoder: FrameDecoder;
+  /** Frames waiting behind an asynchronous effect, detached from their transport messages. */
   private readonly queue: Frame[] = [];
+  /** Bytes of the waiting frames (`maxBacklogBytes`). */
+  private queueBytes = 0;
+  /** Reasons the session stopped reading (bits of {@link HOLD_BITS}). */
+  private inputHolds = 0;
   private busy = false;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private closeReason: CloseReason | undefined;
@@ -67,7 +81,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     readonly host: SessionHost,
   ) {
     const o = host.options;
-    this.sessionId = `${(++sessionCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    // CSPRNG, not a counter: a session id must not be guessable from another one (security/random-id.ts).
+    this.sessionId = randomId(SESSION_ID_BYTES);
     this.acks = new AckTracker(o.maxPendingAcks);
     this.flow = (host.flow ?? new FlowControl(o, o.logger)).attach(this, host.counters ?? new Counters());
     this.decoder = new FrameDecoder(o, (frame) => this.enqueue(frame));
@@ -91,14 +106,29 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   private enqueue(frame: Frame): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.flow.inbound(frame.command);
-    if (this.busy) {
-      if (this.queue.length >= MAX_QUEUED_FRAMES) {
-        throw new StompError('STOMP_ERR_RATE_LIMITED', `More than ${MAX_QUEUED_FRAMES} frames are waiting to be processed`);
-      }
-      this.queue.push(frame);
-      return;
+    if (this.busy) this.wait(frame);
+    else this.process(frame);
+  }
+
+  /**
+   * Queues a frame behind the asynchronous effect in progress: as a detached copy, counted
+   * against `maxBacklogFrames` and `maxBacklogBytes`. Past half of either, the session stops
+   * reading from its client (when the transport can pause) so that TCP holds the rest.
+   * @throws StompError `STOMP_ERR_BACKLOG_LIMIT` past either bound
+   */
+  private wait(frame: Frame): void {
+    const { maxBacklogFrames, maxBacklogBytes } = this.host.options;
+    if (this.queue.length >= maxBacklogFrames) {
+      throw new StompError('STOMP_ERR_BACKLOG_LIMIT', `More than maxBacklogFrames (${maxBacklogFrames}) frames are waiting to be processed`);
     }
-    this.process(frame);
+    const held = detachFrame(frame);
+    const size = heldSize(held);
+    if (this.queueBytes + size > maxBacklogBytes) {
+      throw new StompError('STOMP_ERR_BACKLOG_LIMIT', `Frames waiting to be processed would pass maxBacklogBytes (${maxBacklogBytes} bytes)`);
+    }
+    this.queue.push(held);
+    this.queueBytes += size;
+    if (this.queueBytes * 2 > maxBacklogBytes || this.queue.length * 2 > maxBacklogFrames) this.holdInput('backlog', true);
   }
 
   private process(frame: Frame): void {
@@ -125,8 +155,34 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   private drain(): void {
     while (!this.busy && this.queue.length > 0 && this.state !== 'closed' && this.state !== 'closing') {
-      this.process(this.queue.shift()!);
+      const frame = this.queue.shift()!;
+      this.queueBytes -= heldSize(frame);
+      this.process(frame);
     }
+    const { maxBacklogFrames, maxBacklogBytes } = this.host.options;
+    if (this.queueBytes * 2 <= maxBacklogBytes && this.queue.length * 2 <= maxBacklogFrames) this.holdInput('backlog', false);
+  }
+
+  /**
+   * Stops or resumes reading from the client for one reason (a backlog of frames, a send buffer
+   * over its limit); reading resumes once no reason is left. A transport without `pause()`
+   * (SockJS) keeps delivering, and the hard bounds then apply.
+   */
+  holdInput(reason: InputHold, on: boolean): void {
+    const before = this.inputHolds;
+    this.inputHolds = on ? before | HOLD_BITS[reason] : before & ~HOLD_BITS[reason];
+    if (before === 0 && this.inputHolds !== 0) this.connection.pause?.();
+    else if (before !== 0 && this.inputHolds === 0 && this.state !== 'closed') this.connection.resume?.();
+  }
+
+  /** Frames waiting behind an asynchronous effect, and their bytes (`maxBacklogFrames`, `maxBacklogBytes`). */
+  get backlog(): { readonly frames: number; readonly bytes: number } {
+    return { frames: this.queue.length, bytes: this.queueBytes };
+  }
+
+  /** True while the session chose not to read: heart-beat checks do not count that as silence. */
+  get inputPaused(): boolean {
+    return this.inputHolds !== 0;
   }
 
   /** Runs one frame through the inbound interceptors (if any) and the command table, then sends its RECEIPT after the effect. */
@@ -165,17 +221,25 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
 
   // ---- outbound ----
 
-  /** Writes one encoded frame. */
-  write(data: Uint8Array, binary = false): void {
+  /**
+   * Writes one encoded frame through flow control (operations/flow-control.ts), the one path
+   * every outbound frame takes: `message` frames are subject to the slow consumer policy,
+   * `control` frames (CONNECTED, RECEIPT) are never dropped and past the limit make the session
+   * a slow consumer, the `final` frame (ERROR) always goes out; none overtakes a queued MESSAGE.
+   */
+  write(data: Uint8Array, binary = false, kind: OutboundKind = 'control'): void {
     if (this.state === 'closed') return;
     this.wrote = true;
-    this.connection.send(data, binary);
+    if (kind === 'control') this.flow.writeControl(data);
+    else if (kind === 'final') this.flow.writeFinal(data);
+    else if (!this.flow.blocked()) this.connection.send(data, binary);
+    else if (this.flow.overLimit()) this.flow.enqueue(data, binary);
   }
 
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void {
     this.flow.counters.frameOut(command);
-    this.write(encodeFrame(command, headers, body, this.version));
+    this.write(encodeFrame(command, headers, body, this.version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
   }
 
   sendReceipt(receipt: string): void {
@@ -216,7 +280,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   }
 
   sendHeartbeat(): void {
-    if (this.state === 'connected') this.connection.send(HEARTBEAT, false);
+    if (this.state === 'connected') this.flow.writeHeartbeat(HEARTBEAT);
   }
 
   // ---- ending ----
@@ -270,6 +334,13 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     if (this.state === 'closed') return;
     this.closeReason ??= reason;
     this.state = 'closing';
+    // What waits in a drop-oldest outbox goes before the close (bounded by the limit).
+    this.flow.flushAll();
+    // The close handshake needs the client's close frame: read again (frames are ignored now).
+    if (this.inputHolds !== 0) {
+      this.inputHolds = 0;
+      this.connection.resume?.();
+    }
     this.connection.close(code, text.slice(0, 120));
   }
 
@@ -281,8 +352,12 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     this.host.heartbeats.delete(this);
     this.flow.detach();
     this.queue.length = 0;
+    this.queueBytes = 0;
+    this.inputHolds = 0;
     this.openTransactions?.clear();
+    this.transactionBytes = 0;
     this.subscriptions.clear();
+    this.subscriptionBytes = 0;
     const reason = this.closeReason ?? 'transport-closed';
     this.host.options.logger.info({ sessionId: this.sessionId, reason, transport: transportReason }, 'Session closed');
     this.host.sessionClosed(this, reason);

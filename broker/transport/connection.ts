@@ -33,6 +33,13 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Drops the connection at once (dead peer). */
   terminate(): void;
+  /**
+   * Stops reading from the client (TCP then pushes back), until `resume()`. Optional: a
+   * transport that cannot pause omits both, and sessions rely on their hard bounds instead.
+   */
+  pause?(): void;
+  /** Reads from the client again after `pause()`. */
+  resume?(): void;
 }
 
 /** How a transport feeds a session. */

@@ -53,10 +53,14 @@ function packageFile(pkg: string, file: string): string | undefined {
 
 /**
  * Serves GET/HEAD requests for the client libraries and a directory of pages. Paths are
- * resolved inside their root only: `..` and encoded tricks cannot leave it.
+ * resolved inside their root only: `..` and encoded tricks cannot leave it, and neither can
+ * symbolic links: a file is served only when its real path (every link resolved) lies inside
+ * the root's real path, so a link to `/etc/passwd` or to a directory outside answers 404.
  */
 export class StaticFiles {
   private readonly libraries = new Map<string, string>();
+  /** The root's real path, resolved on first use (the directory may appear after startup). */
+  private realRoot: string | undefined;
 
   constructor(
     private readonly root: string | undefined,
@@ -87,18 +91,28 @@ export class StaticFiles {
     return true;
   }
 
+  /** The real path of the file `pathname` names inside the root, or undefined (outside, missing, not a file). */
   private async inRoot(pathname: string): Promise<string | undefined> {
     if (this.root === undefined) return undefined;
     const root = path.resolve(this.root);
     const file = path.resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
-    if (file !== root && !file.startsWith(root + path.sep)) return undefined;
+    if (!isInside(file, root)) return undefined;
     try {
-      const stat = await fs.stat(file);
-      return stat.isFile() ? file : undefined;
+      this.realRoot ??= await fs.realpath(root);
+      // The path as the file system resolves it: a link anywhere on the way may point outside.
+      const real = await fs.realpath(file);
+      if (!isInside(real, this.realRoot)) return undefined;
+      const stat = await fs.stat(real);
+      return stat.isFile() ? real : undefined;
     } catch {
       return undefined;
     }
   }
+}
+
+/** True when `file` is `root` or below it (both absolute and normalized). */
+function isInside(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 function decodePath(url: string): string | undefined {

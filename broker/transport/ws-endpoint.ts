@@ -149,4 +149,13 @@ class WsConnection implements Connection {
     this.queuedBytes = 0;
     this.ws.terminate();
   }
+
+  /** ws stops reading its socket; messages it already read may still arrive. */
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
 }

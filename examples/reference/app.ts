@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { StompServer, type Logger } from '../../broker';
+import { StompError, StompServer, type Logger } from '../../broker';
 import { SubController } from './sub-controller';
 
 /** Settings of the reference app; the defaults are the original's (20 messages, one per second). */
@@ -9,8 +9,15 @@ export interface ReferenceAppOptions {
   interval?: number;
   /** Messages pushed per request. @defaultValue 20 */
   count?: number;
+  /** Most pushes one session's requests may have running at once; a request past it gets STOMP_ERR_RATE_LIMITED on /user/queue/errors. @defaultValue 5 */
+  maxPushesPerSession?: number;
+  /** Most pushes running at once, all sessions together (each is one timer). @defaultValue 200 */
+  maxPushes?: number;
   logger?: Logger;
 }
+
+/** The reference app's defaults. */
+export const REFERENCE_DEFAULTS = Object.freeze({ interval: 1000, count: 20, maxPushesPerSession: 5, maxPushes: 200 });
 
 /**
  * The reference app: the Node port of the classic Spring demo. Two SockJS endpoints,
@@ -18,8 +25,12 @@ export interface ReferenceAppOptions {
  * `/user`; no application prefix, so clients SEND straight to `/subscribe` and `/queue`.
  */
 export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer {
-  const interval = opts.interval ?? 1000;
-  const count = opts.count ?? 20;
+  const { interval, count, maxPushesPerSession, maxPushes } = { ...REFERENCE_DEFAULTS, ...stripUndefined(opts) };
+  for (const [name, value] of Object.entries({ interval, count, maxPushesPerSession, maxPushes })) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${name}" must be an integer ≥ 1; received ${JSON.stringify(value)}`);
+    }
+  }
   const server = new StompServer({
     endpoints: ['/webServer', '/queueServer'],
     brokerPrefixes: ['/topic', '/user'],
@@ -30,7 +41,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
   });
 
   // The Spring original's SubController, registered like a @Controller bean.
-  const controller = new SubController(server.template, { interval, count });
+  const controller = new SubController(server.template, { interval, count, maxPerSession: maxPushesPerSession, maxTotal: maxPushes });
   server.register(controller);
 
   const close = server.close.bind(server);
@@ -45,4 +56,8 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
 function publicDir(): string {
   const here = path.join(__dirname, 'public');
   return existsSync(here) ? here : path.resolve(__dirname, '../../../examples/reference/public');
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

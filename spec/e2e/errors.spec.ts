@@ -98,6 +98,30 @@ const CASES: ErrorCase[] = [
   { name: 'ABORT of an unknown transaction', code: 'STOMP_ERR_UNKNOWN_TRANSACTION', send: 'ABORT\ntransaction:t\n\n\0' },
   { name: 'SEND in an unknown transaction', code: 'STOMP_ERR_UNKNOWN_TRANSACTION', send: 'SEND\ndestination:/topic/x\ntransaction:t\n\nhi\0' },
   { name: 'BEGIN of an open transaction', code: 'STOMP_ERR_DUPLICATE_TRANSACTION', setup: 'BEGIN\ntransaction:t\nreceipt:setup\n\n\0', send: 'BEGIN\ntransaction:t\n\n\0' },
+  {
+    name: 'a transaction past maxFramesPerTransaction',
+    code: 'STOMP_ERR_TRANSACTION_LIMIT',
+    config: { maxFramesPerTransaction: 1 },
+    setup: 'BEGIN\ntransaction:t\nreceipt:setup\n\n\0',
+    send: 'SEND\ndestination:/topic/x\ntransaction:t\n\na\0SEND\ndestination:/topic/x\ntransaction:t\nreceipt:t2\n\nb\0',
+    receipt: 't2',
+  },
+  {
+    name: 'open transactions past maxTransactionBytes together',
+    code: 'STOMP_ERR_TRANSACTION_LIMIT',
+    config: { maxTransactionBytes: 1024 },
+    setup: 'BEGIN\ntransaction:a\n\n\0BEGIN\ntransaction:b\nreceipt:setup\n\n\0',
+    send: `SEND\ndestination:/topic/x\ntransaction:a\n\n${big(600)}\0SEND\ndestination:/topic/x\ntransaction:b\nreceipt:x\n\n${big(600)}\0`,
+    receipt: 'x',
+  },
+  {
+    name: 'subscriptions past maxSubscriptionBytes',
+    code: 'STOMP_ERR_TOO_MANY_SUBSCRIPTIONS',
+    config: { maxSubscriptionBytes: 1024 },
+    setup: `SUBSCRIBE\nid:1\ndestination:/topic/${big(600)}\nreceipt:setup\n\n\0`,
+    send: `SUBSCRIBE\nid:2\ndestination:/topic/${big(600)}\nreceipt:s\n\n\0`,
+    receipt: 's',
+  },
   { name: 'SEND to a destination with no handler and no broker prefix', code: 'STOMP_ERR_INVALID_DESTINATION', send: 'SEND\ndestination:/app/nothing\nreceipt:s\n\nhi\0', receipt: 's' },
   { name: 'a broker prefix matched only as a string prefix', code: 'STOMP_ERR_INVALID_DESTINATION', send: 'SEND\ndestination:/topicx\n\nhi\0' },
   { name: 'SUBSCRIBE to a destination with no handler and no broker prefix', code: 'STOMP_ERR_INVALID_DESTINATION', send: 'SUBSCRIBE\nid:1\ndestination:/elsewhere\n\n\0' },
@@ -243,16 +267,40 @@ describe('server-side failures', () => {
     await c.closed;
   });
 
-  it('refuse more than 10000 frames waiting behind a slow handler with STOMP_ERR_RATE_LIMITED', async () => {
+  // Was STOMP_ERR_RATE_LIMITED, shared with maxFramesPerSecond; a backlog bound has its own code now.
+  it('refuse more than maxBacklogFrames (10000) frames waiting behind a slow handler with STOMP_ERR_BACKLOG_LIMIT', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const running = await startServer({ endpoints: ['/stomp'] });
+    // Bytes well above what 10001 empty frames are counted at, so that the frame count decides.
+    const running = await startServer({ endpoints: ['/stomp'], maxBacklogBytes: 16 * 1024 * 1024 });
     running.server.onMessage('/slow', () => held);
     const c = await RawClient.connected(running.ws('/stomp'));
     try {
       c.send('SEND\ndestination:/slow\n\nwait\0' + 'SEND\ndestination:/topic/x\n\n\0'.repeat(10001));
-      expectError(await c.nextCommand('ERROR'), 'STOMP_ERR_RATE_LIMITED', undefined);
+      const error = await c.nextCommand('ERROR');
+      expectError(error, 'STOMP_ERR_BACKLOG_LIMIT', undefined);
+      expect(header(error, 'message')).toContain('maxBacklogFrames');
       await c.closed;
+    } finally {
+      release();
+    }
+  });
+
+  it('refuse more than maxBacklogBytes waiting behind a slow handler with STOMP_ERR_BACKLOG_LIMIT', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const running = await startServer({ endpoints: ['/stomp'], maxBacklogBytes: 4096 });
+    running.server.onMessage('/slow', () => held);
+    const b = await bystander(running);
+    const c = await RawClient.connected(running.ws('/stomp'));
+    try {
+      // One WebSocket message: every frame in it is decoded before reading could pause.
+      c.send('SEND\ndestination:/slow\n\nwait\0' + `SEND\ndestination:/topic/x\n\n${big(1000)}\0`.repeat(5));
+      const error = await c.nextCommand('ERROR');
+      expectError(error, 'STOMP_ERR_BACKLOG_LIMIT', undefined);
+      expect(header(error, 'message')).toContain('maxBacklogBytes');
+      await c.closed;
+      await bystanderStillReceives(b);
     } finally {
       release();
     }

@@ -103,6 +103,21 @@ describe('HeartbeatScheduler', () => {
     expect(t.timeouts).toEqual([2001]);
   });
 
+  it('does not count the time the session itself stopped reading as silence, and counts from when it reads again', () => {
+    const t = new Target(0, 1000, clock) as Target & { inputPaused: boolean };
+    t.inputPaused = true;
+    scheduler.add(t);
+    run(10000, 100);
+    expect(t.timeouts).toEqual([]);
+    t.inputPaused = false;
+    clock.now = 12000;
+    scheduler.check();
+    expect(t.timeouts).toEqual([]);
+    clock.now = 12001;
+    scheduler.check();
+    expect(t.timeouts).toEqual([2001]);
+  });
+
   it('keeps a session that keeps reading', () => {
     const t = new Target(0, 1000, clock);
     scheduler.add(t);
