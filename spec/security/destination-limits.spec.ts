@@ -115,9 +115,10 @@ describe('what pattern subscriptions hold', () => {
   });
 
   it('holds 200 pattern subscriptions of 8 KB for about what 200 exact ones cost', async () => {
-    const exactServer = await startServer();
+    // 200 × 8 KB is past maxSubscriptionBytes (256 KiB): raised here, this measures the registry.
+    const exactServer = await startServer({ maxSubscriptionBytes: 4 << 20 });
     const exact = await held(exactServer, Array.from({ length: 200 }, (_, i) => `/topic/${long(i)}/news`));
-    const patternServer = await startServer();
+    const patternServer = await startServer({ maxSubscriptionBytes: 4 << 20 });
     const patterns = await held(patternServer, Array.from({ length: 200 }, (_, i) => `/topic/${long(i)}/*/news/**`));
     expect([exact.refused, patterns.refused]).toEqual([0, 0]);
     const nodes = registryOf(patternServer).patternNodes;
