@@ -5,6 +5,7 @@
 export { StompServer, type StompServerConfig, type StompServerEvents } from './server';
 export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions } from './options';
 export { StompError, isStompError, type ErrorCode } from './errors';
+export { VERSION } from './version';
 export { silentLogger, type Logger } from './logger';
 export type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 export type { ReplyOptions, PayloadSchema } from './app/handler-registry';

@@ -1,6 +1,7 @@
 import { StompError } from './errors';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
+import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
 
@@ -123,7 +124,7 @@ export const DEFAULTS = Object.freeze({
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
-  serverName: 'stompbox/0.1.0',
+  serverName: `stompbox/${VERSION}`,
   sockjs: Object.freeze({
     heartbeatDelay: 25000, // ms (Spring's SockJS default)
     disconnectDelay: 5000, // ms

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,15 @@ describe('stompbox --help', () => {
     const { code, stdout } = await runToExit([command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toContain(`Usage: stompbox ${command}`);
+  });
+
+  it('prints the package version for --version and -v and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = await runToExit([flag]);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(version);
+    }
   });
 
   it('lists the commands and exits 2 when no command is given', async () => {
