@@ -6,7 +6,7 @@ export { StompServer, type StompServerConfig, type StompServerEvents } from './s
 export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions } from './options';
 export { StompError, isStompError, type ErrorCode } from './errors';
 export { VERSION } from './version';
-export { silentLogger, type Logger } from './logger';
+export { silentLogger, createStderrLogger, type Logger, type LogLevel, type StderrLoggerOptions } from './logger';
 export type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 export type { ReplyOptions, PayloadSchema } from './app/handler-registry';
 export {

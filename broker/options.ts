@@ -84,7 +84,10 @@ export interface StompServerOptions {
   serveClientLibraries?: boolean;
   /** Directory of static files served at `/` (pages). @defaultValue none */
   staticDir?: string;
-  /** A pino-compatible logger. @defaultValue a silent logger */
+  /**
+   * A pino-compatible logger (`debug`, `info`, `warn`, `error`); pass `silentLogger` for none.
+   * @defaultValue `createStderrLogger()`: stderr, `warn` and above (env `STOMPBOX_LOG_LEVEL` changes the level)
+   */
   logger?: Logger;
 }
 
@@ -190,6 +193,9 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   }
   if (typeof o.sockjs.clientUrl !== 'string' || o.sockjs.clientUrl === '') fail('sockjs.clientUrl', 'a non-empty URL', o.sockjs.clientUrl);
   if (o.staticDir !== undefined && typeof o.staticDir !== 'string') fail('staticDir', 'a directory path', o.staticDir);
+  if (logger === null || typeof logger !== 'object' || !(['debug', 'info', 'warn', 'error'] as const).every((l) => typeof logger[l] === 'function')) {
+    fail('logger', 'a pino-compatible logger (debug, info, warn, error functions)', typeof logger);
+  }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   return Object.freeze({
     ...o,
