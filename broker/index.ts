@@ -19,6 +19,9 @@ export {
   type ErrorClass,
   type MessageMappingOptions,
   type SendToUserOptions,
+  type StompMethodDecorator,
+  type StompClassDecorator,
+  type StompClassOrMethodDecorator,
 } from './app/decorators';
 export { ValidationError } from './app/dispatcher';
 export type { Interceptor, InterceptedSession } from './app/interceptors';
