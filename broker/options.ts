@@ -80,6 +80,14 @@ export interface StompServerOptions {
    * the WebSocket upgrade and on every SockJS request. @defaultValue `[]` (same origin only)
    */
   allowedOrigins?: string[];
+  /**
+   * The path prefix under which browsers reach this server when a reverse proxy adds one and
+   * strips it before forwarding (`/app`: the proxy's `/app/topic.html` is our `/topic.html`).
+   * Pages with relative URLs need nothing; this is for the URLs that must be absolute: the
+   * sockjs-client script of the SockJS iframe transports (unless `sockjs.clientUrl` is set)
+   * and the addresses `stompbox serve` prints. `''`: no prefix. @defaultValue `''`
+   */
+  publicBasePath?: string;
   /** Serve the browser client libraries at `/lib/`. @defaultValue `true` */
   serveClientLibraries?: boolean;
   /** Directory of static files served at `/` (pages). @defaultValue none */
@@ -135,6 +143,7 @@ export const DEFAULTS = Object.freeze({
     clientUrl: '/lib/sockjs.min.js',
   }),
   serveClientLibraries: true,
+  publicBasePath: '',
   allowedOrigins: [] as string[], // same origin only
 });
 
@@ -150,6 +159,11 @@ function checkPaths(option: string, value: unknown): void {
   if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || !p.startsWith('/') || (p.length > 1 && p.endsWith('/')))) {
     fail(option, 'an array of paths starting with "/" and not ending with "/"', value);
   }
+}
+
+/** True when `value` is not a path starting with "/" and not ending with "/". */
+function checkPathQuietly(value: string): boolean {
+  return !value.startsWith('/') || (value.length > 1 && value.endsWith('/'));
 }
 
 const INTEGER_OPTIONS = [
@@ -175,6 +189,11 @@ const INTEGER_OPTIONS = [
 export function resolveOptions(options: StompServerOptions = {}, logger: Logger): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
   const o = { ...DEFAULTS, ...stripUndefined(options), sockjs: { ...DEFAULTS.sockjs, ...stripUndefined(options.sockjs ?? {}) } };
+  if (typeof o.publicBasePath !== 'string' || (o.publicBasePath !== '' && (checkPathQuietly(o.publicBasePath) || o.publicBasePath === '/'))) {
+    fail('publicBasePath', '"" or a path starting with "/" and not ending with "/"', o.publicBasePath);
+  }
+  // The iframe page loads sockjs-client by absolute URL: behind a prefixing proxy it needs the prefix.
+  if (options.sockjs?.clientUrl === undefined) o.sockjs.clientUrl = `${o.publicBasePath}${DEFAULTS.sockjs.clientUrl}`;
   for (const name of ['endpoints', 'websocketEndpoints', 'brokerPrefixes', 'applicationPrefixes'] as const) checkPaths(name, o[name]);
   checkPaths('userDestinationPrefix', [o.userDestinationPrefix]);
   for (const [name, min] of INTEGER_OPTIONS) checkInteger(name, o[name], min);

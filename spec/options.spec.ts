@@ -32,6 +32,7 @@ const TOP_LEVEL: [string, unknown][] = [
   ['healthPath', '/health'],
   ['serverName', `stompbox/${version}`],
   ['serveClientLibraries', true],
+  ['publicBasePath', ''],
   ['allowedOrigins', []],
   ['staticDir', undefined],
 ];
@@ -55,6 +56,11 @@ describe('resolveOptions defaults', () => {
     ['clientUrl', '/lib/sockjs.min.js'],
   ])('resolves sockjs.%s to %p', (name, expected) => {
     expect((resolved.sockjs as Record<string, unknown>)[name]).toEqual(expected);
+  });
+
+  it('puts publicBasePath in front of the default sockjs.clientUrl, not in front of one given', () => {
+    expect(resolve({ publicBasePath: '/app' }).sockjs.clientUrl).toBe('/app/lib/sockjs.min.js');
+    expect(resolve({ publicBasePath: '/app', sockjs: { clientUrl: '/cdn/sockjs.js' } }).sockjs.clientUrl).toBe('/cdn/sockjs.js');
   });
 
   it('uses the logger it is given', () => {
@@ -172,6 +178,9 @@ describe('invalid options', () => {
     ['allowClientSendToBroker', { allowClientSendToBroker: 'no' as unknown as boolean }],
     ['serveClientLibraries', { serveClientLibraries: 0 as unknown as boolean }],
     ['sockjs.clientUrl', { sockjs: { clientUrl: 42 as unknown as string } }],
+    ['publicBasePath', { publicBasePath: 'app' }],
+    ['publicBasePath', { publicBasePath: '/app/' }],
+    ['publicBasePath', { publicBasePath: '/' }],
   ])('refuse a bad %s with STOMP_ERR_INVALID_OPTION naming it', (name, options) => {
     let caught: unknown;
     try {

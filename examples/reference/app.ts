@@ -10,6 +10,8 @@ export interface ReferenceAppOptions {
   /** Messages pushed per request. @defaultValue 20 */
   count?: number;
   logger?: Logger;
+  /** The prefix a reverse proxy serves the app under (see the `publicBasePath` option). @defaultValue `''` */
+  publicBasePath?: string;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     userDestinationPrefix: '/user',
     staticDir: publicDir(),
     logger: opts.logger,
+    publicBasePath: opts.publicBasePath,
   });
 
   // The Spring original's SubController, registered like a @Controller bean.

@@ -71,6 +71,26 @@ describe('stompbox serve, sub and pub', () => {
     expect(sub.stdout).toBe('{"hello":"world"}\nplain text\n"two\\nlines"\n');
   });
 
+  it('answers GET / with a page naming the version and the endpoints, and 404 elsewhere', async () => {
+    const { proc: server, port } = await startServe();
+    expect(server.stdout).toContain(`listening on http://127.0.0.1:${port}/\n`);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const page = await res.text();
+    expect(page).toMatch(/<h1>stompbox \d+\.\d+\.\d+<\/h1>/);
+    expect(page).toContain('<code>/webServer</code>');
+    expect(page).toContain('<code>/queueServer</code>');
+    expect((await fetch(`http://127.0.0.1:${port}/nothing-here`)).status).toBe(404);
+  });
+
+  it('prints addresses under --base-path and serves the iframe transports\' sockjs-client under it', async () => {
+    const { proc: server, port } = await startServe(['--base-path', '/app']);
+    expect(server.stdout).toContain(`listening on http://127.0.0.1:${port}/app/`);
+    const iframe = await (await fetch(`http://127.0.0.1:${port}/webServer/iframe.html`)).text();
+    expect(iframe).toContain('/app/lib/sockjs.min.js');
+  });
+
   it('publishes one message per input line with "-" over SockJS', async () => {
     const { port } = await startServe();
     const sub = await startSub([`http://127.0.0.1:${port}/queueServer`, '/user/zhangsan/message', '-n', '3', '-t', 'sockjs', '--sockjs-transport', 'xhr-streaming']);
