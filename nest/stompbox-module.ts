@@ -1,8 +1,22 @@
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost } from '@nestjs/core';
-import type { DynamicModule, Provider } from '@nestjs/common';
+import type { Provider } from '@nestjs/common';
 import { MessagingTemplate, StompServer } from '../broker';
 import { StompboxExplorer } from './stompbox-explorer';
 import { STOMPBOX_OPTIONS, type StompboxModuleAsyncOptions, type StompboxModuleOptions } from './stompbox-options';
+
+/**
+ * What `forRoot()` returns: a Nest `DynamicModule`, declared structurally so that these
+ * declarations import nothing from @nestjs/common. Nest 12 is an ES module, which a CommonJS
+ * declaration file may not import under TypeScript's node16 resolution (TS1541); this shape
+ * is assignable to `DynamicModule` of Nest 11 and 12 alike.
+ */
+export interface StompboxDynamicModule {
+  module: new (...args: any[]) => any;
+  global: boolean;
+  imports: any[];
+  providers: any[];
+  exports: any[];
+}
 
 /**
  * The NestJS module of stompbox: a {@link StompServer} on Nest's own HTTP server, with the
@@ -26,16 +40,16 @@ export class StompboxModule {
    * The module with the options of `new StompServer(options)`.
    * @throws StompError `STOMP_ERR_INVALID_OPTION` (when Nest builds the server) naming the option at fault
    */
-  static forRoot(options: StompboxModuleOptions = {}): DynamicModule {
+  static forRoot(options: StompboxModuleOptions = {}): StompboxDynamicModule {
     return StompboxModule.build([{ provide: STOMPBOX_OPTIONS, useValue: options }], []);
   }
 
   /** The module with options from a factory, e.g. `{ imports: [ConfigModule], inject: [ConfigService], useFactory: (c) => ({ ... }) }`. */
-  static forRootAsync(options: StompboxModuleAsyncOptions): DynamicModule {
+  static forRootAsync(options: StompboxModuleAsyncOptions): StompboxDynamicModule {
     return StompboxModule.build([{ provide: STOMPBOX_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }], options.imports ?? []);
   }
 
-  private static build(optionsProvider: Provider[], imports: any[]): DynamicModule {
+  private static build(optionsProvider: Provider[], imports: any[]): StompboxDynamicModule {
     return {
       module: StompboxModule,
       global: true,
