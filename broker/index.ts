@@ -5,7 +5,8 @@
 export { StompServer, type StompServerConfig, type StompServerEvents } from './server';
 export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions } from './options';
 export { StompError, isStompError, type ErrorCode } from './errors';
-export { silentLogger, type Logger } from './logger';
+export { VERSION } from './version';
+export { silentLogger, createStderrLogger, type Logger, type LogLevel, type StderrLoggerOptions } from './logger';
 export type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 export type { ReplyOptions, PayloadSchema } from './app/handler-registry';
 export {
@@ -18,6 +19,9 @@ export {
   type ErrorClass,
   type MessageMappingOptions,
   type SendToUserOptions,
+  type StompMethodDecorator,
+  type StompClassDecorator,
+  type StompClassOrMethodDecorator,
 } from './app/decorators';
 export { ValidationError } from './app/dispatcher';
 export type { Interceptor, InterceptedSession } from './app/interceptors';

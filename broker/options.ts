@@ -1,6 +1,7 @@
 import { StompError } from './errors';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
+import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
 
@@ -109,11 +110,22 @@ export interface StompServerOptions {
    * the WebSocket upgrade and on every SockJS request. @defaultValue `[]` (same origin only)
    */
   allowedOrigins?: string[];
+  /**
+   * The path prefix under which browsers reach this server when a reverse proxy adds one and
+   * strips it before forwarding (`/app`: the proxy's `/app/topic.html` is our `/topic.html`).
+   * Pages with relative URLs need nothing; this is for the URLs that must be absolute: the
+   * sockjs-client script of the SockJS iframe transports (unless `sockjs.clientUrl` is set)
+   * and the addresses `stompbox serve` prints. `''`: no prefix. @defaultValue `''`
+   */
+  publicBasePath?: string;
   /** Serve the browser client libraries at `/lib/`. @defaultValue `true` */
   serveClientLibraries?: boolean;
   /** Directory of static files served at `/` (pages). @defaultValue none */
   staticDir?: string;
-  /** A pino-compatible logger. @defaultValue a silent logger */
+  /**
+   * A pino-compatible logger (`debug`, `info`, `warn`, `error`); pass `silentLogger` for none.
+   * @defaultValue `createStderrLogger()`: stderr, `warn` and above (env `STOMPBOX_LOG_LEVEL` changes the level)
+   */
   logger?: Logger;
 }
 
@@ -157,7 +169,7 @@ export const DEFAULTS = Object.freeze({
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
-  serverName: 'stompbox/0.1.0',
+  serverName: `stompbox/${VERSION}`,
   sockjs: Object.freeze({
     heartbeatDelay: 25000, // ms (Spring's SockJS default)
     disconnectDelay: 5000, // ms
@@ -166,6 +178,7 @@ export const DEFAULTS = Object.freeze({
     bindRemoteAddress: false,
   }),
   serveClientLibraries: true,
+  publicBasePath: '',
   allowedOrigins: [] as string[], // same origin only
 });
 
@@ -181,6 +194,11 @@ function checkPaths(option: string, value: unknown): void {
   if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || !p.startsWith('/') || (p.length > 1 && p.endsWith('/')))) {
     fail(option, 'an array of paths starting with "/" and not ending with "/"', value);
   }
+}
+
+/** True when `value` is not a path starting with "/" and not ending with "/". */
+function checkPathQuietly(value: string): boolean {
+  return !value.startsWith('/') || (value.length > 1 && value.endsWith('/'));
 }
 
 const INTEGER_OPTIONS = [
@@ -210,6 +228,11 @@ const INTEGER_OPTIONS = [
 export function resolveOptions(options: StompServerOptions = {}, logger: Logger): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
   const o = { ...DEFAULTS, ...stripUndefined(options), sockjs: { ...DEFAULTS.sockjs, ...stripUndefined(options.sockjs ?? {}) } };
+  if (typeof o.publicBasePath !== 'string' || (o.publicBasePath !== '' && (checkPathQuietly(o.publicBasePath) || o.publicBasePath === '/'))) {
+    fail('publicBasePath', '"" or a path starting with "/" and not ending with "/"', o.publicBasePath);
+  }
+  // The iframe page loads sockjs-client by absolute URL: behind a prefixing proxy it needs the prefix.
+  if (options.sockjs?.clientUrl === undefined) o.sockjs.clientUrl = `${o.publicBasePath}${DEFAULTS.sockjs.clientUrl}`;
   for (const name of ['endpoints', 'websocketEndpoints', 'brokerPrefixes', 'applicationPrefixes'] as const) checkPaths(name, o[name]);
   checkPaths('userDestinationPrefix', [o.userDestinationPrefix]);
   for (const [name, min] of INTEGER_OPTIONS) checkInteger(name, o[name], min);
@@ -229,6 +252,9 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   if (typeof o.sockjs.clientUrl !== 'string' || o.sockjs.clientUrl === '') fail('sockjs.clientUrl', 'a non-empty URL', o.sockjs.clientUrl);
   if (typeof o.sockjs.bindRemoteAddress !== 'boolean') fail('sockjs.bindRemoteAddress', 'a boolean', o.sockjs.bindRemoteAddress);
   if (o.staticDir !== undefined && typeof o.staticDir !== 'string') fail('staticDir', 'a directory path', o.staticDir);
+  if (logger === null || typeof logger !== 'object' || !(['debug', 'info', 'warn', 'error'] as const).every((l) => typeof logger[l] === 'function')) {
+    fail('logger', 'a pino-compatible logger (debug, info, warn, error functions)', typeof logger);
+  }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   return Object.freeze({
     ...o,

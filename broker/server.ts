@@ -11,7 +11,7 @@ import { HandlerRegistry, type Mapping, type ReplyOptions } from './app/handler-
 import { InterceptorChain, type Interceptor } from './app/interceptors';
 import type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 import { StompError } from './errors';
-import { silentLogger } from './logger';
+import { createStderrLogger } from './logger';
 import { DestinationRouter } from './messaging/destination-router';
 import type { MessageBroker, Subscription } from './messaging/message-broker';
 import { MessagingTemplate } from './messaging/messaging-template';
@@ -100,7 +100,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   constructor(config: StompServerConfig = {}) {
     super();
     const { broker, relay, logger, authenticate, authorization, interceptors, ...rest } = config;
-    this.options = resolveOptions(rest, logger ?? silentLogger);
+    this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
     }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { StompServer, type StompServerOptions } from '../broker';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StompServer, VERSION, type StompServerOptions } from '../broker';
 import { createReferenceApp } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
@@ -20,6 +22,8 @@ Options:
       --app-prefix <p>       application destination prefix (repeatable; env STOMPBOX_APP_PREFIXES)
       --static <dir>         serve the files of <dir> at / (env STOMPBOX_STATIC)
       --heartbeat <s,r>      server heart-beats in ms, e.g. 10000,10000 (env STOMPBOX_HEARTBEAT)
+      --base-path <prefix>   path prefix a reverse proxy serves us under and strips, e.g. /app
+                             (env STOMPBOX_BASE_PATH; option publicBasePath)
       --demo                 run the reference app itself: its /subscribe and /queue handlers and
                              topic.html / queue.html (broker flags are then ignored)
   -h, --help                 this help
@@ -36,6 +40,7 @@ const FLAGS = {
   'app-prefix': { type: 'string', multiple: true },
   static: { type: 'string' },
   heartbeat: { type: 'string' },
+  'base-path': { type: 'string' },
   demo: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -77,34 +82,81 @@ export async function serve(argv: string[]): Promise<number> {
       applicationPrefixes: list(values['app-prefix'], env.STOMPBOX_APP_PREFIXES),
       staticDir: values.static ?? env.STOMPBOX_STATIC,
       heartbeat: heartbeat === undefined ? undefined : parseHeartbeat(heartbeat),
+      publicBasePath: values['base-path'] ?? env.STOMPBOX_BASE_PATH,
     }),
   };
   const port = integer('port', values.port ?? env.PORT ?? env.STOMPBOX_PORT, filePort ?? 6032);
   const host = values.host ?? env.STOMPBOX_HOST ?? fileHost;
-  const server = values.demo === true || fileDemo === true ? createReferenceApp() : new StompServer(options);
+  const demo = values.demo === true || fileDemo === true;
+  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath }) : new StompServer(options);
   // Signal handlers first: whoever reads the banner below may signal us at once.
   let stopped!: (code: number) => void;
   const done = new Promise<number>((resolve) => (stopped = resolve));
   const stop = (): void => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    server.close().then(
-      () => stopped(EXIT.ok),
-      () => stopped(EXIT.failure),
-    );
+    server
+      .close()
+      .then(() => new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }))
+      .then(
+        () => stopped(EXIT.ok),
+        () => stopped(EXIT.failure),
+      );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const address = await server.listen(port, host);
+  // Our own HTTP server: without --demo it answers GET / with a page listing the endpoints
+  // (the banner prints that address); everything else is the broker's.
+  const http = createServer(demo || options.staticDir !== undefined ? undefined : indexPage(server));
+  server.attach(http);
+  const address = await listen(http, port, host);
   const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  const base = `${shown}:${address.port}`;
+  const base = `${shown}:${address.port}${server.options.publicBasePath}`;
   const o = server.options;
   process.stdout.write(
-    `stompbox listening on http://${base}\n` +
+    `stompbox listening on http://${base}/\n` +
+      (demo ? `  demo pages: http://${base}/topic.html, http://${base}/queue.html\n` : '') +
       o.endpoints.map((e) => `  endpoint ${e}: SockJS http://${base}${e}, WebSocket ws://${base}${e}\n`).join('') +
       `  broker prefixes: ${o.brokerPrefixes.join(', ') || '(none)'}; application prefixes: ${o.applicationPrefixes.join(', ') || '(none)'}\n`,
   );
   return done;
+}
+
+function listen(http: HttpServer, port: number, host: string | undefined): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve(http.address() as AddressInfo);
+    });
+  });
+}
+
+/** GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
+function indexPage(server: StompServer): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    const o = server.options;
+    const items = o.endpoints.map((e) => `<li><code>${escapeHtml(e)}</code>: SockJS and WebSocket</li>`).join('');
+    const body =
+      `<!doctype html><html lang="en"><meta charset="utf-8"><title>stompbox</title>` +
+      `<h1>stompbox ${VERSION}</h1><p>A STOMP broker. Endpoints:</p><ul>${items}</ul>` +
+      (o.serveClientLibraries ? `<p>Browser client: <a href="lib/stompbox-client.js">lib/stompbox-client.js</a> (global <code>stompbox</code>), <a href="lib/stompbox-client.mjs">lib/stompbox-client.mjs</a>.</p>` : '') +
+      `<p><code>stompbox serve --demo</code> serves the demo pages.</p></html>`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function readConfig(file: string | undefined): ServeConfig {

@@ -3,6 +3,7 @@
  * The `stompbox` command: `serve` runs the broker, `sub` prints what a destination receives,
  * `pub` sends messages. Exit codes are listed in exit-codes.ts and the README.
  */
+import { VERSION } from '../broker/version';
 import { describeFailure, EXIT } from './exit-codes';
 import { pub } from './pub';
 import { serve } from './serve';
@@ -15,7 +16,8 @@ Commands:
   sub <url> <destination>              print the messages sent to a destination
   pub <url> <destination> [body | -]   send one message, or one per input line
 
-Run "stompbox <command> --help" for the options of a command.
+Run "stompbox <command> --help" for the options of a command;
+"stompbox --version" prints the version.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 bad URL, 4 unreachable,
             5 ERROR frame from the server, 6 timeout`;
@@ -27,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${HELP}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
   }
   const run = COMMANDS[command];
   if (run === undefined) {

@@ -19,6 +19,8 @@ interface Sub {
   readonly destination: string;
   readonly headers: StompHeaders;
   readonly onMessage: (m: IMessage) => void;
+  /** The client's own (errorQueue, replyQueue): restored like any other, but no `subscribed` event. */
+  readonly internal: boolean;
   confirmed: boolean;
   resolve(): void;
   reject(err: ClientError): void;
@@ -55,6 +57,8 @@ export class StompboxClient extends Emitter<ClientEvents> {
   private waiters: Waiter[] = [];
   private readonly replies = new ReplyRouter();
   private replyQueueReady: Promise<void> | undefined;
+  /** The errorQueue subscription, made on the first connection. */
+  private errorQueue: Unsubscribe | undefined;
 
   /** @throws ClientError `CLIENT_ERR_INVALID_OPTION` or `CLIENT_ERR_BAD_URL` */
   constructor(options: ClientOptions) {
@@ -190,6 +194,10 @@ export class StompboxClient extends Emitter<ClientEvents> {
     });
     this.setState({ state: 'connected', transport: connection.kind, protocol: connection.protocol });
     for (const sub of this.subs.values()) this.issue(connection, sub);
+    // Handler failures are reported on errorQueue: listen from the first connection on, so a
+    // failing handler of a plain publish() shows as an `error` event, not only a failed request().
+    // (addSub issues the SUBSCRIBE itself, as the client is connected now.)
+    if (this.errorQueue === undefined && this.options.errorQueue !== '') this.errorQueue = this.addSub(this.options.errorQueue, {}, (m) => this.handlerFailed(m), true);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve(connection);
@@ -236,7 +244,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
 
   // ---- subscriptions ----
 
-  private addSub(destination: string, headers: StompHeaders, onMessage: (m: IMessage) => void): Unsubscribe {
+  private addSub(destination: string, headers: StompHeaders, onMessage: (m: IMessage) => void, internal = false): Unsubscribe {
     const id = `sub-${++subCounter}`;
     let resolve!: () => void;
     let reject!: (err: ClientError) => void;
@@ -245,7 +253,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
       reject = rej;
     });
     ready.catch(() => undefined); // observed by whoever awaits `ready`; never an unhandled rejection
-    const sub: Sub = { id, destination, headers, onMessage, confirmed: false, resolve, reject };
+    const sub: Sub = { id, destination, headers, onMessage, internal, confirmed: false, resolve, reject };
     if (!this.isClosed()) this.subs.set(id, sub);
     else reject(closedError());
     if (this.connection !== undefined && this.current === 'connected') this.issue(this.connection, sub);
@@ -263,7 +271,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
         if (!this.subs.has(sub.id)) return;
         sub.confirmed = true;
         sub.resolve();
-        this.emit('subscribed', { id: sub.id, destination: sub.destination });
+        if (!sub.internal) this.emit('subscribed', { id: sub.id, destination: sub.destination });
       },
       (err: ClientError) => {
         if (err.code !== 'CLIENT_ERR_STOMP_ERROR') return; // a lost connection: restored on reconnect
@@ -275,21 +283,19 @@ export class StompboxClient extends Emitter<ClientEvents> {
 
   private ensureReplyQueue(): Promise<void> {
     if (this.replyQueueReady !== undefined) return this.replyQueueReady;
-    const { replyQueue, errorQueue } = this.options;
-    const ready = [this.addSub(replyQueue, {}, (m) => this.replies.reply(receivedMessage(m))).ready];
-    if (errorQueue !== '') {
-      ready.push(
-        this.addSub(errorQueue, {}, (m) => {
-          const message: ReceivedMessage = receivedMessage(m);
-          const owned = this.replies.owns(message);
-          const err = this.replies.failure(message);
-          if (!owned) this.emit('error', err);
-        }).ready,
-      );
-    }
+    const ready = [this.addSub(this.options.replyQueue, {}, (m) => this.replies.reply(receivedMessage(m)), true).ready];
+    if (this.errorQueue !== undefined) ready.push(this.errorQueue.ready);
     this.replyQueueReady = Promise.all(ready).then(() => undefined);
     this.replyQueueReady.catch(() => (this.replyQueueReady = undefined));
     return this.replyQueueReady;
+  }
+
+  /** A report on errorQueue: it fails the request it answers, or is emitted as `error` when nobody awaits it. */
+  private handlerFailed(m: IMessage): void {
+    const message: ReceivedMessage = receivedMessage(m);
+    const owned = this.replies.owns(message);
+    const err = this.replies.failure(message);
+    if (!owned) this.emit('error', err);
   }
 
   private requestBySubscribe<T>(destination: string, timeout: number, headers: Record<string, string>): Promise<T> {

@@ -1,5 +1,16 @@
-import type { IMessage } from '@stomp/stompjs';
 import { decodeBody } from './body';
+
+/**
+ * The part of a @stomp/stompjs `IMessage` read here. Declared rather than imported: this
+ * file's declarations are public, and @stomp/stompjs's types are an ES module that a CommonJS
+ * consumer under TypeScript's node16 resolution may not import (TS1541).
+ */
+export interface StompjsMessage {
+  readonly headers: Record<string, string>;
+  readonly binaryBody: Uint8Array;
+  ack(): void;
+  nack(): void;
+}
 
 /** A message as a subscription handler receives it. */
 export interface ReceivedMessage<T = unknown> {
@@ -21,7 +32,7 @@ export interface ReceivedMessage<T = unknown> {
 export type MessageHandler<T = unknown> = (body: T, message: ReceivedMessage<T>) => void;
 
 /** Wraps a stompjs message, decoding its body once. */
-export function receivedMessage<T>(m: IMessage): ReceivedMessage<T> {
+export function receivedMessage<T>(m: StompjsMessage): ReceivedMessage<T> {
   const contentType = m.headers['content-type'];
   const bytes = m.binaryBody;
   return {

@@ -41,7 +41,12 @@ export interface ClientOptions {
   timeout?: number;
   /** The per-session reply queue of `request()`, sent as `reply-to`. @defaultValue `'/user/queue/reply'` */
   replyQueue?: string;
-  /** Where the server reports handler failures; `request()` listens there too. `''` disables. @defaultValue `'/user/queue/errors'` */
+  /**
+   * Where the server reports handler failures. The client subscribes there on its first
+   * connection and emits each report nobody awaits as an `error` event (a failed `request()`
+   * rejects instead). `''` disables it: do so for brokers without stompbox's `/user/queue/...`
+   * destinations (RabbitMQ refuses the SUBSCRIBE). @defaultValue `'/user/queue/errors'`
+   */
   errorQueue?: string;
   /** WebSocket constructor. @defaultValue the global `WebSocket`, else the `ws` package (Node) */
   WebSocket?: WebSocketConstructor;

@@ -36,6 +36,7 @@ const TOP_LEVEL: [string, unknown][] = [
   ['healthPath', '/health'],
   ['serverName', `stompbox/${version}`],
   ['serveClientLibraries', true],
+  ['publicBasePath', ''],
   ['allowedOrigins', []],
   ['staticDir', undefined],
 ];
@@ -60,6 +61,11 @@ describe('resolveOptions defaults', () => {
     ['bindRemoteAddress', false],
   ])('resolves sockjs.%s to %p', (name, expected) => {
     expect((resolved.sockjs as Record<string, unknown>)[name]).toEqual(expected);
+  });
+
+  it('puts publicBasePath in front of the default sockjs.clientUrl, not in front of one given', () => {
+    expect(resolve({ publicBasePath: '/app' }).sockjs.clientUrl).toBe('/app/lib/sockjs.min.js');
+    expect(resolve({ publicBasePath: '/app', sockjs: { clientUrl: '/cdn/sockjs.js' } }).sockjs.clientUrl).toBe('/cdn/sockjs.js');
   });
 
   it('uses the logger it is given', () => {
@@ -186,6 +192,9 @@ describe('invalid options', () => {
     ['serveClientLibraries', { serveClientLibraries: 0 as unknown as boolean }],
     ['sockjs.clientUrl', { sockjs: { clientUrl: 42 as unknown as string } }],
     ['sockjs.bindRemoteAddress', { sockjs: { bindRemoteAddress: 'yes' as unknown as boolean } }],
+    ['publicBasePath', { publicBasePath: 'app' }],
+    ['publicBasePath', { publicBasePath: '/app/' }],
+    ['publicBasePath', { publicBasePath: '/' }],
   ])('refuse a bad %s with STOMP_ERR_INVALID_OPTION naming it', (name, options) => {
     let caught: unknown;
     try {

@@ -38,6 +38,16 @@ export function registerController(registry: HandlerRegistry, instance: object):
   return added;
 }
 
+/**
+ * True when `instance` is a controller `register()` takes: a decorated method somewhere along
+ * its prototype chain, or a `@ControllerAdvice` class. Lets a framework integration (the
+ * NestJS module) pick our controllers out of all of its providers.
+ */
+export function isMessageController(instance: unknown): boolean {
+  if (instance === null || typeof instance !== 'object') return false;
+  return decoratedMethods(instance).length > 0 || collectAdvice(instance);
+}
+
 /** `[name, function, metadata]` of every decorated method, nearest class first. */
 function decoratedMethods(instance: object): [string, Function, MethodMetadata][] {
   const out: [string, Function, MethodMetadata][] = [];

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StompError } from '../errors';
-import { silentLogger, type Logger } from '../logger';
+import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import { hasPrefix } from '../messaging/destination-router';
 import { SimpleBroker } from '../messaging/simple-broker';
@@ -8,6 +8,7 @@ import type { FrameRelay, RelayGuard } from '../session/session-host';
 import type { Session } from '../session/session';
 import { encodeFrame } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
+import { OutageLog } from './outage-log';
 import { RelayConnection, type RelayEndpoint } from './relay-connection';
 
 /** Options of {@link StompBrokerRelay} (Spring's StompBrokerRelay properties). */
@@ -35,7 +36,7 @@ export interface StompBrokerRelayOptions {
   reconnectDelay?: readonly [number, number];
   /** Milliseconds to wait for CONNECTED from the external broker. @defaultValue 5000 */
   connectTimeout?: number;
-  /** @defaultValue silentLogger */
+  /** A pino-compatible logger. @defaultValue `createStderrLogger()`: stderr, `warn` and above */
   logger?: Logger;
 }
 
@@ -91,7 +92,8 @@ function settles(entry: RelayedSession, frame: Frame): boolean {
  * carries server-side publishing (the messaging template), each SEND confirmed by a receipt.
  * Destinations outside `prefixes` (`/user/...`) stay in the in-memory base broker.
  * While the external broker is unreachable, CONNECTs get an ERROR and template publishes to
- * relay destinations reject; the system connection reconnects with backoff.
+ * relay destinations reject; the system connection reconnects with backoff, and the outage is
+ * logged once (at `error`) with a reminder every 30 s.
  */
 export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   private readonly prefixes: readonly string[];
@@ -107,6 +109,8 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   private stopped = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private guard: RelayGuard | undefined;
+  private started: { promise: Promise<void>; resolve(): void; reject(err: Error): void } | undefined;
+  private readonly outage: OutageLog;
 
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range */
   constructor(options: StompBrokerRelayOptions = {}) {
@@ -123,7 +127,8 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     this.client = { ...base, login: options.clientLogin ?? 'guest', passcode: options.clientPasscode ?? 'guest' };
     this.prefixes = options.prefixes ?? ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'];
     this.backoff = options.reconnectDelay ?? [100, 5000];
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? createStderrLogger();
+    this.outage = new OutageLog(this.logger, 'The external STOMP broker of the relay', { host: this.system.host, port: this.system.port });
   }
 
   /** The server takes its MessageBroker from here: this relay. */
@@ -136,10 +141,30 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     return this.conn?.state === 'open';
   }
 
-  /** Opens the system connection; resolves once CONNECTED arrived (or rejects; it keeps retrying). */
+  /**
+   * Opens the system connection and keeps trying, with backoff, until the external broker
+   * answers CONNECTED; the promise resolves then. It does not reject while the broker is down
+   * (the outage is logged once, at `error`): a server built on this relay may listen before
+   * it is up, and CONNECTs meanwhile get ERROR `Broker relay unavailable`. It rejects only if
+   * `close()` comes first. Calling it again returns the same promise.
+   * @example
+   * const relay = new StompBrokerRelay({ port: 61613 });
+   * relay.start().then(() => console.log('relay up'));
+   * const server = new StompServer({ relay });
+   */
   start(): Promise<void> {
+    if (this.started !== undefined) return this.started.promise;
     this.stopped = false;
-    return this.connectSystem();
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined); // only close() rejects it: never an unhandled rejection of ours
+    this.started = { promise, resolve, reject };
+    this.connectSystem();
+    return promise;
   }
 
   /** True when `destination` belongs to the external broker. */
@@ -220,6 +245,8 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
 
   override async close(): Promise<void> {
     this.stopped = true;
+    this.started?.reject(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'The broker relay was closed before the external broker answered'));
+    this.started = undefined;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     for (const entry of this.sessions.values()) {
       entry.closing = true;
@@ -250,7 +277,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     }
   }
 
-  private connectSystem(): Promise<void> {
+  private connectSystem(): void {
     const conn = new RelayConnection(this.system);
     this.conn = conn;
     conn.on('frame', (f: Frame) => this.fromSystem(f));
@@ -260,15 +287,20 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
         pending.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost before the receipt: ${reason}`));
       }
       if (this.stopped) return;
+      this.outage.failed(reason);
       const delay = Math.min(this.backoff[1], this.backoff[0] * 2 ** Math.min(this.attempt++, 16));
-      this.logger.warn({ reason, retryIn: delay }, 'Broker relay system connection closed; reconnecting');
-      this.retryTimer = setTimeout(() => void this.connectSystem().catch(() => undefined), delay);
+      this.retryTimer = setTimeout(() => this.connectSystem(), delay);
       this.retryTimer.unref();
     });
-    return conn.opened().then(() => {
-      this.attempt = 0;
-      this.logger.info({ host: this.system.host, port: this.system.port }, 'Broker relay system connection open');
-    });
+    conn.opened().then(
+      () => {
+        this.attempt = 0;
+        this.outage.restored();
+        this.logger.info({ host: this.system.host, port: this.system.port }, 'Broker relay system connection open');
+        this.started?.resolve();
+      },
+      () => undefined, // the 'close' listener above logs it and schedules the next attempt
+    );
   }
 
   private fromSystem(frame: Frame): void {

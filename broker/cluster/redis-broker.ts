@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
 import { StompError } from '../errors';
-import { silentLogger, type Logger } from '../logger';
+import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscriber, Subscription } from '../messaging/message-broker';
 import { SimpleBroker } from '../messaging/simple-broker';
 import { isPattern } from '../destinations/segments';
 import { decodeEnvelope, encodeEnvelope, patternGlob, type NodeId } from './cluster-message';
+import { OutageLog } from './outage-log';
 import { createRedis, type RedisConnectionOptions, type RedisLike } from './redis-types';
 import { UserRegistry } from './user-registry';
 
@@ -30,7 +31,7 @@ export interface RedisBrokerOptions {
    * @defaultValue the reconnectDelay cap (5000)
    */
   flushDelay?: number;
-  /** @defaultValue silentLogger */
+  /** A pino-compatible logger. @defaultValue `createStderrLogger()`: stderr, `warn` and above */
   logger?: Logger;
   /** This node's id. @defaultValue random */
   nodeId?: NodeId;
@@ -102,14 +103,23 @@ export class RedisBroker extends SimpleBroker {
     invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     this.prefix = options.prefix ?? 'stompbox:';
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger ?? createStderrLogger();
     const retry = (attempt: number): number | null => (this.closed ? null : Math.min(cap, first * 2 ** Math.min(attempt - 1, 16)));
     this.pub = options.client ?? createRedis(options.redis ?? {}, retry as (n: number) => number);
     this.sub = options.client !== undefined ? options.client.duplicate() : createRedis(options.redis ?? {}, retry as (n: number) => number);
     const onError = (err: unknown): void => this.logger.warn({ err: String(err), node: this.nodeId }, 'Redis command failed');
     this.presence = new UserRegistry(this.pub, this.prefix, this.nodeId, ttl, onError);
-    this.pub.on('error', () => undefined); // reconnects are reported through 'ready'/'close'
-    this.sub.on('error', () => undefined);
+    // ioredis emits 'error' for every failed attempt; the outage log says it once per outage.
+    const target = options.client !== undefined ? 'the given client' : `${options.redis?.host ?? '127.0.0.1'}:${options.redis?.port ?? 6379}`;
+    const outage = new OutageLog(this.logger, 'Redis', { redis: target, node: this.nodeId });
+    this.pub.on('error', (err: unknown) => outage.failed(err));
+    this.sub.on('error', (err: unknown) => outage.failed(err));
+    this.pub.on('ready', () => {
+      if (this.sub.status === 'ready') outage.restored();
+    });
+    this.sub.on('ready', () => {
+      if (this.pub.status === 'ready') outage.restored();
+    });
     this.pub.on('ready', () => this.publisherReady());
     this.sub.on('close', () => (this.subReady = false));
     this.sub.on('messageBuffer', (_channel: Buffer, data: Buffer) => this.fromRedis(data));

@@ -14,6 +14,8 @@ export interface ReferenceAppOptions {
   /** Most pushes running at once, all sessions together (each is one timer). @defaultValue 200 */
   maxPushes?: number;
   logger?: Logger;
+  /** The prefix a reverse proxy serves the app under (see the `publicBasePath` option). @defaultValue `''` */
+  publicBasePath?: string;
 }
 
 /** The reference app's defaults. */
@@ -38,6 +40,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     userDestinationPrefix: '/user',
     staticDir: publicDir(),
     logger: opts.logger,
+    publicBasePath: opts.publicBasePath,
   });
 
   // The Spring original's SubController, registered like a @Controller bean.

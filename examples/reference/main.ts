@@ -1,15 +1,15 @@
 import { createReferenceApp } from './app';
 
-/** `npm start`: the reference app on PORT (default 6032), bound to HOST (default: every interface). */
+/**
+ * `npm start`: the reference app on PORT (default 6032), bound to HOST (default: every
+ * interface), under the proxy prefix STOMPBOX_BASE_PATH (default none).
+ */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 6032);
-  const app = createReferenceApp();
+  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined });
   const address = await app.listen(port, process.env.HOST || undefined);
-  process.stdout.write(
-    `stompbox reference app on http://localhost:${address.port}\n` +
-      `  topic demo: http://localhost:${address.port}/topic.html\n` +
-      `  queue demo: http://localhost:${address.port}/queue.html\n`,
-  );
+  const base = `http://localhost:${address.port}${app.options.publicBasePath}`;
+  process.stdout.write(`stompbox reference app on ${base}/\n  topic demo: ${base}/topic.html\n  queue demo: ${base}/queue.html\n`);
   const stop = (): void => {
     app.close().then(
       () => process.exit(0),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,15 @@ describe('stompbox --help', () => {
     expect(stdout).toContain(`Usage: stompbox ${command}`);
   });
 
+  it('prints the package version for --version and -v and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = await runToExit([flag]);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(version);
+    }
+  });
+
   it('lists the commands and exits 2 when no command is given', async () => {
     const { code, stdout } = await runToExit([]);
     expect(code).toBe(2);
@@ -60,6 +69,26 @@ describe('stompbox serve, sub and pub', () => {
     expect(await runToExit(['pub', url, '/topic/greetings', 'two\nlines'])).toMatchObject({ code: 0 });
     expect(await sub.exited).toBe(0);
     expect(sub.stdout).toBe('{"hello":"world"}\nplain text\n"two\\nlines"\n');
+  });
+
+  it('answers GET / with a page naming the version and the endpoints, and 404 elsewhere', async () => {
+    const { proc: server, port } = await startServe();
+    expect(server.stdout).toContain(`listening on http://127.0.0.1:${port}/\n`);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const page = await res.text();
+    expect(page).toMatch(/<h1>stompbox \d+\.\d+\.\d+<\/h1>/);
+    expect(page).toContain('<code>/webServer</code>');
+    expect(page).toContain('<code>/queueServer</code>');
+    expect((await fetch(`http://127.0.0.1:${port}/nothing-here`)).status).toBe(404);
+  });
+
+  it('prints addresses under --base-path and serves the iframe transports\' sockjs-client under it', async () => {
+    const { proc: server, port } = await startServe(['--base-path', '/app']);
+    expect(server.stdout).toContain(`listening on http://127.0.0.1:${port}/app/`);
+    const iframe = await (await fetch(`http://127.0.0.1:${port}/webServer/iframe.html`)).text();
+    expect(iframe).toContain('/app/lib/sockjs.min.js');
   });
 
   it('publishes one message per input line with "-" over SockJS', async () => {

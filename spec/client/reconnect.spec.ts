@@ -64,7 +64,8 @@ describe.each(TRANSPORTS)('reconnect over $name', (t) => {
     expect(restored.sort()).toEqual(['/topic/late', '/topic/news', '/topic/sports']);
     const [session] = [...second.server.sessions.values()];
     expect(second.server.sessions.size).toBe(1);
-    expect([...session.subscriptions.values()].map((s) => s.destination).sort()).toEqual(['/topic/late', '/topic/news', '/topic/sports']);
+    // Plus the client's own error queue, restored like the others.
+    expect([...session.subscriptions.values()].map((s) => s.destination).sort()).toEqual(['/topic/late', '/topic/news', '/topic/sports', '/user/queue/errors']);
 
     second.server.template.convertAndSend('/topic/news', 'after');
     second.server.template.convertAndSend('/topic/sports', 'sentinel');

@@ -86,20 +86,37 @@ describe('StompboxClient.request', () => {
     const client = testClient({ url: server.http('/stomp'), transport: 'sockjs', sockjsTransports: ['xhr-polling'] });
     await client.connect();
     await expect(client.request('/config', undefined, { via: 'subscribe' })).resolves.toEqual({ theme: 'dark', version: 3 });
-    // The one-shot subscription is gone: after a later frame's receipt, the session holds none.
+    // The one-shot subscription is gone: after a later frame's receipt, the session holds only the error queue's.
     await client.publish('/topic/sync', 'x', {}, { receipt: true });
     const [session] = server.server.sessions.values();
-    expect(session.subscriptions.size).toBe(0);
+    expect([...session.subscriptions.values()].map((s) => s.destination)).toEqual(['/user/queue/errors']);
   });
 
-  it('reports failures of fire-and-forget SENDs as error events', async () => {
+  it('reports failures of fire-and-forget SENDs as error events from the first connection on', async () => {
     const server = await serverWithHandlers();
     const client = testClient({ url: server.ws('/stomp'), connectHeaders: { login: 'alice' } });
-    await client.connect();
-    await client.request<number>('/add', { a: 1, b: 1 }); // subscribes the reply and error queues
+    await client.connect(); // the error queue's SUBSCRIBE goes out before the SEND below
     const error = nextEvent(client, 'error');
     await client.publish('/explode', {});
     expect(await error).toMatchObject({ code: 'CLIENT_ERR_REQUEST_FAILED', detail: 'kaboom' });
+  });
+
+  it('reports a failing handler to an anonymous session that never called request()', async () => {
+    const server = await serverWithHandlers();
+    const client = testClient({ url: server.ws('/stomp') });
+    await client.connect();
+    const error = nextEvent(client, 'error');
+    await client.publish('/explode', {});
+    expect(await error).toMatchObject({ code: 'CLIENT_ERR_REQUEST_FAILED', detail: 'kaboom' });
+  });
+
+  it('does not subscribe to an error queue when errorQueue is ""', async () => {
+    const server = await serverWithHandlers();
+    const client = testClient({ url: server.ws('/stomp'), errorQueue: '' });
+    await client.connect();
+    await client.publish('/topic/sync', 'x', {}, { receipt: true });
+    const [session] = server.server.sessions.values();
+    expect(session.subscriptions.size).toBe(0);
   });
 
   it('uses the reply queue of the literal /user broker prefix for anonymous sessions', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { StompBrokerRelay } from '../../broker/cluster/broker-relay';
+import { silentLogger, type Logger } from '../../broker/logger';
 import { closeClients, stompClient } from '../helpers/clients';
 import { closeServers, startServer } from '../helpers/server';
 import { describeWith, eventually } from './services';
@@ -10,10 +11,11 @@ const describeRabbit = describeWith('RabbitMQ STOMP', STOMP_PORT, 'install rabbi
 
 const relays: StompBrokerRelay[] = [];
 
-async function relayServer(port = STOMP_PORT): Promise<{ base: string; relay: StompBrokerRelay; template: import('../../broker').MessagingTemplate }> {
-  const relay = new StompBrokerRelay({ port, reconnectDelay: [50, 200], connectTimeout: 2000 });
+async function relayServer(port = STOMP_PORT, waitUntilUp = true): Promise<{ base: string; relay: StompBrokerRelay; template: import('../../broker').MessagingTemplate }> {
+  const relay = new StompBrokerRelay({ port, reconnectDelay: [50, 200], connectTimeout: 2000, logger: silentLogger });
   relays.push(relay);
-  await relay.start().catch(() => undefined);
+  const started = relay.start();
+  if (waitUntilUp) await started;
   const running = await startServer({ relay, brokerPrefixes: ['/topic', '/queue', '/exchange', '/amq'] });
   return { base: running.http('/stomp'), relay, template: running.server.template };
 }
@@ -101,7 +103,7 @@ describeRabbit('StompBrokerRelay to RabbitMQ', () => {
 
 describeRabbit('StompBrokerRelay and the server\'s checks', () => {
   it('applies destination authorization and allowClientSendToBroker to relayed frames', async () => {
-    const relay = new StompBrokerRelay({ reconnectDelay: [50, 200] });
+    const relay = new StompBrokerRelay({ reconnectDelay: [50, 200], logger: silentLogger });
     relays.push(relay);
     await relay.start();
     const running = await startServer({
@@ -154,12 +156,57 @@ describeRabbit('StompBrokerRelay when the connection to RabbitMQ breaks', () => 
 describe('StompBrokerRelay while the external broker is down', () => {
   it('answers CONNECT with an ERROR naming the relay', async () => {
     const port = await closedPort();
-    const { base, relay } = await relayServer(port);
+    const { base, relay } = await relayServer(port, false);
     expect(relay.available).toBe(false);
     await expect(stompClient(base, 'websocket')).rejects.toThrow(/Broker relay unavailable/);
     await expect(eventually('still down', () => !relay.available, 100)).resolves.toBe(true);
   });
 });
+
+describe('StompBrokerRelay.start()', () => {
+  it('keeps retrying while the external broker is down, logs the outage once, and resolves when it answers', async () => {
+    const port = await closedPort();
+    const lines: string[] = [];
+    const record = (level: string) => (obj: object, msg?: string): void => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+    const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const relay = new StompBrokerRelay({ port, reconnectDelay: [20, 40], connectTimeout: 1000, logger });
+    relays.push(relay);
+    let settled = false;
+    const started = relay.start().then(() => (settled = true));
+    expect(relay.start()).toBe(relay.start()); // one promise however often it is called
+    await eventually('the outage to be logged', () => lines.some((l) => l.startsWith('error ')));
+    await new Promise((r) => setTimeout(r, 200)); // several more attempts at 20-40 ms
+    expect(settled).toBe(false);
+    expect(lines.filter((l) => l.startsWith('error '))).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`unreachable.*"port":${port}`));
+    const broker = fakeStompBroker(port);
+    try {
+      await started;
+      expect(relay.available).toBe(true);
+      expect(lines.some((l) => /^warn .*reachable again/.test(l))).toBe(true);
+    } finally {
+      await relay.close();
+      await new Promise((r) => broker.close(r));
+    }
+  });
+
+  it('rejects when close() comes before the external broker answered', async () => {
+    const relay = new StompBrokerRelay({ port: await closedPort(), reconnectDelay: [20, 40], logger: silentLogger });
+    const started = relay.start();
+    await relay.close();
+    await expect(started).rejects.toThrow(/closed before the external broker answered/);
+  });
+});
+
+/** A STOMP server on 127.0.0.1:`port` that answers every CONNECT with CONNECTED (heart-beats off). */
+function fakeStompBroker(port: number): Server {
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => socket.write('CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0'));
+  });
+  server.listen(port, '127.0.0.1');
+  return server;
+}
 
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {

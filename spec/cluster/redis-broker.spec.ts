@@ -9,6 +9,7 @@ import type { StompServerConfig } from '../../broker';
 import { RedisBroker, type RedisBrokerOptions } from '../../broker/cluster/redis-broker';
 import { closeClients, stompClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
+import { recordSkip } from '../support/skips';
 import { describeWith, eventually, hasCommand } from './services';
 
 const REDIS_PORT = 6379;
@@ -161,7 +162,7 @@ const describeRestart = hasCommand('redis-server') ? describeRedis : skipOrFail(
 
 function skipOrFail(reason: string): jest.Describe {
   if (process.env.CI) throw new Error(`CI needs ${reason}`);
-  console.warn(`Skipping the Redis restart spec: ${reason}`);
+  recordSkip('the Redis restart spec', reason);
   return describe.skip;
 }
 

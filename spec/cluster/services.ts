@@ -2,19 +2,10 @@
  * Real services the cluster specs need. When one is missing, a spec fails loudly under CI
  * (env CI set) and otherwise skips with the reason printed: it never passes silently.
  */
-import { spawnSync } from 'node:child_process';
+import { hasCommand, listening } from '../support/requirements';
+import { recordSkip } from '../support/skips';
 
-const PROBE = `
-const s = require('net').connect(Number(process.argv[1]), '127.0.0.1');
-s.setTimeout(1000);
-s.on('connect', () => { s.destroy(); process.exit(0); });
-s.on('error', () => process.exit(1));
-s.on('timeout', () => process.exit(1));`;
-
-/** True when something accepts TCP connections on 127.0.0.1:`port`. */
-export function listening(port: number): boolean {
-  return spawnSync(process.execPath, ['-e', PROBE, String(port)], { timeout: 3000 }).status === 0;
-}
+export { hasCommand, listening };
 
 /**
  * `describe` when the service answers on `port`; otherwise `describe.skip` with a warning,
@@ -24,13 +15,8 @@ export function describeWith(service: string, port: number, hint: string): jest.
   if (listening(port)) return describe;
   const reason = `${service} is not reachable on 127.0.0.1:${port} (${hint})`;
   if (process.env.CI) throw new Error(`CI needs ${reason}`);
-  console.warn(`Skipping ${service} specs: ${reason}`);
+  recordSkip(`${service} specs`, reason);
   return describe.skip;
-}
-
-/** True when `command` can be run (e.g. redis-server for throwaway instances). */
-export function hasCommand(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
 /** Resolves when `check()` is truthy, polling every 20 ms; rejects after `ms` naming `what`. */

@@ -71,11 +71,14 @@ describe('browserAvailability', () => {
 describe('describeWithBrowser', () => {
   it('picks describe.skip and prints the reason when Chromium is missing', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const log = process.env.STOMPBOX_SKIP_LOG;
+    delete process.env.STOMPBOX_SKIP_LOG; // a made-up absence: not a skip of this run
     try {
       const chosen = describeWithBrowser({ path: undefined, reason: 'no Chromium here' });
       expect(chosen).toBe(describe.skip);
       expect(warn).toHaveBeenCalledWith('Skipping browser tests: no Chromium here');
     } finally {
+      if (log !== undefined) process.env.STOMPBOX_SKIP_LOG = log;
       warn.mockRestore();
     }
   });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { recordSkip } from '../support/skips';
 
 /** Where Debian's `chromium` package puts the browser. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -76,6 +77,6 @@ export async function launchBrowser(env: NodeJS.ProcessEnv = process.env): Promi
  */
 export function describeWithBrowser(lookup: ChromiumLookup = browserAvailability()): jest.Describe {
   if (lookup.path !== undefined) return describe;
-  console.warn(`Skipping browser tests: ${lookup.reason}`);
+  recordSkip('browser tests', lookup.reason);
   return describe.skip;
 }

@@ -3,8 +3,10 @@
  *
  * Each page calls StompDemo.start({ endpoint, subscribeTo, sendTo }) from a small inline
  * script. Everything this file needs is served by the reference app itself (offline):
- *   /lib/sockjs.min.js     sockjs-client, global SockJS
- *   /lib/stomp.umd.min.js  @stomp/stompjs 7, global StompJs
+ *   lib/sockjs.min.js     sockjs-client, global SockJS
+ *   lib/stomp.umd.min.js  @stomp/stompjs 7, global StompJs
+ * Every URL (scripts, styles, the endpoint) is relative to the page, so the pages keep working
+ * behind a reverse proxy that serves them under a path prefix (/app/topic.html) and strips it.
  *
  * `?transport=` picks how to reach the broker:
  *   - a SockJS transport name (websocket, xhr-streaming, xhr-polling, eventsource,
@@ -40,9 +42,17 @@
     return t;
   }
 
+  /** The endpoint as an absolute http(s) URL, resolved against the page (so a proxy's prefix is kept). */
+  function endpointUrl(endpoint) {
+    return new URL(endpoint, location.href);
+  }
+
   function plainWebSocketUrl(endpoint) {
-    var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    return scheme + location.host + endpoint;
+    var url = endpointUrl(endpoint);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.search = '';
+    url.hash = '';
+    return url.href;
   }
 
   function start(opts) {
@@ -96,7 +106,7 @@
       } else {
         var sockOpts = transport ? { transports: [transport] } : {};
         common.webSocketFactory = function () {
-          sock = new global.SockJS(opts.endpoint, null, sockOpts);
+          sock = new global.SockJS(endpointUrl(opts.endpoint).href, null, sockOpts);
           return sock;
         };
       }
@@ -166,7 +176,7 @@
       if (e.key === 'Enter' && !ui.send.disabled) ui.send.click();
     });
 
-    $('endpoint').textContent = opts.endpoint;
+    $('endpoint').textContent = endpointUrl(opts.endpoint).pathname;
     $('destination').textContent = opts.subscribeTo;
     try {
       transport = requestedTransport(params);

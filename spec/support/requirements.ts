@@ -1,0 +1,78 @@
+/**
+ * What `npm test` needs besides `npm ci`, each with a probe. Without one, the specs that need
+ * it skip with the reason printed outside CI, and fail under CI (env CI set), where
+ * `bash .ci/run` installs and starts all of them.
+ */
+import { spawnSync } from 'node:child_process';
+import { findChromium } from '../helpers/browser';
+
+/** One requirement and how it stands on this machine. */
+export interface Requirement {
+  readonly name: string;
+  /** Which specs need it. */
+  readonly neededBy: string;
+  /** How to get it. */
+  readonly hint: string;
+  probe(): { ok: boolean; detail: string };
+}
+
+const TCP_PROBE = `
+const s = require('net').connect(Number(process.argv[1]), '127.0.0.1');
+s.setTimeout(1000);
+s.on('connect', () => { s.destroy(); process.exit(0); });
+s.on('error', () => process.exit(1));
+s.on('timeout', () => process.exit(1));`;
+
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+export function listening(port: number): boolean {
+  return spawnSync(process.execPath, ['-e', TCP_PROBE, String(port)], { timeout: 3000 }).status === 0;
+}
+
+/** True when `command` can be run. */
+export function hasCommand(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+export const REQUIREMENTS: readonly Requirement[] = [
+  {
+    name: 'Redis on 127.0.0.1:6379',
+    neededBy: 'spec/cluster/redis-broker.spec.ts',
+    hint: 'apt-get install redis-server, then start it',
+    probe: () => ({ ok: listening(6379), detail: listening(6379) ? 'listening' : 'nothing listens' }),
+  },
+  {
+    name: 'redis-server on PATH (throwaway instances)',
+    neededBy: 'the Redis restart spec in spec/cluster/redis-broker.spec.ts',
+    hint: 'apt-get install redis-server',
+    probe: () => ({ ok: hasCommand('redis-server'), detail: hasCommand('redis-server') ? 'found' : 'not found' }),
+  },
+  {
+    name: 'RabbitMQ with its STOMP plugin on 127.0.0.1:61613',
+    neededBy: 'spec/cluster/broker-relay.spec.ts',
+    hint: 'apt-get install rabbitmq-server; rabbitmq-plugins enable rabbitmq_stomp',
+    probe: () => ({ ok: listening(61613), detail: listening(61613) ? 'listening' : 'nothing listens' }),
+  },
+  {
+    name: 'Chromium',
+    neededBy: 'spec/e2e/pages*.spec.ts, spec/client/browser.spec.ts, spec/package/pack.spec.ts (bundles in a browser)',
+    hint: 'apt-get install chromium, or set CHROMIUM_PATH',
+    probe: () => {
+      const found = findChromium();
+      return found.path !== undefined ? { ok: true, detail: found.path } : { ok: false, detail: found.reason };
+    },
+  },
+  {
+    name: 'the npm registry',
+    neededBy: 'spec/package/pack.spec.ts (installs the tarball and its dependencies)',
+    hint: 'network access to the registry npm is configured with',
+    probe: () => {
+      const ping = spawnSync('npm', ['ping', '--loglevel=error'], { timeout: 20_000 });
+      return ping.status === 0 ? { ok: true, detail: 'reachable' } : { ok: false, detail: 'npm ping failed' };
+    },
+  },
+];
+
+/** The probe results, in order. */
+export function checkRequirements(): { requirement: Requirement; ok: boolean; detail: string }[] {
+  return REQUIREMENTS.map((requirement) => ({ requirement, ...requirement.probe() }));
+}
