@@ -109,19 +109,35 @@ export class Bystander {
     return this.received.every((seq, i) => seq === i);
   }
 
-  /** Resolves once every message sent so far came back; rejects after `ms`. */
+  /** Resolves once every message sent so far came back; rejects after `ms` or once the session is lost. */
   caughtUp(ms = 5000): Promise<void> {
+    const target = this.sentAt.length;
+    return this.waitFor(`all ${target} messages back`, () => this.received.length >= target, ms);
+  }
+
+  /**
+   * Resolves once `count` messages published from now on came back: proof that the broker
+   * went on serving after whatever happened before this call. Rejects after `ms` or once the
+   * session is lost.
+   */
+  more(count: number, ms = 5000): Promise<void> {
+    const target = this.sentAt.length + count;
+    return this.waitFor(`${count} more round trips`, () => this.received.length >= target, ms);
+  }
+
+  private waitFor(what: string, done: () => boolean, ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
-        if (this.received.length < this.sentAt.length) return false;
+        if (done()) resolve();
+        else if (this.lostReason !== undefined) reject(new Error(`bystander lost its session (${this.lostReason}) waiting for ${what}`));
+        else return false;
         clearTimeout(timer);
         this.listeners.delete(check);
-        resolve();
         return true;
       };
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        reject(new Error(`bystander: ${this.sentAt.length - this.received.length} of ${this.sentAt.length} messages did not come back within ${ms} ms (${this.lostReason ?? 'session open'})`));
+        reject(new Error(`bystander: no ${what} within ${ms} ms (${this.received.length} of ${this.sentAt.length} back)`));
       }, ms);
       if (!check()) this.listeners.add(check);
     });
@@ -175,5 +191,6 @@ export class Bystander {
     this.lostReason ??= reason;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    for (const l of [...this.listeners]) l();
   }
 }

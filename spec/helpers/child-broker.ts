@@ -198,7 +198,7 @@ export class ChildBroker {
   /** A sentence saying how the process ended, with the start of its stderr. */
   describeExit(): string {
     if (this.exit === undefined) return 'running';
-    return `${describeExit(this.exit)}; stderr: ${this.stderr.slice(0, 600).trim() || '(empty)'}`;
+    return `${describeExit(this.exit)}; stderr: ${summary(this.stderr)}`;
   }
 
   /** Kills the process by PID and waits for it to end. */
@@ -230,6 +230,14 @@ export class ChildBroker {
       this.child.send({ id, ...body });
     });
   }
+}
+
+/** The error line of a stderr and the first two stack lines under it (or its start). */
+function summary(stderr: string): string {
+  const lines = stderr.split('\n');
+  const at = lines.findIndex((l) => /^\S*(Error|Exception)\b/.test(l));
+  if (at === -1) return stderr.slice(0, 300).trim() || '(empty)';
+  return lines.slice(at, at + 3).map((l) => l.trim()).join(' ').slice(0, 400);
 }
 
 function describeExit(exit: ChildExit): string {

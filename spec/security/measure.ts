@@ -68,7 +68,8 @@ export class Measurement {
    */
   async end(settleMs = 3000): Promise<Figures> {
     const { broker, bystander, baseline } = this;
-    if (bystander?.alive === true && broker.alive) await bystander.caughtUp(settleMs).catch(() => undefined);
+    // Two more round trips after the attack: the broker went on serving (or it did not).
+    if (bystander?.alive === true && broker.alive) await bystander.more(2, settleMs).catch(() => undefined);
     const report = bystander?.report();
     const peak = this.watch.stop();
     const cpuMs = broker.alive ? broker.cpuMs() - baseline.cpu : Number.NaN;
