@@ -104,6 +104,14 @@ export class Bystander {
     return max;
   }
 
+  /** Age of the oldest message still in flight, ms (0 when none is). */
+  oldestInFlight(): number {
+    while (this.seen.has(this.firstMissing)) this.firstMissing++;
+    return this.firstMissing < this.sentAt.length ? performance.now() - this.sentAt[this.firstMissing] : 0;
+  }
+
+  private firstMissing = 0;
+
   /** True when every message received came once, in the order sent (0, 1, 2, ...). */
   inOrder(): boolean {
     return this.received.every((seq, i) => seq === i);

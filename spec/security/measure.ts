@@ -17,6 +17,12 @@ import { mb, type ChildBroker, type RssWatch } from '../helpers/child-broker';
  */
 export const ATTACK_MAX_RTT_MS = 500;
 
+/**
+ * How long a bystander's message may stay in flight before the harness kills the broker, ms:
+ * a stall this long already fails every bound, and some findings stall for minutes.
+ */
+export const STALL_CAP_MS = 5000;
+
 /** Figures of one attack. */
 export interface Figures {
   readonly label: string;
@@ -52,7 +58,15 @@ export class Measurement {
     private readonly bystander: Bystander | undefined,
     private readonly baseline: { rss: number; heap: number; cpu: number; at: number },
     private readonly watch: RssWatch,
-  ) {}
+  ) {
+    if (bystander === undefined) return;
+    this.stallTimer = setInterval(() => {
+      const waited = bystander.oldestInFlight();
+      if (waited > STALL_CAP_MS) void broker.kill(`stalled: the bystander waited ${Math.round(waited)} ms for a round trip, past the harness cap of ${STALL_CAP_MS} ms`);
+    }, 100);
+  }
+
+  private readonly stallTimer: ReturnType<typeof setInterval> | undefined;
 
   /** Takes the baseline after a full collection in the child, then starts sampling RSS. */
   static async begin(label: string, broker: ChildBroker, bystander?: Bystander): Promise<Measurement> {
@@ -71,6 +85,7 @@ export class Measurement {
     // Two more round trips after the attack: the broker went on serving (or it did not).
     if (bystander?.alive === true && broker.alive) await bystander.more(2, settleMs).catch(() => undefined);
     const report = bystander?.report();
+    if (this.stallTimer !== undefined) clearInterval(this.stallTimer);
     const peak = this.watch.stop();
     const cpuMs = broker.alive ? broker.cpuMs() - baseline.cpu : Number.NaN;
     const loopDelayMs = broker.alive ? await broker.loopDelay(3000).catch(() => undefined) : undefined;

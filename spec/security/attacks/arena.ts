@@ -21,10 +21,11 @@ export function arena(config: ChildBrokerConfig = {}, endpoint = '/stomp'): () =
     current = { broker, bystander };
   });
   afterEach(async () => {
-    await current?.bystander.stop(500);
+    // The broker first: a stalled one would hold the clients' close handshakes.
+    await killChildBrokers();
+    await current?.bystander.stop(100);
     current = undefined;
     await closeClients();
-    await killChildBrokers();
   });
   afterAll(() => removeChildBrokerBundle());
   return () => {
