@@ -114,7 +114,7 @@ export function describeFigures(f: Figures): string {
     `process ${f.process}`,
     by,
     `RSS ${f.rssBaselineMB} MB +${f.rssPeakGrowthMB} MB peak, ${f.rssRetainedGrowthMB === undefined ? '?' : `+${f.rssRetainedGrowthMB}`} MB retained (heap ${f.heapRetainedGrowthMB === undefined ? '?' : `+${f.heapRetainedGrowthMB}`} MB)`,
-    `CPU ${f.cpuMs} ms`,
+    `CPU ${Number.isNaN(f.cpuMs) ? '?' : f.cpuMs} ms`,
     `event-loop delay ${f.loopDelayMs === undefined ? 'no answer' : `${f.loopDelayMs} ms`}`,
     `${f.elapsedMs} ms`,
   ].join('; ');
