@@ -3,6 +3,7 @@
  * session publishing to itself next to the attack, both ended in afterEach (the process by
  * PID). `arena()` installs the hooks and returns a getter for the current test's pair.
  */
+import type WebSocket from 'ws';
 import { Bystander } from '../../helpers/bystander';
 import { killChildBrokers, removeChildBrokerBundle, startChildBroker, type ChildBroker, type ChildBrokerConfig } from '../../helpers/child-broker';
 import { closeClients } from '../../helpers/clients';
@@ -41,3 +42,35 @@ export function outcome<T>(promise: Promise<T>): Promise<T | Error> {
 
 /** Waits `ms`. For letting a broker act on bytes already sent, never as a substitute for an event. */
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a {@link pump} managed to send. */
+export interface Pumped {
+  readonly sent: number;
+  readonly bytes: number;
+  /** Why it stopped early: the socket closed, or the time ran out. */
+  readonly stopped: 'done' | 'closed' | 'timeout';
+}
+
+/**
+ * Sends `count` WebSocket messages made by `make(i)` as fast as the socket takes them (no more
+ * than `highWater` bytes waiting in our own process), until all are sent, the socket closes or
+ * `ms` pass: an attack bounded in count and in time.
+ */
+export async function pump(ws: WebSocket, count: number, make: (i: number) => string | Buffer, { highWater = 4 << 20, ms = 15000 } = {}): Promise<Pumped> {
+  const deadline = Date.now() + ms;
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    while (ws.bufferedAmount > highWater) {
+      if (ws.readyState !== ws.OPEN) return { sent: i, bytes, stopped: 'closed' };
+      if (Date.now() > deadline) return { sent: i, bytes, stopped: 'timeout' };
+      await pause(2);
+    }
+    if (ws.readyState !== ws.OPEN) return { sent: i, bytes, stopped: 'closed' };
+    if (Date.now() > deadline) return { sent: i, bytes, stopped: 'timeout' };
+    const message = make(i);
+    bytes += message.length;
+    ws.send(message, { binary: false });
+    if (i % 64 === 63) await pause(0); // let the socket write and events arrive
+  }
+  return { sent: count, bytes, stopped: 'done' };
+}
