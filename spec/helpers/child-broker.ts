@@ -180,6 +180,7 @@ export class ChildBroker {
       peak = Math.max(peak, this.rss());
     };
     const timer = setInterval(sample, every);
+    timer.unref(); // a test that failed before stop() must not keep jest running
     return {
       get peak() {
         return peak;

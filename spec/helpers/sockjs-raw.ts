@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { SERVER_COMMANDS } from '../../broker/stomp/frame';
+import type { StompVersion } from '../../broker/stomp/versions';
 import { decodeAll, type PlainFrame } from './frames';
 
 /** One SockJS frame as received. */
@@ -33,14 +34,19 @@ export function parseSockJsFrame(text: string): SockJsFrame {
   return { kind: 'other', text };
 }
 
-/** The STOMP frames inside SockJS `a[...]` frames (each message one frame, or a heart-beat). */
+/**
+ * The STOMP frames inside SockJS `a[...]` frames (each message one frame, or a heart-beat),
+ * headers unescaped by the version CONNECTED names (1.2 until then, as the broker escapes).
+ */
 export function stompFramesOf(frames: readonly SockJsFrame[]): PlainFrame[] {
   const out: PlainFrame[] = [];
+  let version: StompVersion = '1.2';
   for (const f of frames) {
     if (f.kind !== 'array') continue;
     for (const m of f.messages) {
       if (typeof m !== 'string') continue;
-      const { frames: decoded } = decodeAll([Buffer.from(m, 'utf8')], undefined, '1.2', SERVER_COMMANDS);
+      const { frames: decoded } = decodeAll([Buffer.from(m, 'utf8')], undefined, version, SERVER_COMMANDS);
+      for (const d of decoded) if (d.command === 'CONNECTED') version = (d.headers.find(([n]) => n === 'version')?.[1] ?? '1.0') as StompVersion;
       out.push(...decoded);
     }
   }

@@ -64,6 +64,7 @@ export class Measurement {
       const waited = bystander.oldestInFlight();
       if (waited > STALL_CAP_MS) void broker.kill(`stalled: the bystander waited ${Math.round(waited)} ms for a round trip, past the harness cap of ${STALL_CAP_MS} ms`);
     }, 100);
+    this.stallTimer.unref(); // a test that failed before end() must not keep jest running
   }
 
   private readonly stallTimer: ReturnType<typeof setInterval> | undefined;
