@@ -78,6 +78,32 @@ describe('a SockJS message that is not an array of strings, before CONNECT', () 
   });
 });
 
+/**
+ * Found by the fuzz suite (not in the issue's list): a SockJS websocket message that is a valid
+ * array of strings, whose first frame ends the session (an ERROR, or even a DISCONNECT) while
+ * more strings follow in the same array. The session closes in the middle of the array and
+ * the next string is handed to a session that is gone: a TypeError escapes the listener and
+ * the process exits.
+ */
+describe('a SockJS array whose first frame ends the session, with more frames after it', () => {
+  it.each([
+    ['an unknown command, then a heart-beat', ['FOO\n\n\0', '\n']],
+    ['DISCONNECT before CONNECT, then a heart-beat', ['DISCONNECT\n\n\0', '\n']],
+    ['CONNECT, DISCONNECT with a receipt, then a heart-beat', ['CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0', 'DISCONNECT\nreceipt:d\n\n\0', '\n']],
+  ])('%s: that session ends, the process and a bystander carry on', async (_what, frames) => {
+    const { broker, bystander } = get();
+    const socket = await RawSockJsSocket.open(broker.ws('/stomp'));
+    const m = await Measurement.begin(`new: SockJS array ending its session mid-way (${_what})`, broker, bystander);
+    await socket.sendFrames(...frames);
+    const ended = await outcome(socket.ended(3000));
+    const figures = await m.end();
+    log(figures, `attacked session got ${socket.stomp.map((f) => f.command).join(', ') || 'nothing'}`);
+    expectWithin(figures);
+    ok(ended);
+    expect(socket.stomp.some((f) => f.command === 'ERROR' || f.command === 'RECEIPT')).toBe(true);
+  });
+});
+
 describeWithBrowser()('a SockJS message that is not an array of strings, from a page in Chromium', () => {
   let browser: Browser;
 

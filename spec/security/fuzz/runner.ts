@@ -106,15 +106,23 @@ export async function runFuzz<C>(run: FuzzRun<C>): Promise<FuzzReport> {
           (broker.stderr === '' ? '' : `\n  broker stderr (end): ${broker.stderr.slice(-800).trim()}`),
       );
     };
-    let outcome: string;
+    let outcome: string | undefined;
+    let caseError: Error | undefined;
     try {
       outcome = await withTimeout(run.runCase(c, i), CASE_TIMEOUT_MS, 'the case');
     } catch (err) {
-      fail((err as Error).message);
+      caseError = err as Error;
     }
+    // An IPC round trip after the case: the child went on running (a crash closes the channel) and how long its event loop was held.
+    const loopDelay = await broker.loopDelay(5000).catch(() => undefined);
+    if (loopDelay === undefined || !broker.alive) {
+      await Promise.race([broker.exited, new Promise((r) => setTimeout(r, 1000))]);
+      fail(`the broker process ended: ${broker.describeExit()}${caseError === undefined ? '' : ` (the case then failed: ${caseError.message})`}`);
+    }
+    if (caseError !== undefined) fail(caseError.message);
+    if (loopDelay! > FUZZ_RTT_BOUND_MS) fail(`the broker's event loop was held for ${Math.round(loopDelay!)} ms (bound ${FUZZ_RTT_BOUND_MS} ms)`);
     cases++;
     outcomes[outcome!] = (outcomes[outcome!] ?? 0) + 1;
-    if (!broker.alive) fail(`the broker process ended: ${broker.describeExit()}`);
     if (!bystander.alive) fail(`the bystander lost its session (${bystander.lostReason})`);
     const waited = bystander.oldestInFlight();
     if (waited > FUZZ_RTT_BOUND_MS) fail(`the bystander has waited ${Math.round(waited)} ms for a round trip (bound ${FUZZ_RTT_BOUND_MS} ms)`);
