@@ -1,8 +1,8 @@
 /**
  * The fuzz loop: cases drawn from an arbitrary, one after another, against a child-process
  * broker with a bystander, bounded in count and in time. Case `i` of a run is
- * `fc.sample(arbitrary, { seed: seed + i, numRuns: 1 })`, so a failure names its seed and index
- * and `FUZZ_SEED=<seed> FUZZ_CASE=<i>` replays exactly that case.
+ * `fc.sample(arbitrary, { seed: caseSeed(seed, i), numRuns: 1 })`, so a failure names its seed
+ * and index and `FUZZ_SEED=<seed> FUZZ_CASE=<i>` replays exactly that case.
  *
  * After every case the invariants are checked: the process has not exited, the bystander is
  * connected with nothing in flight for longer than the round-trip bound, RSS is within its
@@ -68,6 +68,18 @@ export interface FuzzRun<C> {
   runCase(c: C, index: number): Promise<string>;
 }
 
+/** A 32-bit hash (murmur3's finalizer). */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+/** The seed of case `i` of a run: hashed, so runs with nearby seeds share no cases. */
+export function caseSeed(seed: number, i: number): number {
+  return mix(mix(seed) ^ Math.imul(i + 1, 0x9e3779b1));
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -97,7 +109,7 @@ export async function runFuzz<C>(run: FuzzRun<C>): Promise<FuzzReport> {
   for (let k = 0; k < (indexes?.length ?? settings.runs); k++) {
     if (indexes === undefined && Date.now() - started > settings.seconds * 1000) break;
     const i = indexes?.[k] ?? k;
-    const c = fc.sample(run.arbitrary, { seed: (settings.seed + i) | 0, numRuns: 1 })[0];
+    const c = fc.sample(run.arbitrary, { seed: caseSeed(settings.seed, i), numRuns: 1 })[0];
     const fail = (violation: string): never => {
       throw new Error(
         `fuzz ${target}: ${violation}\n  at case ${i} of seed ${settings.seed} (replay: ${replay(i)})\n  case: ${show(c)}` +

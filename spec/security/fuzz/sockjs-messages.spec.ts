@@ -3,7 +3,7 @@
  * surrogates, arrays of STOMP strings, arrays of numbers, claimed lengths, text that is not
  * JSON) over the SockJS websocket transport and posted to xhr_send, against a child-process
  * broker with a bystander. See sockjs-cases.ts for the cases and runner.ts for the invariants.
- * The broker's SockJS heart-beat is 500 ms here, so an xhr poll never legitimately waits long.
+ * The broker's SockJS heart-beat is 100 ms here, so an xhr poll never legitimately waits long.
  */
 import { Bystander } from '../../helpers/bystander';
 import { killChildBrokers, removeChildBrokerBundle, startChildBroker, type ChildBroker } from '../../helpers/child-broker';
@@ -22,7 +22,7 @@ let broker: ChildBroker;
 let bystander: Bystander;
 
 beforeEach(async () => {
-  broker = await startChildBroker({ handlers: true, options: { sockjs: { heartbeatDelay: 500 } } });
+  broker = await startChildBroker({ handlers: true, options: { sockjs: { heartbeatDelay: 100 } } });
   bystander = await Bystander.start(broker.http('/stomp'));
 });
 
