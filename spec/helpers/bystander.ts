@@ -42,6 +42,7 @@ export class Bystander {
   lostReason: string | undefined;
   private readonly sentAt: number[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
+  private interval = 25;
   private readonly listeners = new Set<() => void>();
 
   private constructor(
@@ -77,7 +78,8 @@ export class Bystander {
     });
     bystander.publish();
     await bystander.caughtUp(5000);
-    bystander.timer = setInterval(() => bystander.publish(), options.interval ?? 25);
+    bystander.interval = options.interval ?? 25;
+    bystander.resume();
     return bystander;
   }
 
@@ -149,6 +151,18 @@ export class Bystander {
       }, ms);
       if (!check()) this.listeners.add(check);
     });
+  }
+
+  /** Stops publishing for a while (so that "every message came back" can be checked exactly). */
+  pause(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Publishes again every `interval` ms (after {@link pause}); nothing once the session is lost. */
+  resume(): void {
+    if (this.timer !== undefined || this.lostReason !== undefined) return;
+    this.timer = setInterval(() => this.publish(), this.interval);
   }
 
   /**

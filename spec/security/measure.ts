@@ -83,9 +83,15 @@ export class Measurement {
    */
   async end(settleMs = 3000): Promise<Figures> {
     const { broker, bystander, baseline } = this;
-    // Two more round trips after the attack: the broker went on serving (or it did not).
-    if (bystander?.alive === true && broker.alive) await bystander.more(2, settleMs).catch(() => undefined);
+    // Two more round trips after the attack: the broker went on serving (or it did not). Then
+    // publishing pauses while what is in flight comes back, so the count compares exactly.
+    if (bystander?.alive === true && broker.alive) {
+      await bystander.more(2, settleMs).catch(() => undefined);
+      bystander.pause();
+      await bystander.caughtUp(settleMs).catch(() => undefined);
+    }
     const report = bystander?.report();
+    bystander?.resume();
     if (this.stallTimer !== undefined) clearInterval(this.stallTimer);
     const peak = this.watch.stop();
     const cpuMs = broker.alive ? broker.cpuMs() - baseline.cpu : Number.NaN;

@@ -99,7 +99,7 @@ describe('what held frames pin', () => {
     attacker.send('SEND\ndestination:/app/hold\n\n{}\0'); // resolves after 3 s; later frames wait behind it
     const pumped = await pump(attacker.ws, count, (i) => `SEND\ndestination:/topic/queued\n\n${i % 10}\0${padding}`, { ms: 2500 });
     // Measured while the frames still wait (the handler holds for 3 s).
-    const figures = await m.end(0);
+    const figures = await m.end(1000);
     log(figures, `sent ${pumped.sent} of ${count} (${pumped.stopped})`);
     expectWithin(figures, { rssRetainedGrowthMB: 32 });
   }, 60000);
