@@ -18,7 +18,7 @@ const get = arena();
 const PADDING = { 'x-padding': 'p'.repeat(14 * 1024) };
 
 /** Sends `count` GETs made by `path(i)`, `concurrency` at a time, for at most `ms`; counts statuses. */
-async function flood(port: number, count: number, path: (i: number) => string, headers: Record<string, string>, concurrency = 32, ms = 25000): Promise<{ done: number; statuses: Map<number, number> }> {
+async function flood(port: number, count: number, path: (i: number) => string, headers: Record<string, string>, concurrency = 16, ms = 25000): Promise<{ done: number; statuses: Map<number, number> }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const statuses = new Map<number, number>();
   const deadline = Date.now() + ms;
@@ -58,7 +58,9 @@ describe('requests that cannot open a SockJS session', () => {
     const figures = await m.end();
     log(figures, `${done} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${figures.heapRetainedGrowthMB === undefined ? '?' : Math.round((figures.heapRetainedGrowthMB * 1024 * 1024) / done)} heap bytes retained per request`);
     expect(done).toBeGreaterThanOrEqual(5000); // enough to measure, even on a slow machine
-    expectWithin(figures, { heapRetainedGrowthMB: 8, rssRetainedGrowthMB: 64 });
+    // The finding is memory. 20,000 requests as fast as they are answered saturate the two cores
+    // by design, so the bystander's bound here is the fuzz suite's (1 s), not a stall detector's.
+    expectWithin(figures, { heapRetainedGrowthMB: 8, rssRetainedGrowthMB: 64, maxRttMs: 1000 });
     for (const status of statuses.keys()) expect(status).toBeGreaterThanOrEqual(400);
   }, 60000);
 });
