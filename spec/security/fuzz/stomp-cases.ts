@@ -9,6 +9,7 @@
  * CONNECT, so the deeper, connected states are reached.
  */
 import fc from 'fast-check';
+import { COMMANDS, DESTINATIONS, NAMES, VALUES } from './stomp-dictionary';
 
 export type Mutation =
   | { kind: 'flip'; at: number; bit: number }
@@ -42,120 +43,6 @@ export interface StompCase {
   readonly cuts: number[];
   readonly mode: 'text' | 'binary' | 'mixed';
 }
-
-const DESTINATIONS = [
-  '/topic/a',
-  '/topic/a/b',
-  '/topic/*',
-  '/topic/**',
-  '/topic/{x}',
-  '/topic/a/**/b',
-  '/topic/**/**/**/x',
-  '/topic/*/*/*',
-  '/queue/q',
-  '/user/alice/message',
-  '/user/queue/errors',
-  '/user/queue/reply',
-  '/user/*/message',
-  '/user/**',
-  '/user/%zz/x',
-  '/user/%E0%A4%A/x',
-  '/user/%/x',
-  '/app/echo',
-  '/app/fail',
-  '/app/async',
-  '/app/json',
-  '/app/nothing',
-  '/nowhere',
-  '',
-  '/',
-  '//',
-  '/topic/',
-  '/topic//a',
-  '/topic/a\\cb',
-  '/topic/\u00e9\u4e2d\u{1f600}',
-  '/topic/a\\nb',
-  `/topic/${'x'.repeat(300)}`,
-  `/topic/${Array(40).fill('s').join('/')}`,
-];
-
-const VALUES = [
-  '',
-  ' ',
-  '0',
-  '-1',
-  '1',
-  '99999999999999999999',
-  '1e3',
-  '0x10',
-  ' 5',
-  'NaN',
-  'auto',
-  'client',
-  'client-individual',
-  '1.2',
-  '1.0,1.1,1.2',
-  '0,0',
-  '10,10',
-  '-5,5',
-  'a,b',
-  '1,',
-  'next',
-  'first',
-  'last',
-  'offset=1',
-  'offset=-1',
-  'timestamp=1',
-  '\\c',
-  '\\n',
-  '\\r',
-  '\\\\',
-  '\\q',
-  '\\',
-  'a:b',
-  '\u0000',
-  '*',
-  '**',
-  '{x}',
-  '__proto__',
-  "a = 'b' AND c > 1",
-  '((((((((((x = 1))))))))))',
-  'application/json',
-  'text/plain;charset=UTF-8',
-  'application/octet-stream',
-];
-
-const NAMES = [
-  'destination',
-  'id',
-  'receipt',
-  'content-length',
-  'content-type',
-  'ack',
-  'transaction',
-  'accept-version',
-  'heart-beat',
-  'host',
-  'login',
-  'passcode',
-  'selector',
-  'subscription',
-  'message-id',
-  'x-stream-offset',
-  'x-stream-epoch',
-  'prefetch-count',
-  'expires',
-  'expiration',
-  'reply-to',
-  'correlation-id',
-  'user-name',
-  'session',
-  'redelivered',
-  '__proto__',
-  'constructor',
-];
-
-const COMMANDS = ['CONNECT', 'STOMP', 'SEND', 'SUBSCRIBE', 'UNSUBSCRIBE', 'ACK', 'NACK', 'BEGIN', 'COMMIT', 'ABORT', 'DISCONNECT'];
 
 const text = fc.string({ maxLength: 24 });
 const unicode = fc.string({ unit: 'binary', maxLength: 12 });
