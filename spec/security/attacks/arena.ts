@@ -1,0 +1,76 @@
+/**
+ * The setting of every attack spec: a fresh child-process broker per test and a bystander
+ * session publishing to itself next to the attack, both ended in afterEach (the process by
+ * PID). `arena()` installs the hooks and returns a getter for the current test's pair.
+ */
+import type WebSocket from 'ws';
+import { Bystander } from '../../helpers/bystander';
+import { killChildBrokers, removeChildBrokerBundle, startChildBroker, type ChildBroker, type ChildBrokerConfig } from '../../helpers/child-broker';
+import { closeClients } from '../../helpers/clients';
+
+export interface Arena {
+  readonly broker: ChildBroker;
+  readonly bystander: Bystander;
+}
+
+/** Installs beforeEach/afterEach hooks: a child broker started with `config` and a bystander on `endpoint`. */
+export function arena(config: ChildBrokerConfig = {}, endpoint = '/stomp'): () => Arena {
+  let current: Arena | undefined;
+  beforeEach(async () => {
+    const broker = await startChildBroker(config);
+    const bystander = await Bystander.start(broker.http(endpoint));
+    current = { broker, bystander };
+  });
+  afterEach(async () => {
+    // The broker first: a stalled one would hold the clients' close handshakes.
+    await killChildBrokers();
+    await current?.bystander.stop(100);
+    current = undefined;
+    await closeClients();
+  });
+  afterAll(() => removeChildBrokerBundle());
+  return () => {
+    if (current === undefined) throw new Error('arena() is only available inside a test');
+    return current;
+  };
+}
+
+/** Resolves with `promise`'s value, or with the error it rejected with: an outcome to assert after the figures. */
+export function outcome<T>(promise: Promise<T>): Promise<T | Error> {
+  return promise.catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+/** Waits `ms`. For letting a broker act on bytes already sent, never as a substitute for an event. */
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a {@link pump} managed to send. */
+export interface Pumped {
+  readonly sent: number;
+  readonly bytes: number;
+  /** Why it stopped early: the socket closed, or the time ran out. */
+  readonly stopped: 'done' | 'closed' | 'timeout';
+}
+
+/**
+ * Sends `count` WebSocket messages made by `make(i)` as fast as the socket takes them (no more
+ * than `highWater` bytes waiting in our own process), until all are sent, the socket closes or
+ * `ms` pass: an attack bounded in count and in time.
+ */
+export async function pump(ws: WebSocket, count: number, make: (i: number) => string | Buffer, { highWater = 4 << 20, ms = 15000 } = {}): Promise<Pumped> {
+  const deadline = Date.now() + ms;
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    while (ws.bufferedAmount > highWater) {
+      if (ws.readyState !== ws.OPEN) return { sent: i, bytes, stopped: 'closed' };
+      if (Date.now() > deadline) return { sent: i, bytes, stopped: 'timeout' };
+      await pause(2);
+    }
+    if (ws.readyState !== ws.OPEN) return { sent: i, bytes, stopped: 'closed' };
+    if (Date.now() > deadline) return { sent: i, bytes, stopped: 'timeout' };
+    const message = make(i);
+    bytes += message.length;
+    ws.send(message, { binary: false });
+    if (i % 64 === 63) await pause(0); // let the socket write and events arrive
+  }
+  return { sent: count, bytes, stopped: 'done' };
+}
