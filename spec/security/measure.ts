@@ -33,7 +33,7 @@ export interface Figures {
   readonly rssPeakGrowthMB: number;
   /** RSS growth after a full collection at the end (what the broker retained), MB; undefined when the child did not answer. */
   readonly rssRetainedGrowthMB: number | undefined;
-  /** JS heap growth after a full collection at the end, MB. */
+  /** Growth of the JS heap plus the memory of Buffers and ArrayBuffers (`external`) after a full collection at the end, MB: what the broker still holds, whatever the allocator keeps in RSS. */
   readonly heapRetainedGrowthMB: number | undefined;
   readonly cpuMs: number;
   /** The child's longest event-loop delay during the attack, ms (undefined when it did not answer). */
@@ -73,7 +73,7 @@ export class Measurement {
   static async begin(label: string, broker: ChildBroker, bystander?: Bystander): Promise<Measurement> {
     const memory = await broker.memory(true);
     await broker.loopDelay(); // resets the child's maximum
-    const baseline = { rss: broker.rss() || memory.rss, heap: memory.heapUsed, cpu: broker.cpuMs(), at: Date.now() };
+    const baseline = { rss: broker.rss() || memory.rss, heap: memory.heapUsed + memory.external, cpu: broker.cpuMs(), at: Date.now() };
     return new Measurement(label, broker, bystander, baseline, broker.watchRss());
   }
 
@@ -105,7 +105,7 @@ export class Measurement {
       rssBaselineMB: mb(baseline.rss),
       rssPeakGrowthMB: mb(peak - baseline.rss),
       rssRetainedGrowthMB: retainedRss === undefined ? undefined : mb(retainedRss - baseline.rss),
-      heapRetainedGrowthMB: retained === undefined ? undefined : mb(retained.heapUsed - baseline.heap),
+      heapRetainedGrowthMB: retained === undefined ? undefined : mb(retained.heapUsed + retained.external - baseline.heap),
       cpuMs: Math.round(cpuMs),
       loopDelayMs: loopDelayMs === undefined ? undefined : Math.round(loopDelayMs),
       elapsedMs: Date.now() - baseline.at,
@@ -120,7 +120,7 @@ export function describeFigures(f: Figures): string {
   return [
     `process ${f.process}`,
     by,
-    `RSS ${f.rssBaselineMB} MB +${f.rssPeakGrowthMB} MB peak, ${f.rssRetainedGrowthMB === undefined ? '?' : `+${f.rssRetainedGrowthMB}`} MB retained (heap ${f.heapRetainedGrowthMB === undefined ? '?' : `+${f.heapRetainedGrowthMB}`} MB)`,
+    `RSS ${f.rssBaselineMB} MB +${f.rssPeakGrowthMB} MB peak, ${f.rssRetainedGrowthMB === undefined ? '?' : `+${f.rssRetainedGrowthMB}`} MB retained (heap and buffers ${f.heapRetainedGrowthMB === undefined ? '?' : `+${f.heapRetainedGrowthMB}`} MB)`,
     `CPU ${Number.isNaN(f.cpuMs) ? '?' : f.cpuMs} ms`,
     `event-loop delay ${f.loopDelayMs === undefined ? 'no answer' : `${f.loopDelayMs} ms`}`,
     `${f.elapsedMs} ms`,
@@ -156,7 +156,7 @@ export function expectWithin(f: Figures, bounds: Bounds = {}): void {
   };
   over('peak RSS growth', f.rssPeakGrowthMB, bounds.rssPeakGrowthMB, 'MB');
   over('retained RSS growth', f.rssRetainedGrowthMB, bounds.rssRetainedGrowthMB, 'MB');
-  over('retained heap growth', f.heapRetainedGrowthMB, bounds.heapRetainedGrowthMB, 'MB');
+  over('retained heap and buffer growth', f.heapRetainedGrowthMB, bounds.heapRetainedGrowthMB, 'MB');
   over('CPU', f.cpuMs, bounds.cpuMs, 'ms');
   if (violations.length > 0) throw new Error(`${f.label}: ${violations.join('; ')}.\nFigures: ${describeFigures(f)}`);
 }
