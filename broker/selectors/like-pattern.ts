@@ -38,10 +38,11 @@ export function findBadEscape(pattern: string, escape: string | undefined): numb
  * "the first i items matched", and a `%` before item i lets state i stay put on any character.
  * All states advance together, one bit each (shift-and, Baeza-Yates & Gonnet 1992), in
  * ⌈(k+1)/32⌉ words: a match reads the value once and costs that many word operations per
- * character. Per character of the pattern, a bit mask says where it may be matched; a
- * character that occurs fewer times than there are words keeps a list of its places instead,
- * so memory stays linear in the pattern: five state sets of ⌈(k+1)/32⌉ words, at most k words
- * of masks and k places (a 4 KiB pattern holds under 40 KiB).
+ * character (one plain number when the pattern has under 32 items, the common case). Per
+ * character of the pattern, a bit mask says where it may be matched; a character that occurs
+ * fewer times than there are words keeps a list of its places instead, so memory stays linear
+ * in the pattern: four state sets of ⌈(k+1)/32⌉ words, at most k words of masks and k places
+ * (a 4 KiB pattern holds under 40 KiB).
  *
  * Patterns without `_` whose `%` sit only at the ends are plain equality, startsWith or
  * endsWith.
@@ -55,9 +56,10 @@ export class LikePattern {
   private readonly words: number = 0;
   /** Bit i: state i has a `%` self-loop. */
   private readonly star: Uint32Array = new Uint32Array(0);
-  /** Bit i+1: item i is `_`. */
+  /** Bit i+1: item i is `_`; the mask of a character the pattern does not name. */
   private readonly any: Uint32Array = new Uint32Array(0);
-  /** Per frequent character, bit i+1: item i is that character. */
+  /** Per frequent character, bit i+1: item i is that character or `_` (ASCII in an array, the rest in a map). */
+  private readonly asciiDense: (Uint32Array | undefined)[] = [];
   private readonly dense = new Map<number, Uint32Array>();
   /** Per rare character, the bits i+1 where item i is that character. */
   private readonly sparse = new Map<number, number[]>();
@@ -65,7 +67,6 @@ export class LikePattern {
   private readonly openEnd: boolean = false;
   // Scratch state sets, reused by every match (matching is synchronous and never reentrant).
   private current: Uint32Array = new Uint32Array(0);
-  private shifted: Uint32Array = new Uint32Array(0);
   private following: Uint32Array = new Uint32Array(0);
 
   /** @param pattern a pattern whose escapes {@link findBadEscape} accepts */
@@ -117,13 +118,13 @@ export class LikePattern {
       if (list.length < words) {
         this.sparse.set(cp, list);
       } else {
-        const mask = new Uint32Array(words);
+        const mask = this.any.slice();
         for (const bit of list) setBit(mask, bit);
-        this.dense.set(cp, mask);
+        if (cp < 0x80) this.asciiDense[cp] = mask;
+        else this.dense.set(cp, mask);
       }
     }
     this.current = new Uint32Array(words);
-    this.shifted = new Uint32Array(words);
     this.following = new Uint32Array(words);
   }
 
@@ -139,20 +140,45 @@ export class LikePattern {
       case 'any':
         return true;
       default:
-        return this.run(value, meter);
+        if (value.length < this.last) return false; // every item takes at least one UTF-16 unit
+        return this.words === 1 ? this.runWord(value, meter) : this.runWords(value, meter);
     }
   }
 
-  private run(value: string, meter: MatchMeter | undefined): boolean {
+  /** The mask of code point `cp`: where it (or `_`) may be matched; rare characters get `any` and their place list. */
+  private maskOf(cp: number): Uint32Array {
+    return (cp < 0x80 ? this.asciiDense[cp] : this.dense.get(cp)) ?? this.any;
+  }
+
+  /** Up to 31 items: the state set is one number. */
+  private runWord(value: string, meter: MatchMeter | undefined): boolean {
+    const star = this.star[0];
+    const last = this.last;
+    let d = 1; // state 0: nothing matched yet
+    let i = 0;
+    while (i < value.length) {
+      let cp = value.charCodeAt(i++);
+      if (cp >= 0xd800 && cp <= 0xdbff && i < value.length) {
+        const low = value.charCodeAt(i);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          cp = (cp - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+          i++;
+        }
+      }
+      d = (((d << 1) & this.maskOf(cp)[0]) | (d & star)) >>> 0;
+      if (d === 0 || (this.openEnd && (d >>> last) & 1)) break;
+    }
+    if (meter !== undefined) meter.steps += i;
+    return ((d >>> last) & 1) === 1;
+  }
+
+  private runWords(value: string, meter: MatchMeter | undefined): boolean {
     const words = this.words;
-    if (value.length < this.last) return false; // every item takes at least one UTF-16 unit
+    const star = this.star;
     let d = this.current;
     let next = this.following;
-    const t = this.shifted;
-    const star = this.star;
-    const any = this.any;
     d.fill(0);
-    d[0] = 1; // state 0: nothing matched yet
+    d[0] = 1;
     let steps = 0;
     let alive = true;
     for (let i = 0; i < value.length && alive; ) {
@@ -164,25 +190,22 @@ export class LikePattern {
           i++;
         }
       }
+      const mask = this.maskOf(cp);
       let carry = 0;
+      let live = 0;
       for (let w = 0; w < words; w++) {
         const v = d[w];
-        t[w] = ((v << 1) | carry) >>> 0;
+        const x = (((v << 1) | carry) & mask[w]) | (v & star[w]);
         carry = v >>> 31;
+        next[w] = x;
+        live |= x;
       }
-      const mask = this.dense.get(cp);
-      let live = 0;
-      if (mask !== undefined) {
-        for (let w = 0; w < words; w++) live |= next[w] = (t[w] & (mask[w] | any[w])) | (d[w] & star[w]);
-      } else {
-        for (let w = 0; w < words; w++) live |= next[w] = (t[w] & any[w]) | (d[w] & star[w]);
-        const list = this.sparse.get(cp);
-        if (list !== undefined) {
-          for (const bit of list) {
-            if (hasBit(t, bit)) {
-              setBit(next, bit);
-              live = 1;
-            }
+      const list = mask === this.any ? this.sparse.get(cp) : undefined;
+      if (list !== undefined) {
+        for (const bit of list) {
+          if (hasBit(d, bit - 1)) {
+            setBit(next, bit);
+            live = 1;
           }
         }
       }
