@@ -45,7 +45,7 @@ export class CompiledSelector {
  * headers (README "Selectors": syntax, semantics, limits). An empty or blank selector
  * matches every message.
  *
- * @throws StompError `STOMP_ERR_INVALID_SELECTOR`, saying what was expected at which offset (`Selector: expected ")" at offset 17, found end`), or that a limit was passed
+ * @throws StompError `STOMP_ERR_INVALID_SELECTOR`, saying what was expected at which offset (`Selector: expected AND, OR or ")" at offset 17, found end`), or that a limit was passed
  * @throws StompError `STOMP_ERR_INVALID_OPTION` when `limits` are invalid
  * @example
  * const s = compileSelector("x-priority > 5 AND region IN ('eu', 'us')");

@@ -26,7 +26,7 @@ export function describeToken(token: Token): string {
 }
 
 /**
- * The error of an invalid selector: `Selector: expected ")" at offset 17, found end`. The
+ * The error of an invalid selector: `Selector: expected AND, OR or ")" at offset 17, found end`. The
  * offset is a 0-based index into the selector text, so a client can point at the fault.
  */
 export function selectorSyntaxError(expected: string, offset: number, found: string, hint?: string): StompError {

@@ -52,4 +52,13 @@ describe('compileSelector', () => {
     expect(() => compileSelector('((a = 1))', { maxDepth: 1 })).toThrow(/at most 1 levels/);
     expect(() => compileSelector('a = 1', { maxDepth: 0 })).toThrow(expect.objectContaining({ code: 'STOMP_ERR_INVALID_OPTION' }));
   });
+
+  it('compiles the README examples and gives the README error', () => {
+    const m = message({ 'x-priority': '7', region: 'eu', status: 'sent', 'my header': 'v', amount: '12', code: 'TX1' }, { contentType: 'application/json' });
+    expect(compileSelector("x-priority > 5 AND region IN ('eu', 'us') AND content-type LIKE 'application/%'").matches(m)).toBe(true);
+    expect(compileSelector('NOT (status = \'draft\' OR "my header" IS NULL)').matches(m)).toBe(true);
+    expect(compileSelector("amount BETWEEN -10.5 AND 1e3 AND code NOT LIKE 'T\\_%' ESCAPE '\\'").matches(m)).toBe(true);
+    expect(compileSelector("code LIKE 'T\\_%' ESCAPE '\\'").matches(message({ code: 'T_1' }))).toBe(true);
+    expect(() => compileSelector('(x = 1 AND y = 22')).toThrow('Selector: expected AND, OR or ")" at offset 17, found end');
+  });
 });
