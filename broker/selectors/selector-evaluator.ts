@@ -69,8 +69,11 @@ export function compileExpression(e: SelectorExpression): Evaluate {
       return comparison(e);
     case 'between':
       return compileExpression(expandBetween(e));
-    case 'in':
-      return membership(headerReader(e.header), e.values.filter((v) => v.kind === 'string').map((v) => v.value as string), e.values.filter((v) => v.kind === 'number').map((v) => v.value as number), e.negated);
+    case 'in': {
+      const strings = e.values.flatMap((v) => (v.kind === 'string' ? [v.value] : []));
+      const numbers = e.values.flatMap((v) => (v.kind === 'number' ? [v.value] : []));
+      return membership(headerReader(e.header), strings, numbers, e.negated);
+    }
     case 'like': {
       const read = headerReader(e.header);
       const pattern = new LikePattern(e.pattern, e.escape);

@@ -1,4 +1,5 @@
 import { StompError } from '../errors';
+import { selectorSyntaxError } from './selector-syntax-error';
 
 /** Bounds on one selector, checked before and while it is parsed (SPEC §6.2). */
 export interface SelectorLimits {
@@ -38,4 +39,28 @@ export function resolveSelectorLimits(limits: Partial<SelectorLimits> = {}): Sel
     }
   }
   return Object.freeze(resolved);
+}
+
+/**
+ * Throws when `text` passes `max` UTF-8 bytes, naming the offset of the first character past
+ * it; counted without encoding the text.
+ *
+ * @throws StompError `STOMP_ERR_INVALID_SELECTOR`
+ */
+export function checkSelectorLength(text: string, max: number): void {
+  if (text.length <= max >>> 2) return; // at most 4 bytes per UTF-16 unit (3 for a lone one)
+  let bytes = 0;
+  let over = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const start = i;
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+    if (over < 0 && bytes > max) over = start;
+  }
+  if (over >= 0) throw selectorSyntaxError(`at most ${max} bytes`, over, `${bytes} bytes`);
 }

@@ -8,7 +8,7 @@ import type {
   StringLiteral,
 } from './selector-ast';
 import { SelectorLexer } from './selector-lexer';
-import { DEFAULT_SELECTOR_LIMITS, type SelectorLimits } from './selector-limits';
+import { checkSelectorLength, DEFAULT_SELECTOR_LIMITS, type SelectorLimits } from './selector-limits';
 import { describeToken, quote, selectorSyntaxError } from './selector-syntax-error';
 import type { ComparisonOperator, Keyword, Token } from './tokens';
 
@@ -26,27 +26,8 @@ const TRUE_SELECTOR: SelectorExpression = Object.freeze({ kind: 'constant', valu
  */
 export function parseSelector(text: string, limits: SelectorLimits = DEFAULT_SELECTOR_LIMITS): SelectorExpression {
   if (typeof text !== 'string') throw new StompError('STOMP_ERR_INVALID_SELECTOR', `Selector: expected a string, found ${typeof text}`);
-  checkLength(text, limits.maxLength);
+  checkSelectorLength(text, limits.maxLength);
   return new SelectorParser(text, limits.maxDepth).parse();
-}
-
-/** Throws when `text` passes `max` UTF-8 bytes, naming the offset of the first character past it. */
-function checkLength(text: string, max: number): void {
-  if (text.length <= max >>> 2) return; // at most 4 bytes per UTF-16 unit (3 for a lone one)
-  let bytes = 0;
-  let over = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const start = i;
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-    if (over < 0 && bytes > max) over = start;
-  }
-  if (over >= 0) throw selectorSyntaxError(`at most ${max} bytes`, over, `${bytes} bytes`);
 }
 
 /**
