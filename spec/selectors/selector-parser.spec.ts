@@ -1,5 +1,8 @@
 import type { SelectorExpression } from '../../broker/selectors/selector-ast';
+import { compileSelector } from '../../broker/selectors/compile-selector';
 import { parseSelector } from '../../broker/selectors/selector-parser';
+import { printSelector } from '../../broker/selectors/selector-printer';
+import { message } from './message';
 
 const h = (name: string) => ({ kind: 'header', name }) as const;
 const n = (value: number) => ({ kind: 'number', value }) as const;
@@ -170,6 +173,22 @@ describe('parseSelector limits', () => {
     expect(errorOf(nested(2040))).toMatch(/at offset 100, found level 101/);
     expect(errorOf('NOT '.repeat(1024))).toMatch(/at offset 400, found level 101/);
     expect(errorOf('('.repeat(4096))).toMatch(/found level 101/);
+  });
+
+  it('parses and evaluates the deepest nesting the limits allow (1000) within the stack', () => {
+    const deep = nested(500, `${'NOT '.repeat(500)}a = 1`);
+    const e = parseSelector(deep, { maxLength: 65536, maxDepth: 1000 });
+    expect(compileSelector(deep, { maxLength: 65536, maxDepth: 1000 }).evaluate(message({ a: '1' }))).toBe('TRUE');
+    expect(parseSelector(printSelector(e), { maxLength: 65536, maxDepth: 1000 })).toEqual(e);
+  });
+
+  it('takes an IN list as long as 4 KiB allows', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => String(i));
+    const text = `a IN (${values.join(',')})`;
+    expect(text.length).toBeLessThanOrEqual(4096);
+    const selector = compileSelector(text);
+    expect(selector.matches(message({ a: '999' }))).toBe(true);
+    expect(selector.matches(message({ a: '1000' }))).toBe(false);
   });
 
   it('applies limits it is given', () => {
