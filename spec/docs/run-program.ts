@@ -25,12 +25,12 @@ export const READY = /^listening on (http:\/\/\S+?)\/?$/m;
 /** Bounds of one run, ms. */
 export const BOUNDS = Object.freeze({ run: 20_000, stop: 5_000 });
 
-/** Runs `entry` (a path inside `root`) with `cwd` as its working folder. */
-export async function runProgram(root: string, entry: string, cwd: string, env: NodeJS.ProcessEnv): Promise<ProgramRun> {
+/** Runs `entry` (a path inside `root`) with `cwd` as its working folder, within `bounds`. */
+export async function runProgram(root: string, entry: string, cwd: string, env: NodeJS.ProcessEnv, bounds: { run: number; stop: number } = BOUNDS): Promise<ProgramRun> {
   const started = Date.now();
   const child = start(process.execPath, [path.join(root, entry)], { cwd: path.join(root, cwd), env });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.child.once('exit', (code, signal) => resolve({ code, signal })));
-  const ready = child.waitFor(READY, BOUNDS.run).then(
+  const ready = child.waitFor(READY, bounds.run).then(
     (m) => m[1],
     () => undefined,
   );
@@ -41,20 +41,20 @@ export async function runProgram(root: string, entry: string, cwd: string, env: 
   if (first === 'exited' || (first === 'timeout' && !running)) return done({}, await exited);
   if (first === 'timeout') {
     child.child.kill('SIGKILL');
-    return done({ failure: `neither exited nor printed "listening on http://…" within ${BOUNDS.run} ms` }, await exited);
+    return done({ failure: `neither exited nor printed "listening on http://…" within ${bounds.run} ms` }, await exited);
   }
   let served: { url: string; status: number } | undefined;
   let failure: string | undefined;
   try {
-    served = { url: first, status: (await fetch(first, { signal: AbortSignal.timeout(BOUNDS.stop) })).status };
+    served = { url: first, status: (await fetch(first, { signal: AbortSignal.timeout(bounds.stop) })).status };
   } catch (err) {
     failure = `printed ${first} but a request there failed: ${String(err)}`;
   }
   child.child.kill('SIGTERM');
-  const stopTimer = setTimeout(() => child.child.kill('SIGKILL'), BOUNDS.stop);
+  const stopTimer = setTimeout(() => child.child.kill('SIGKILL'), bounds.stop);
   const end = await exited;
   clearTimeout(stopTimer);
-  if (end.signal === 'SIGKILL') failure ??= `did not exit within ${BOUNDS.stop} ms of SIGTERM`;
+  if (end.signal === 'SIGKILL') failure ??= `did not exit within ${bounds.stop} ms of SIGTERM`;
   return done({ served, failure }, end);
 }
 
