@@ -36,7 +36,7 @@ export function hasCommand(command: string): boolean {
 export const REQUIREMENTS: readonly Requirement[] = [
   {
     name: 'Redis on 127.0.0.1:6379',
-    neededBy: 'spec/cluster/redis-broker.spec.ts',
+    neededBy: 'spec/cluster/redis-broker.spec.ts, spec/docs/snippets.spec.ts (the docs programs using RedisBroker)',
     hint: 'apt-get install redis-server, then start it',
     probe: () => ({ ok: listening(6379), detail: listening(6379) ? 'listening' : 'nothing listens' }),
   },
@@ -48,13 +48,13 @@ export const REQUIREMENTS: readonly Requirement[] = [
   },
   {
     name: 'RabbitMQ with its STOMP plugin on 127.0.0.1:61613',
-    neededBy: 'spec/cluster/broker-relay.spec.ts',
+    neededBy: 'spec/cluster/broker-relay.spec.ts, spec/docs/snippets.spec.ts (the relay program)',
     hint: 'apt-get install rabbitmq-server; rabbitmq-plugins enable rabbitmq_stomp',
     probe: () => ({ ok: listening(61613), detail: listening(61613) ? 'listening' : 'nothing listens' }),
   },
   {
     name: 'Chromium',
-    neededBy: 'spec/e2e/pages*.spec.ts, spec/client/browser.spec.ts, spec/package/pack.spec.ts (bundles in a browser)',
+    neededBy: 'spec/e2e/pages*.spec.ts, spec/client/browser.spec.ts, spec/package/pack.spec.ts (bundles in a browser), spec/docs/snippets.spec.ts (the tutorial page)',
     hint: 'apt-get install chromium, or set CHROMIUM_PATH',
     probe: () => {
       const found = findChromium();
