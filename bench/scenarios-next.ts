@@ -60,13 +60,19 @@ export function nextScenarios(s: BenchSettings): Scenario[] {
       id: 'S8-mem',
       title: `${s.retained.toLocaleString('en')} retained 128-byte messages (100 on each of ${(s.retained / 100).toLocaleString('en')} destinations)`,
       metric: 'RSS/msg',
-      runs: [run('S8-mem', 'stompbox', 'stompbox', { ...BASE, ...timing, kind: 'retain-fill', lanes: 0, fanout: 0, window: 0, retain: s.retained }, ['retention'])],
+      runs: (['stompbox', 'floor-retained'] as const).map((peer) =>
+        run('S8-mem', peer === 'stompbox' ? peer : 'floor (retained)', peer, { ...BASE, ...timing, kind: 'retain-fill', lanes: 0, fanout: 0, window: 0, retain: s.retained }, ['retention']),
+      ),
     },
     {
       id: 'S9',
       title: `reconnect storm: ${s.stormSubscribers.toLocaleString('en')} subscribers of a retained topic drop, 50 messages, resume`,
       metric: 'recover ms',
-      runs: [run('S9', 'stompbox', 'stompbox', storm('resume'), ['retention']), run('S9', 'floor (accept)', 'floor-framed', storm('accept'), ['accept'])],
+      runs: [
+        run('S9', 'stompbox', 'stompbox', storm('resume'), ['retention']),
+        run('S9', 'floor (accept)', 'floor-framed', storm('accept'), ['accept']),
+        run('S9', 'floor (retained)', 'floor-retained', storm('resume'), ['retention']),
+      ],
     },
     { id: 'S10', title: '10 producers → 10 competing consumers of one queue, client-individual acks', metric: 'acked/s', runs: brokers('S10', queueSpec(timing, false), ['queue']) },
     {
