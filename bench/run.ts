@@ -35,7 +35,8 @@ interface StartedPeer {
 
 /** Starts `run`'s peer with the capabilities the run requires; resolves with its announcement or why it cannot run. */
 async function startPeer(run: Run): Promise<StartedPeer | { child: ReturnType<typeof spawnPinned>; unavailable: string }> {
-  const config: PeerRequestConfig = { features: run.requires };
+  // A run that may fall back to WebSocket asks for TCP too, so it gets TCP once the peer has it.
+  const config: PeerRequestConfig = { features: run.wsFallback === true ? [...run.requires, 'tcp'] : run.requires };
   const child = spawnPinned(BROKER_CORE, ['--expose-gc', '--max-old-space-size=4096', ...profileArgs()], join(__dirname, 'peers', `${run.peer}.js`), ['0', JSON.stringify(config)], {
     BENCH_BROKER_CORE: String(BROKER_CORE),
   });
@@ -50,7 +51,8 @@ async function startPeer(run: Run): Promise<StartedPeer | { child: ReturnType<ty
 function missing(run: Run, ready: PeerReady): string | undefined {
   const lacks = run.requires.filter((c) => !ready.supports.includes(c));
   if (lacks.length === 0) return undefined;
-  return lacks.map((c) => `pending: ${ready.pending?.[c] ?? `${run.peer} does not support ${c}`}`).join('; ');
+  const reasons = new Set(lacks.map((c) => `pending: ${ready.pending?.[c] ?? `${run.peer} does not support ${c}`}`));
+  return [...reasons].join('; ');
 }
 
 /** The run's load spec aimed at the peer's endpoints, in the peer's queue dialect; falls back to WebSocket where the run allows. */

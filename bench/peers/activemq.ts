@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void cleanup().then(() => process.exit(0)));
   process.once('SIGINT', () => void cleanup().then(() => process.exit(0)));
+  // The runner went away without stopping this peer: stop the JVM all the same.
+  process.once('disconnect', () => void cleanup().then(() => process.exit(0)));
   const alive = (): boolean => java.exitCode === null && java.signalCode === null;
   if (!(await waitForStomp(port, undefined, START_MS, alive))) {
     await cleanup();

@@ -117,6 +117,11 @@ async function main(): Promise<void> {
     cleanup();
     process.exit(0);
   });
+  // The runner went away without stopping this peer: put RabbitMQ back all the same.
+  process.once('disconnect', () => {
+    cleanup();
+    process.exit(0);
+  });
   announce(NAME, WS_PORT, {
     pid,
     supports: ['topic-ws', 'tcp', 'queue', 'durable'],

@@ -88,7 +88,13 @@ export async function checkFeatures(features: readonly Capability[], port: numbe
     'http-publish': () => probePublish(port, PUBLISH_PATH, PUBLISH_TOKEN),
   };
   const pending: Partial<Record<Capability, string>> = {};
-  for (const f of features) {
+  // Checked first and once: durable queues need queues.
+  const order = [...features].sort((a, b) => Number(b === 'queue') - Number(a === 'queue'));
+  for (const f of order) {
+    if (f === 'durable' && pending.queue !== undefined) {
+      pending.durable = 'no queues yet, so no durable queues';
+      continue;
+    }
     const check = checks[f];
     if (check === undefined) continue;
     const reason = await check().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
