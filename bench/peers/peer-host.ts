@@ -42,8 +42,10 @@ export function announce(name: string, port: number, about: Announcement = TOPIC
       process.send?.({ type: 'stats', cpuSeconds: (cpu.user + cpu.system) / 1e6, rss: process.memoryUsage().rss });
     }
   });
-  process.send?.(ready);
+  // Handlers first: the runner may stop a peer the moment it is ready (a skipped run), and a
+  // SIGTERM before the handler would end it without its exit handlers (temporary files).
   if (process.listenerCount('SIGTERM') === 0) process.on('SIGTERM', () => process.exit(0));
+  process.send?.(ready);
 }
 
 /** Tells the runner this peer cannot run here, and why; the process exits shortly after. */
