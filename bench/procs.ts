@@ -17,25 +17,27 @@ const HAS_PROC = existsSync('/proc/self/stat');
  * Starts `node <nodeArgs> <script> <args>` pinned to `core` when taskset exists, with an IPC
  * channel. nice and taskset exec node, so the child's pid is node's own.
  */
-export function spawnPinned(core: number, nodeArgs: string[], script: string, args: string[] = []): ChildProcess {
+export function spawnPinned(core: number, nodeArgs: string[], script: string, args: string[] = [], env?: NodeJS.ProcessEnv): ChildProcess {
   let argv = [process.execPath, ...nodeArgs, script, ...args];
   if (HAS_TASKSET) argv = ['taskset', '-c', String(core), ...argv];
   // On a shared machine other work steals the pinned cores; BENCH_NICE=-10 (as root) gives
   // the measured processes precedence. nice warns and runs anyway when it may not.
   if (NICE !== undefined) argv = ['nice', '-n', NICE, ...argv];
-  return spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: env === undefined ? process.env : { ...process.env, ...env } });
 }
 
 const NICE = process.env.BENCH_NICE;
 
-/** Resolves with the first IPC message of `type`, or rejects after `ms` or on exit. */
-export function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type'], ms: number): Promise<T> {
+/** Resolves with the first IPC message of `type` (or of any of several types), or rejects after `ms` or on exit. */
+export function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type'] | readonly T['type'][], ms: number): Promise<T> {
+  const types: readonly string[] = typeof type === 'string' ? [type] : type;
+  const what = types.join("' or '");
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`no '${type}' from pid ${child.pid} within ${ms} ms`)), ms);
+    const timer = setTimeout(() => done(new Error(`no '${what}' from pid ${child.pid} within ${ms} ms`)), ms);
     const onMessage = (msg: { type?: string }): void => {
-      if (msg?.type === type) done(undefined, msg as T);
+      if (msg?.type !== undefined && types.includes(msg.type)) done(undefined, msg as T);
     };
-    const onExit = (code: number | null): void => done(new Error(`pid ${child.pid} exited (${code}) before '${type}'`));
+    const onExit = (code: number | null): void => done(new Error(`pid ${child.pid} exited (${code}) before '${what}'`));
     const done = (err?: Error, msg?: T): void => {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -48,10 +50,14 @@ export function nextMessage<T extends { type: string }>(child: ChildProcess, typ
   });
 }
 
-/** CPU seconds (user + system) used so far by `child`, from /proc or, failing that, over IPC. */
-export async function cpuSeconds(child: ChildProcess): Promise<number> {
+/**
+ * CPU seconds (user + system, every thread) used so far by `child`, or by `pid` when the
+ * broker is another process the peer manages (RabbitMQ's beam.smp), from /proc or, failing
+ * that, over IPC.
+ */
+export async function cpuSeconds(child: ChildProcess, pid = child.pid): Promise<number> {
   if (HAS_PROC) {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'latin1');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
@@ -60,10 +66,10 @@ export async function cpuSeconds(child: ChildProcess): Promise<number> {
   return (await nextMessage<{ type: 'stats'; cpuSeconds: number }>(child, 'stats', 10_000)).cpuSeconds;
 }
 
-/** Resident set size of `child` in bytes, from /proc or over IPC. */
-export async function rssBytes(child: ChildProcess): Promise<number> {
+/** Resident set size of `child` (or of `pid`, as for {@link cpuSeconds}) in bytes, from /proc or over IPC. */
+export async function rssBytes(child: ChildProcess, pid = child.pid): Promise<number> {
   if (HAS_PROC) {
-    const status = readFileSync(`/proc/${child.pid}/status`, 'latin1');
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
     const m = /VmRSS:\s+(\d+) kB/.exec(status);
     if (m !== null) return Number(m[1]) * 1024;
   }

@@ -1,6 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { closeLanes, delivered, inBatches, openLanes, published, Pump, type Lane } from './lanes';
-import type { LoadMessage, LoadResult, LoadSpec } from './load-spec';
+import { runHttpPublish } from './http-publish';
+import { closeLanes, delivered, inBatches, openLanes, published, Pump, type Lane, type LaneOptions } from './lanes';
+import { runQueue } from './queue-driver';
+import { runRetainFill } from './retain-fill';
+import { runStorm } from './reconnect-storm';
+import type { LoadResult, LoadSpec } from './load-spec';
+import { measureWindow, sleep, tell } from './measure-window';
 import { StompClient, type Target } from './stomp-client';
 import { fixedBody, sendFrame, stampedBody, STAMP_WIDTH, subscribeFrame } from './stomp-frames';
 
@@ -11,36 +16,27 @@ import { fixedBody, sendFrame, stampedBody, STAMP_WIDTH, subscribeFrame } from '
  * the runner samples the broker's CPU over the same window.
  */
 const spec = JSON.parse(process.argv[2]) as LoadSpec;
-const target: Target = { port: spec.port, wsPath: spec.wsPath, sockjsPrefix: spec.sockjsPrefix };
+const target: Target = {
+  port: spec.port,
+  wsPath: spec.wsPath,
+  sockjsPrefix: spec.sockjsPrefix,
+  tcpPort: spec.tcpPort,
+  wsPort: spec.wsPort,
+  connect: spec.connect,
+};
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * S12's selector: every subscriber asks for `bench-half = 'yes'`; the publisher alternates
+ * `yes` and `non` (same length, so every pre-encoded frame is the same size).
+ */
+const SELECTOR: NonNullable<LaneOptions['selector']> = {
+  subscribe: { selector: "bench-half = 'yes'" },
+  match: { 'bench-half': 'yes' },
+  other: { 'bench-half': 'non' },
+};
 
-function tell(msg: LoadMessage): void {
-  process.send?.(msg);
-}
-
-interface Window {
-  seconds: number;
-  delivered: number;
-  published: number;
-  cores: number;
-}
-
-/** Waits out the warm-up, then measures `count()` and `pub()` over the window. */
-async function measure(count: () => number, pub: () => number, onStart?: () => void): Promise<Window> {
-  await sleep(spec.warmupMs);
-  tell({ type: 'window', phase: 'start' });
-  onStart?.();
-  const c0 = count();
-  const p0 = pub();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await sleep(spec.measureMs);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const window = { seconds, delivered: count() - c0, published: pub() - p0, cores: (cpu.user + cpu.system) / 1e6 / seconds };
-  tell({ type: 'window', phase: 'end' });
-  return window;
+function laneOptions(lanes: number, fanout: number, selector?: LaneOptions['selector']): LaneOptions {
+  return { transport: spec.transport, publisherTransport: spec.publisherTransport, lanes, fanout, selector, ssePath: spec.ssePath };
 }
 
 function errors(lanes: Lane[]): number {
@@ -50,11 +46,14 @@ function errors(lanes: Lane[]): number {
 }
 
 async function runFanout(): Promise<LoadResult> {
-  const lanes = await openLanes(target, spec.transport, spec.lanes, spec.fanout, (lane) => () => {
+  const selector = spec.selector === true ? SELECTOR : undefined;
+  const lanes = await openLanes(target, laneOptions(spec.lanes, spec.fanout, selector), (lane) => () => {
     lane.delivered++;
   });
-  const pump = new Pump(lanes, spec.window);
-  const w = await measure(
+  const pump = new Pump(lanes, spec.window, selector);
+  const w = await measureWindow(
+    spec,
+    
     () => delivered(lanes),
     () => published(lanes),
   );
@@ -76,7 +75,7 @@ async function runLatency(): Promise<LoadResult> {
   const capacity = Math.ceil(spec.rate * spec.fanout * (spec.measureMs / 1000) * 1.5) + 1000;
   const samples = new Float64Array(capacity);
   let n = 0;
-  const lanes = await openLanes(target, spec.transport, 1, spec.fanout, (lane) => (buf, start, end) => {
+  const lanes = await openLanes(target, laneOptions(1, spec.fanout), (lane) => (buf, start, end) => {
     lane.delivered++;
     if (!recording || n >= capacity) return;
     const body = buf.indexOf('\n\n', start) + 2;
@@ -92,7 +91,9 @@ async function runLatency(): Promise<LoadResult> {
     sent += due;
     lane.published += due;
   }, 1);
-  const w = await measure(
+  const w = await measureWindow(
+    spec,
+    
     () => lane.delivered,
     () => lane.published,
     () => (recording = true),
@@ -175,7 +176,15 @@ async function runIdle(): Promise<LoadResult> {
 }
 
 async function main(): Promise<void> {
-  const run = { fanout: runFanout, latency: runLatency, idle: runIdle }[spec.kind];
+  const run = {
+    fanout: runFanout,
+    latency: runLatency,
+    idle: runIdle,
+    queue: () => runQueue(spec, target),
+    'http-publish': () => runHttpPublish(spec),
+    storm: () => runStorm(spec, target),
+    'retain-fill': () => runRetainFill(spec, target),
+  }[spec.kind];
   const result = await run();
   process.stdout.write(`${JSON.stringify(result)}\n`);
   tell({ type: 'result', result });

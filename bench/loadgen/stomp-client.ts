@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import SockJS from 'sockjs-client';
-import { RawWebSocket } from './raw-ws';
-import { classifyStomp, connectFrame, newCounts, type FrameCounts } from './stomp-frames';
+import { RawStompSocket } from './raw-stomp-tcp';
+import { encodeClientFrame, RawWebSocket } from './raw-ws';
+import { classifyStomp, connectFrame, newCounts, type ExtraHeaders, type FrameCounts } from './stomp-frames';
 
-/** How a load-generator client reaches the broker. */
-export type Transport = 'ws' | 'sockjs-ws' | 'sockjs-xhr';
+/**
+ * How a load-generator client reaches the broker: plain WebSocket, SockJS websocket, SockJS
+ * xhr-streaming, STOMP over TCP, or (subscribers only, see `sse-subscriber.ts`) Server-Sent Events.
+ */
+export type Transport = 'ws' | 'sockjs-ws' | 'sockjs-xhr' | 'tcp' | 'sse';
 
 /** Where and how to connect. */
 export interface Target {
@@ -13,6 +17,12 @@ export interface Target {
   wsPath: string;
   /** SockJS prefix (e.g. `/sock`), for the SockJS transports. */
   sockjsPrefix: string;
+  /** STOMP-over-TCP port, for the `tcp` transport. */
+  tcpPort?: number;
+  /** Port of the WebSocket endpoint when it is not `port` (RabbitMQ's Web-STOMP listens on its own). */
+  wsPort?: number;
+  /** Headers CONNECT carries besides the defaults (RabbitMQ: `host:/`, `login`, `passcode`). */
+  connect?: ExtraHeaders;
 }
 
 type FrameView = (buf: Buffer, start: number, end: number) => void;
@@ -28,7 +38,7 @@ export class StompClient {
   /** Called after every batch of incoming frames (the publisher pumps from here). */
   onActivity: (() => void) | undefined;
   private waiters: { kind: keyof FrameCounts; n: number; resolve: () => void }[] = [];
-  private ws: RawWebSocket | undefined;
+  private ws: RawWebSocket | RawStompSocket | undefined;
   private sockjs: WebSocket | undefined;
 
   constructor(
@@ -42,7 +52,7 @@ export class StompClient {
   async connect(heartBeat = '0,0'): Promise<void> {
     if (this.transport === 'sockjs-xhr') await this.openXhr();
     else await this.openWs();
-    this.send(connectFrame(heartBeat));
+    this.send(connectFrame(heartBeat, this.target.connect));
     await this.waitFor('connected', 1);
     if (this.counts.error > 0) throw new Error('broker answered CONNECT with ERROR');
   }
@@ -60,7 +70,29 @@ export class StompClient {
     else this.ws!.sendText(frame);
   }
 
-  /** Writes pre-encoded WebSocket frames (plain WebSocket only); false when the socket is full. */
+  /**
+   * Sends several STOMP frames in one write, each its own transport message (a WebSocket
+   * frame each, as stompjs sends them; over TCP they simply follow one another).
+   */
+  sendAll(frames: readonly string[]): boolean {
+    if (frames.length === 0) return true;
+    if (this.transport === 'tcp') return this.ws!.write(Buffer.from(frames.join('')));
+    if (this.transport === 'ws') return this.ws!.write(Buffer.concat(frames.map((f) => encodeClientFrame(f))));
+    for (const f of frames) this.send(f);
+    return true;
+  }
+
+  /** The bytes `frame` takes on this client's wire (plain WebSocket or TCP), for {@link writeEncoded}. */
+  encode(frame: string): Buffer {
+    return this.transport === 'tcp' ? Buffer.from(frame) : encodeClientFrame(frame);
+  }
+
+  /** True while the connection is open. */
+  get open(): boolean {
+    return this.ws !== undefined ? !this.ws.closed : this.sockjs !== undefined;
+  }
+
+  /** Writes pre-encoded frames (plain WebSocket or TCP, see {@link encode}); false when the socket is full. */
   writeEncoded(frames: Buffer): boolean {
     return this.ws!.write(frames);
   }
@@ -77,8 +109,12 @@ export class StompClient {
   }
 
   private async openWs(): Promise<void> {
-    const { port, wsPath, sockjsPrefix } = this.target;
-    if (this.transport === 'ws') {
+    const { wsPath, sockjsPrefix, tcpPort } = this.target;
+    const port = this.target.wsPort ?? this.target.port;
+    if (this.transport === 'tcp') {
+      if (tcpPort === undefined) throw new Error('the tcp transport needs target.tcpPort');
+      this.ws = new RawStompSocket(tcpPort, (b, s, e) => this.onStomp(b, s, e));
+    } else if (this.transport === 'ws') {
       this.ws = new RawWebSocket(port, wsPath, (b, s, e) => this.onStomp(b, s, e), 'v12.stomp');
     } else {
       const session = randomBytes(8).toString('hex');

@@ -11,21 +11,67 @@ const E = 0x45; // 'E' of ERROR
 /** Body size of every benchmark message unless a scenario says otherwise. */
 export const BODY_BYTES = 128;
 
-/** CONNECT as a 1.2 client offering `heartBeat` (e.g. `0,0` or `10000,10000`). */
-export function connectFrame(heartBeat: string): string {
-  return `CONNECT\naccept-version:1.2,1.1,1.0\nhost:127.0.0.1\nheart-beat:${heartBeat}\n\n\0`;
+/** Extra headers of a frame, written in order as `name:value` lines (benchmark values need no escaping). */
+export type ExtraHeaders = Readonly<Record<string, string>>;
+
+const lines = (headers: ExtraHeaders | undefined): string => {
+  let out = '';
+  for (const name in headers) out += `${name}:${headers[name]}\n`;
+  return out;
+};
+
+/**
+ * CONNECT as a 1.2 client offering `heartBeat` (e.g. `0,0` or `10000,10000`). `connect`
+ * replaces `host` and adds headers: RabbitMQ reads `host` as its virtual host (`/`) and wants
+ * `login`/`passcode`.
+ */
+export function connectFrame(heartBeat: string, connect?: ExtraHeaders): string {
+  const headers = { host: '127.0.0.1', ...connect };
+  return `CONNECT\naccept-version:1.2,1.1,1.0\n${lines(headers)}heart-beat:${heartBeat}\n\n\0`;
 }
 
-/** SUBSCRIBE with an optional receipt. */
-export function subscribeFrame(id: string, destination: string, receipt?: string): string {
+/** SUBSCRIBE (`ack:auto` unless `extra` says otherwise) with an optional receipt. */
+export function subscribeFrame(id: string, destination: string, receipt?: string, extra?: ExtraHeaders): string {
   const r = receipt === undefined ? '' : `receipt:${receipt}\n`;
-  return `SUBSCRIBE\nid:${id}\ndestination:${destination}\nack:auto\n${r}\n\0`;
+  const headers = { ack: 'auto', ...extra };
+  return `SUBSCRIBE\nid:${id}\ndestination:${destination}\n${lines(headers)}${r}\n\0`;
 }
 
-/** SEND of `body` (ASCII) with an optional receipt. */
-export function sendFrame(destination: string, body: string, receipt?: string): string {
+/** SEND of `body` (ASCII) with an optional receipt and extra headers. */
+export function sendFrame(destination: string, body: string, receipt?: string, extra?: ExtraHeaders): string {
   const r = receipt === undefined ? '' : `receipt:${receipt}\n`;
-  return `SEND\ndestination:${destination}\ncontent-type:text/plain\ncontent-length:${body.length}\n${r}\n${body}\0`;
+  return `SEND\ndestination:${destination}\ncontent-type:text/plain\ncontent-length:${body.length}\n${lines(extra)}${r}\n${body}\0`;
+}
+
+/**
+ * ACK of one MESSAGE: STOMP 1.2 names it by the MESSAGE's `ack` header alone; 1.1 by
+ * `subscription` and `message-id` (sent along when the MESSAGE had no `ack` header).
+ */
+export function ackFrame(ack: string | undefined, subscription: string, messageId: string): string {
+  return ack !== undefined ? `ACK\nid:${ack}\n\n\0` : `ACK\nsubscription:${subscription}\nmessage-id:${messageId}\nid:${messageId}\n\n\0`;
+}
+
+/**
+ * The value of header `name` in the frame at `buf[start, end)` (its first occurrence, as STOMP
+ * 1.2 says repeated headers resolve), or undefined. Looks only in the head, before the blank line.
+ */
+export function headerValue(buf: Buffer, start: number, end: number, name: string): string | undefined {
+  let head = buf.indexOf('\n\n', start);
+  if (head === -1 || head > end) head = end;
+  const key = `\n${name}:`;
+  const at = buf.indexOf(key, start);
+  if (at === -1 || at >= head) return undefined;
+  const from = at + key.length;
+  let to = buf.indexOf(LF, from);
+  if (to === -1 || to > head) to = head;
+  if (to > from && buf[to - 1] === CR) to--;
+  return buf.toString('latin1', from, to);
+}
+
+/** Where the body of the frame starting at `start` begins (after the blank line), or -1. */
+export function bodyStart(buf: Buffer, start: number, end: number): number {
+  const head = buf.indexOf('\n\n', start);
+  return head === -1 || head >= end ? -1 : head + 2;
 }
 
 /** A constant body of `BODY_BYTES` bytes. */

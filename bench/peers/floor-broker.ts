@@ -174,7 +174,8 @@ export function startFloor(port: number, options: FloorOptions): Promise<number>
 /** A floor peer's process: starts the floor on the requested port and announces it as `name`. */
 export function runFloor(name: string, writes: FloorOptions['writes']): void {
   startFloor(requestedPort(), { writes }).then(
-    (port) => announce(name, port),
+    // The floors also stand for a bare `ws` server accepting connections (S9's floor).
+    (port) => announce(name, port, { supports: ['topic-ws', 'idle', 'accept'] }),
     (err: unknown) => {
       process.stderr.write(`${name}: ${String(err)}\n`);
       process.exit(1);

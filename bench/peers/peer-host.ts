@@ -1,9 +1,11 @@
+import type { PeerReady, PeerUnavailable } from './peer-ready';
+
 /**
  * What every peer process shares: the port to listen on (env `PORT` or argv[2], default 0 for
- * any free port), the announcement of the port it got (a JSON line on stdout and an IPC
- * message), and the runner's requests over IPC: `gc` (collect garbage before a memory
- * reading; peers run with `--expose-gc`) and `stats` (CPU and memory, for systems without
- * `/proc`).
+ * any free port), the announcement of the port it got and what it supports (a JSON line on
+ * stdout and an IPC message, see {@link PeerReady}), and the runner's requests over IPC: `gc`
+ * (collect garbage before a memory reading; node peers run with `--expose-gc`) and `stats`
+ * (CPU and memory, for systems without `/proc`).
  */
 
 /** The port requested by the runner. */
@@ -17,9 +19,15 @@ export function requestedPort(): number {
 /** Messages the runner sends to a peer. */
 export type PeerRequest = { type: 'gc' } | { type: 'stats' };
 
-/** Announces the listening port and starts answering the runner. */
-export function announce(name: string, port: number): void {
-  process.stdout.write(`${JSON.stringify({ peer: name, port })}\n`);
+/** What a peer adds to its announcement beyond the port: by default, topics over WebSocket and idle connections. */
+export type Announcement = Omit<PeerReady, 'type' | 'port'>;
+
+const TOPICS: Announcement = { supports: ['topic-ws', 'idle'] };
+
+/** Announces the listening port and what the peer supports, and starts answering the runner. */
+export function announce(name: string, port: number, about: Announcement = TOPICS): void {
+  const ready: PeerReady = { type: 'ready', port, ...about };
+  process.stdout.write(`${JSON.stringify({ peer: name, ...ready })}\n`);
   process.on('message', (msg: PeerRequest) => {
     if (msg.type === 'gc') {
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -34,6 +42,17 @@ export function announce(name: string, port: number): void {
       process.send?.({ type: 'stats', cpuSeconds: (cpu.user + cpu.system) / 1e6, rss: process.memoryUsage().rss });
     }
   });
-  process.send?.({ type: 'ready', port });
-  process.on('SIGTERM', () => process.exit(0));
+  // Handlers first: the runner may stop a peer the moment it is ready (a skipped run), and a
+  // SIGTERM before the handler would end it without its exit handlers (temporary files).
+  if (process.listenerCount('SIGTERM') === 0) process.on('SIGTERM', () => process.exit(0));
+  process.send?.(ready);
+}
+
+/** Tells the runner this peer cannot run here, and why; the process exits shortly after. */
+export function unavailable(name: string, reason: string): void {
+  const msg: PeerUnavailable = { type: 'unavailable', reason };
+  process.stdout.write(`${JSON.stringify({ peer: name, ...msg })}\n`);
+  process.send?.(msg);
+  // Let the IPC message flush before leaving.
+  setTimeout(() => process.exit(0), 100);
 }

@@ -1,0 +1,37 @@
+import type { LoadResult, LoadSpec } from './load-spec';
+import { tell } from './measure-window';
+import { StompClient, type Target } from './stomp-client';
+import { fixedBody, sendFrame } from './stomp-frames';
+
+/** Destinations the retained messages are spread over: the reference app keeps 100 per destination. */
+export const RETAIN_DESTINATIONS = 1000;
+/** SENDs without RECEIPT at once. */
+const WINDOW = 100;
+
+/**
+ * Memory of retention (S8 memory): publishes `retain` messages of 128 bytes over
+ * {@link RETAIN_DESTINATIONS} destinations, each SEND with a receipt (at most {@link WINDOW}
+ * unanswered), so every one is held when it reports `idle-ready`; the runner then reads the
+ * broker's RSS after a GC and divides the growth by the count. No subscriber is connected.
+ */
+export async function runRetainFill(spec: LoadSpec, target: Target): Promise<LoadResult> {
+  const total = spec.retain ?? 100_000;
+  const client = new StompClient('ws', target);
+  await client.connect();
+  const body = fixedBody();
+  let sent = 0;
+  while (sent < total) {
+    const upTo = Math.min(total, client.counts.receipt + WINDOW);
+    const frames: string[] = [];
+    for (; sent < upTo; sent++) frames.push(sendFrame(`/topic/retained.${sent % RETAIN_DESTINATIONS}`, body, String(sent)));
+    client.sendAll(frames);
+    await client.waitFor('receipt', Math.min(total, client.counts.receipt + 1));
+    if (client.counts.error > 0) throw new Error('broker answered a retained SEND with ERROR');
+  }
+  await client.waitFor('receipt', total);
+  tell({ type: 'idle-ready', connections: total });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const errors = client.counts.error;
+  client.close();
+  return { deliveredPerSec: 0, publishedPerSec: 0, delivered: 0, seconds: 0, connections: total, loadgenCpu: { cores: 0 }, errors };
+}
