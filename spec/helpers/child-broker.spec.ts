@@ -92,6 +92,7 @@ describe('bystander', () => {
     expect(figures.bystander!.maxRttMs).toBeGreaterThanOrEqual(700);
     expect(figures.loopDelayMs).toBeGreaterThanOrEqual(700);
     expect(() => expectWithin(figures, { maxRttMs: 500 })).toThrow(/round trip reached \d+ ms \(bound 500 ms\)/);
+    expect(() => expectWithin(figures, { maxRttMs: 5000 })).toThrow(/event-loop delay was \d+ ms \(bound 400 ms\)/);
   });
 
   it('reads a dead broker as a lost session, and the measurement fails on it', async () => {

@@ -11,11 +11,18 @@ import type { Bystander, BystanderReport } from '../helpers/bystander';
 import { mb, type ChildBroker, type RssWatch } from '../helpers/child-broker';
 
 /**
- * Longest round trip a bystander may see while a broker is attacked, ms. A healthy broker
- * answers in a few ms; the stalls of the findings are 1 s to minutes. Generous, because two
- * cores are shared with other test files.
+ * Longest event-loop delay the attacked broker may show, ms: the direct measure of a stall.
+ * A healthy broker shows a few ms; the stalls of the findings are 1 s to minutes.
  */
-export const ATTACK_MAX_RTT_MS = 500;
+export const ATTACK_MAX_LOOP_DELAY_MS = 400;
+
+/**
+ * Longest round trip a bystander may see while a broker is attacked, ms. Looser than the
+ * event-loop bound: the bystander's trip also crosses the test process and the OS scheduler,
+ * and on two cores shared with Chromium and other test files one trip of ~500 ms was seen
+ * while the broker's loop never waited more than 9 ms.
+ */
+export const ATTACK_MAX_RTT_MS = 1500;
 
 /**
  * How long a bystander's message may stay in flight before the harness kills the broker, ms:
@@ -45,6 +52,8 @@ export interface Figures {
 export interface Bounds {
   /** @defaultValue {@link ATTACK_MAX_RTT_MS} */
   readonly maxRttMs?: number;
+  /** @defaultValue {@link ATTACK_MAX_LOOP_DELAY_MS} */
+  readonly maxLoopDelayMs?: number;
   readonly rssPeakGrowthMB?: number;
   readonly rssRetainedGrowthMB?: number;
   readonly heapRetainedGrowthMB?: number;
@@ -158,5 +167,6 @@ export function expectWithin(f: Figures, bounds: Bounds = {}): void {
   over('retained RSS growth', f.rssRetainedGrowthMB, bounds.rssRetainedGrowthMB, 'MB');
   over('retained heap and buffer growth', f.heapRetainedGrowthMB, bounds.heapRetainedGrowthMB, 'MB');
   over('CPU', f.cpuMs, bounds.cpuMs, 'ms');
+  if (f.process === 'running') over("the broker's event-loop delay", f.loopDelayMs, bounds.maxLoopDelayMs ?? ATTACK_MAX_LOOP_DELAY_MS, 'ms');
   if (violations.length > 0) throw new Error(`${f.label}: ${violations.join('; ')}.\nFigures: ${describeFigures(f)}`);
 }
