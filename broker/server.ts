@@ -32,6 +32,8 @@ import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
 import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
 import { StaticFiles } from './transport/static-files';
+import { TcpListener } from './transport/tcp/tcp-listener';
+import { answerClientErrors } from './transport/tcp/wrong-port';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
 
 /** Options of {@link StompServer}: the validated options plus the pluggable parts. */
@@ -88,6 +90,9 @@ export class StompServer extends EventEmitter implements SessionHost {
   private readonly staticFiles: StaticFiles;
   private readonly wsPaths: Set<string>;
   private http: HttpServer | undefined;
+  /** STOMP over TCP (option `tcp`), started by `attach()`. */
+  private readonly tcp: TcpListener | undefined;
+  private tcpStarted: Promise<AddressInfo | undefined> | undefined;
   private ownsHttp = false;
   private closing: Promise<void> | undefined;
   /** Running totals (plain integers) behind metrics and `stats()`. */
@@ -127,6 +132,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     );
     this.wsPaths = new Set([...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints]);
     this.staticFiles = new StaticFiles(o.staticDir, o.serveClientLibraries);
+    this.tcp = o.tcp === undefined ? undefined : new TcpListener({ tcp: o.tcp, accept, connectTimeout: o.connectTimeout, logger: o.logger });
     this.flow = new FlowControl(o, o.logger);
     this.operations = new Operations({
       options: o,
@@ -189,11 +195,15 @@ export class StompServer extends EventEmitter implements SessionHost {
   /**
    * Serves the endpoints on an existing HTTP server. Its own request and upgrade listeners
    * keep working for every path that is not ours. Requests and upgrades under a SockJS
-   * endpoint go straight to it once their origin passed.
+   * endpoint go straight to it once their origin passed. A STOMP frame sent to the HTTP port
+   * gets HTTP 400 (the application's own 'clientError' listeners go first). With the `tcp`
+   * option this also starts the STOMP TCP listener (see {@link tcpReady}).
    */
   attach(http: HttpServer): this {
     if (this.http !== undefined) throw new StompError('STOMP_ERR_INVALID_OPTION', 'This server is already attached to an HTTP server');
     this.http = http;
+    answerClientErrors(http, () => this.tcp?.address?.port);
+    this.tcpStarted = this.tcp?.start();
     const userRequest = takeListeners(http, 'request');
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const pathname = pathOf(req.url);
@@ -239,18 +249,36 @@ export class StompServer extends EventEmitter implements SessionHost {
     return this.wsPaths.has(pathname) || this.origins.allows(req.headers);
   }
 
-  /** Creates an HTTP server, attaches to it and listens. Resolves with the bound address. */
-  listen(port = 0, host?: string): Promise<AddressInfo> {
+  /**
+   * Creates an HTTP server, attaches to it and listens. Resolves with the HTTP address once the
+   * TCP listener (option `tcp`) is up too, or once its failure to bind was logged.
+   */
+  async listen(port = 0, host?: string): Promise<AddressInfo> {
     const http = createServer();
     this.attach(http);
     this.ownsHttp = true;
-    return new Promise((resolve, reject) => {
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => {
         http.off('error', reject);
         resolve(http.address() as AddressInfo);
       });
     });
+    await this.tcpStarted;
+    return address;
+  }
+
+  /**
+   * Resolves once the STOMP TCP listener is up, with its address; with undefined when there is
+   * none (no `tcp` option, not attached yet) or its port could not be bound (logged).
+   */
+  tcpReady(): Promise<AddressInfo | undefined> {
+    return this.tcpStarted ?? Promise.resolve(undefined);
+  }
+
+  /** Where STOMP over TCP listens (option `tcp`), once it does. */
+  get tcpAddress(): AddressInfo | undefined {
+    return this.tcp?.address;
   }
 
   /** The HTTP server in use, if attached. */
@@ -275,6 +303,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.flow.stop();
     this.wsEndpoint.close();
     for (const endpoint of this.sockjsEndpoints) endpoint.close();
+    await this.tcp?.close();
     for (const session of [...this.open]) session.closed('server shutdown');
     this.heartbeats.stop();
     if (this.http !== undefined && this.ownsHttp) {
