@@ -55,7 +55,6 @@ export class TcpListener {
         socket.destroy();
       });
     }
-    this.server.on('error', (err) => config.logger.error({ err }, 'STOMP TCP listener failed'));
   }
 
   /** The bound address once listening. */
@@ -79,6 +78,7 @@ export class TcpListener {
       this.server.once('error', failed);
       this.server.listen(port, host, () => {
         this.server.off('error', failed);
+        this.server.on('error', (err) => this.config.logger.error({ err }, 'STOMP TCP listener failed'));
         this.bound = this.server.address() as AddressInfo;
         this.config.logger.info({ port: this.bound.port, host: this.bound.address, transport: this.transport }, 'STOMP over TCP listening');
         resolve(this.bound);
