@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { StompError, StompServer, type Logger } from '../../broker';
+import { StompError, StompServer, type Logger, type StompServerOptions } from '../../broker';
 import { SubController } from './sub-controller';
 
 /** Settings of the reference app; the defaults are the original's (20 messages, one per second). */
@@ -16,6 +16,8 @@ export interface ReferenceAppOptions {
   logger?: Logger;
   /** The prefix a reverse proxy serves the app under (see the `publicBasePath` option). @defaultValue `''` */
   publicBasePath?: string;
+  /** STOMP over TCP (see the `tcp` option); `npm start` sets it from env `TCP_PORT`. @defaultValue none */
+  tcp?: StompServerOptions['tcp'];
 }
 
 /** The reference app's defaults. */
@@ -41,6 +43,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     staticDir: publicDir(),
     logger: opts.logger,
     publicBasePath: opts.publicBasePath,
+    tcp: opts.tcp,
   });
 
   // The Spring original's SubController, registered like a @Controller bean.
