@@ -132,7 +132,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     );
     this.wsPaths = new Set([...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints]);
     this.staticFiles = new StaticFiles(o.staticDir, o.serveClientLibraries);
-    this.tcp = o.tcp === undefined ? undefined : new TcpListener({ tcp: o.tcp, accept, connectTimeout: o.connectTimeout, logger: o.logger });
+    this.tcp = o.tcp === undefined ? undefined : new TcpListener({ tcp: o.tcp, accept, connectTimeout: o.connectTimeout, maxConnections: o.maxConnections, logger: o.logger });
     this.flow = new FlowControl(o, o.logger);
     this.operations = new Operations({
       options: o,

@@ -21,6 +21,8 @@ export interface TcpListenerConfig {
   readonly accept: (connection: Connection) => ConnectionHandler;
   /** How long a TLS handshake, and a closing socket's flush, may take, ms. */
   readonly connectTimeout: number;
+  /** `maxConnections` (0: none): with TLS it also bounds the sockets still in their handshake, which are no session yet. */
+  readonly maxConnections: number;
   readonly logger: Logger;
 }
 
@@ -50,6 +52,7 @@ export class TcpListener {
     } else {
       // A TLS handshake that never completes is dropped after connectTimeout, as a TCP client that never sends CONNECT.
       this.server = createTlsServer({ ...tls, handshakeTimeout: config.connectTimeout, allowHalfOpen: false }, (socket) => this.open(socket));
+      if (config.maxConnections !== 0) this.server.maxConnections = config.maxConnections;
       this.server.on('tlsClientError', (err: Error, socket: Socket) => {
         config.logger.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'TLS handshake failed');
         socket.destroy();
