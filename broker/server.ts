@@ -25,6 +25,7 @@ import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
 import { HeartbeatScheduler } from './session/heartbeat';
+import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
 import type { CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
 import type { Frame, Headers } from './stomp/frame';
@@ -75,9 +76,10 @@ export class StompServer extends EventEmitter implements SessionHost {
   readonly router: DestinationRouter;
   readonly handlers = new HandlerRegistry();
   readonly template: MessagingTemplate;
-  /** Connected sessions by id. */
-  readonly sessions = new Map<string, Session>();
-  private readonly open = new Set<Session>();
+  /** Connected sessions by id (the registry's). */
+  readonly sessions: Map<string, Session>;
+  /** Every session from its connection to its close: admission, connected ones, events, drained. */
+  readonly sessionRegistry: SessionRegistry<Session>;
   private readonly dispatcher: Dispatcher;
   private readonly frames: FrameRouter;
   /** Interceptors; undefined until one is added, so sessions skip them at no cost. */
@@ -116,6 +118,8 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     for (const interceptor of interceptors ?? []) this.intercept(interceptor);
     const o = this.options;
+    this.sessionRegistry = new SessionRegistry<Session>(o.maxConnections);
+    this.sessions = this.sessionRegistry.connected;
     this.relay = relay;
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
@@ -137,8 +141,8 @@ export class StompServer extends EventEmitter implements SessionHost {
       heartbeats: this.heartbeats,
       broker: this.broker,
       sessions: this.sessions,
-      openSessions: () => this.open,
-      shuttingDown: () => this.closing !== undefined,
+      openSessions: () => this.sessionRegistry.open,
+      shuttingDown: () => this.sessionRegistry.shuttingDown,
     });
     // The composition of the HTTP side: one line per endpoint, asked in this order.
     const admission: Admission = { refusing: () => this.refusing(), refused: () => void this.counters.connectionsRefused++ };
@@ -256,16 +260,18 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   private async shutdown(): Promise<void> {
-    for (const session of [...this.open]) {
+    const registry = this.sessionRegistry;
+    registry.stopAdmitting();
+    for (const session of [...registry.open]) {
       session.sendError(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'Server is shutting down'), undefined, 'server-shutdown');
     }
-    this.options.logger.info({ sessions: this.open.size, timeout: this.options.shutdownTimeout }, 'Shutting down');
+    this.options.logger.info({ sessions: registry.open.size, timeout: this.options.shutdownTimeout }, 'Shutting down');
     // Each session's close waits for its pending writes; whatever is still open at the timeout is dropped.
-    await waitFor(() => this.open.size === 0, this.options.shutdownTimeout);
-    for (const session of [...this.open]) session.connection.terminate();
+    await registry.drainedWithin(this.options.shutdownTimeout);
+    for (const session of [...registry.open]) session.connection.terminate();
     this.flow.stop();
     await this.httpRouter.close();
-    for (const session of [...this.open]) session.closed('server shutdown');
+    for (const session of [...registry.open]) session.closed('server shutdown');
     this.heartbeats.stop();
     if (this.http !== undefined && this.ownsHttp) {
       const http = this.http;
@@ -334,7 +340,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   sessionConnected(session: Session): Promise<void> | void {
-    this.sessions.set(session.sessionId, session);
+    this.sessionRegistry.markConnected(session);
     this.emit('connect', this.info(session));
     const added = this.broker.addSession(session);
     if (this.relay === undefined) return added;
@@ -347,10 +353,11 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   sessionClosed(session: Session, reason: CloseReason): void {
-    if (this.open.delete(session)) this.counters.closed(reason);
+    const left = this.sessionRegistry.remove(session);
+    if (left.open) this.counters.closed(reason);
     if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
     this.relay?.closeSession(session);
-    if (!this.sessions.delete(session.sessionId)) return;
+    if (!left.connected) return;
     const removed = this.broker.removeSession(session);
     if (removed instanceof Promise) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
@@ -360,17 +367,16 @@ export class StompServer extends EventEmitter implements SessionHost {
 
   /** True while new connections are refused: shutting down, or at `maxConnections`. */
   private refusing(): boolean {
-    const max = this.options.maxConnections;
-    return this.closing !== undefined || (max !== 0 && this.open.size >= max);
+    return this.sessionRegistry.refusing();
   }
 
   private accept(connection: Connection): ConnectionHandler {
     const refuse = this.refusing();
     const session = new Session(connection, this);
-    this.open.add(session);
+    this.sessionRegistry.add(session);
     this.counters.sessionsOpened++;
     this.options.logger.info({ sessionId: session.sessionId, transport: connection.transport, remoteAddress: connection.handshake.remoteAddress }, 'Session opened');
-    if (this.closing !== undefined) {
+    if (this.sessionRegistry.shuttingDown) {
       session.sendError(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'Server is shutting down'), undefined, 'server-shutdown');
     } else if (refuse) {
       this.counters.connectionsRefused++;
@@ -396,15 +402,4 @@ export class StompServer extends EventEmitter implements SessionHost {
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     return super.emit(event, ...args);
   }
-}
-
-function waitFor(done: () => boolean, timeout: number): Promise<void> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const poll = (): void => {
-      if (done() || Date.now() - started >= timeout) resolve();
-      else setTimeout(poll, 10);
-    };
-    poll();
-  });
 }
