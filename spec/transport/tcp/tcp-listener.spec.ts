@@ -194,6 +194,33 @@ describe('the TCP listener', () => {
     expect((await bystander.nextCommand('MESSAGE')).body.toString()).toBe('still here');
   });
 
+  it('stops reading a TCP client whose frames back up behind an async effect, and reads again once they drain', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const running = await startTcp({
+      interceptors: [{ beforeHandle: (frame) => (frame.command === 'SEND' ? gate : undefined) }],
+    });
+    const c = await RawClient.connected(tcpUrl(running));
+    c.send('SUBSCRIBE\nid:1\ndestination:/topic/held\nreceipt:r\n\n\0');
+    await c.nextCommand('RECEIPT');
+    const session = [...running.server.sessions.values()][0];
+    // 600 frames of 1 KiB, in one write: more than twice maxBacklogBytes (256 KiB). Reading stops
+    // past half of it, so the kernel and the client hold the rest instead of the session.
+    const pad = 'x'.repeat(1024);
+    const frames = Array.from({ length: 600 }, (_, i) => `SEND\ndestination:/topic/held\n\n${i} ${pad}\0`).join('');
+    c.send(frames);
+    await waitUntil(() => session.inputPaused);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(session.backlog.bytes).toBeLessThanOrEqual(running.server.options.maxBacklogBytes);
+    expect(session.backlog.frames).toBeLessThan(600);
+    release();
+    await c.messagesMatching((m) => m.data.toString().startsWith('MESSAGE'), 600, 10000);
+    const bodies = c.frames.filter((f) => f.command === 'MESSAGE').map((f) => Number(f.body.toString().split(' ')[0]));
+    expect(bodies).toEqual([...Array(600).keys()]);
+    expect(session.inputPaused).toBe(false);
+    expect(c.frames.some((f) => f.command === 'ERROR')).toBe(false);
+  });
+
   it('sends server heart-beats on time: no gap longer than the negotiated interval', async () => {
     const running = await startTcp({ heartbeat: [100, 0] });
     const c = await RawClient.connected(tcpUrl(running), { 'heart-beat': '0,100' });
