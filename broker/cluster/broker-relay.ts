@@ -289,6 +289,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
       if (this.stopped) return;
       this.outage.failed(reason);
       const delay = Math.min(this.backoff[1], this.backoff[0] * 2 ** Math.min(this.attempt++, 16));
+      this.logger.debug({ host: this.system.host, port: this.system.port, attempt: this.attempt, delayMs: delay }, 'Broker relay system connection retrying');
       this.retryTimer = setTimeout(() => this.connectSystem(), delay);
       this.retryTimer.unref();
     });

@@ -4,6 +4,7 @@ import type { ClientCommand, Frame } from '../stomp/frame';
 import { detached } from '../stomp/headers';
 import type { Settled } from './ack-tracker';
 import { detachFrame, heldSize } from './held-frame';
+import { negotiateHeartBeat, parseHeartBeat } from '../stomp/heartbeat';
 import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
 import type { Authenticated } from './session-host';
 import type { StompSession } from './stomp-session';
@@ -15,7 +16,6 @@ import type { StompSession } from './stomp-session';
  */
 type CommandHandler = (session: StompSession, frame: Frame) => Promise<void> | void;
 
-const HEART_BEAT = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/;
 /** Each ack mode by its header value: a subscription keeps the constant, not the frame's copy. */
 const ACK_MODES: ReadonlyMap<string, AckMode> = new Map((['auto', 'client', 'client-individual'] as const).map((m) => [m, m]));
 
@@ -31,11 +31,11 @@ function connect(session: StompSession, frame: Frame): Promise<void> | void {
       `Supported protocol versions are ${SUPPORTED_VERSIONS.join(',')}; accept-version was "${frame.headers.get('accept-version')}"`,
     );
   }
-  const [cx, cy] = parseHeartBeat(frame.headers.get('heart-beat'));
+  const header = frame.headers.get('heart-beat');
+  const client = parseHeartBeat(header);
+  if (client === undefined) throw new StompError('STOMP_ERR_INVALID_HEADER', `Header heart-beat "${header!.slice(0, 32)}" is not "<ms>,<ms>"`);
   const [sx, sy] = session.host.options.heartbeat;
-  // STOMP 1.2: each side uses the larger of what one can send and the other wants; 0 disables.
-  const sendInterval = sx === 0 || cy === 0 ? 0 : Math.max(sx, cy);
-  const receiveInterval = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
+  const { send: sendInterval, receive: receiveInterval } = negotiateHeartBeat([sx, sy], client);
   const finish = (who: Authenticated | undefined): Promise<void> | void => {
     if (session.state !== 'connecting') return;
     const user = who?.name;
@@ -59,13 +59,6 @@ function connect(session: StompSession, frame: Frame): Promise<void> | void {
   const who = session.host.authenticate(session, frame.headers);
   if (who instanceof Promise) return who.then(finish);
   return finish(who);
-}
-
-function parseHeartBeat(value: string | undefined): [number, number] {
-  if (value === undefined) return [0, 0];
-  const m = HEART_BEAT.exec(value);
-  if (m === null) throw new StompError('STOMP_ERR_INVALID_HEADER', `Header heart-beat "${value.slice(0, 32)}" is not "<ms>,<ms>"`);
-  return [Number(m[1]), Number(m[2])];
 }
 
 /**
