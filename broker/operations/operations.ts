@@ -4,7 +4,7 @@ import { StompError } from '../errors';
 import type { MessageBroker } from '../messaging/message-broker';
 import type { ResolvedOptions } from '../options';
 import type { HeartbeatScheduler } from '../session/heartbeat';
-import type { Session } from '../session/session';
+import type { StompSession } from '../session/stomp-session';
 import type { Counters } from './counters';
 import type { FlowControl } from './flow-control';
 
@@ -51,9 +51,9 @@ export interface OperationsSource {
   readonly flow: FlowControl;
   readonly heartbeats: HeartbeatScheduler;
   readonly broker: MessageBroker;
-  readonly sessions: ReadonlyMap<string, Session>;
+  readonly sessions: ReadonlyMap<string, StompSession>;
   /** Every open connection's session (connecting ones too). */
-  openSessions(): Iterable<Session>;
+  openSessions(): Iterable<StompSession>;
   shuttingDown(): boolean;
 }
 

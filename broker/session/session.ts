@@ -1,6 +1,6 @@
 import { StompError, isStompError } from '../errors';
 import type { BrokerMessage } from '../messaging/broker-message';
-import type { SessionId, Subscriber, Subscription } from '../messaging/message-broker';
+import type { SessionId, Subscription } from '../messaging/message-broker';
 import { FrameDecoder } from '../stomp/decoder';
 import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
@@ -14,9 +14,9 @@ import { detachFrame, heldSize } from './held-frame';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
 import type { CloseReason, SessionHost } from './session-host';
+import type { SessionState, StompSession } from './stomp-session';
 
-/** Where a session is in its life: waiting for CONNECT, connected, closing after DISCONNECT or ERROR, closed. */
-export type SessionState = 'connecting' | 'connected' | 'closing' | 'closed';
+export type { SessionState } from './stomp-session';
 
 /** Why a session stopped reading from its client; reading resumes once no reason is left. */
 export type InputHold = 'backlog' | 'send-buffer';
@@ -29,7 +29,7 @@ const HOLD_BITS: Readonly<Record<InputHold, number>> = { backlog: 1, 'send-buffe
  * cluster subscribe, an async handler), later frames of this session wait for it, so
  * effects and receipts keep the order the client sent them in.
  */
-export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
+export class Session implements StompSession, HeartbeatTarget, ConnectionHandler {
   readonly sessionId: SessionId;
   state: SessionState = 'connecting';
   version: StompVersion = '1.2';
