@@ -45,3 +45,20 @@ export { StompBrokerRelay, type StompBrokerRelayOptions } from './cluster/broker
 export type { FrameRelay, RelayGuard } from './session/session-host';
 export type { BrokerStats } from './operations/operations';
 export { SESSION_NOT_RELIABLE, type SlowConsumerPolicy } from './operations/flow-control';
+export { Retention, RetainingBroker, type PublishReceipt, type HistorySubscribed } from './retention/retention';
+export { MemoryMessageStore } from './retention/memory-store';
+export { userHistoryKey } from './retention/message-store';
+export type {
+  MessageStore,
+  Offset,
+  HistoryKey,
+  HistoryHead,
+  HistoryRead,
+  RetainedMessage,
+  RetentionLimits,
+  ReadFrom,
+  Appended,
+  StoreStats,
+} from './retention/message-store';
+export type { RetentionRule } from './retention/retention-rules';
+export type { StreamPosition } from './retention/stream-position';

@@ -1,9 +1,12 @@
 import { StompError } from '../errors';
-import type { AckMode } from '../messaging/message-broker';
+import type { AckMode, Subscription } from '../messaging/message-broker';
+import type { SubscriptionRequest } from './session-host';
 import type { ClientCommand, Frame } from '../stomp/frame';
 import { detached } from '../stomp/headers';
 import { detachFrame, heldSize } from './held-frame';
 import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
+import { isPattern } from '../destinations/segments';
+import { parseStreamPosition, refusePatternHistory } from '../retention/stream-position';
 import type { Session } from './session';
 
 /**
@@ -120,17 +123,24 @@ function subscribe(session: Session, frame: Frame): Promise<void> | void {
   if (ack === undefined || (session.version === '1.0' && ack === 'client-individual')) {
     throw new StompError('STOMP_ERR_INVALID_ACK_MODE', `Header ack "${header.slice(0, 32)}" is not auto, client or client-individual`);
   }
+  // SPEC §6.1: where the history starts; malformed values and history on a pattern are refused here.
+  const offsetHeader = frame.headers.get('x-stream-offset');
+  const position = parseStreamPosition(offsetHeader, frame.headers.get('x-stream-epoch'));
+  if (position !== undefined && isPattern(destination)) refusePatternHistory(destination, position, offsetHeader);
   // Kept as long as the subscription: copies that hold no reference to this frame's head.
-  const request = { id: detached(id), destination: detached(destination), ack };
+  const request: SubscriptionRequest = { id: detached(id), destination: detached(destination), ack, position };
+  const registered = (sub: Subscription): void => {
+    session.subscriptions.set(request.id, sub);
+    session.subscriptionBytes += cost;
+    // Every SUBSCRIBE with x-stream-offset that asks for a receipt learns whether its history was served in full.
+    if (position !== undefined && frame.headers.has('receipt')) {
+      const recovered = request.recovered ?? (position.epoch === undefined && position.kind !== 'offset' && position.kind !== 'timestamp');
+      session.receiptHeaders = [['x-stream-recovered', String(recovered)]];
+    }
+  };
   const result = session.host.routeSubscribe(session, frame, request);
-  if (result instanceof Promise) {
-    return result.then((sub) => {
-      session.subscriptions.set(request.id, sub);
-      session.subscriptionBytes += cost;
-    });
-  }
-  session.subscriptions.set(request.id, result);
-  session.subscriptionBytes += cost;
+  if (result instanceof Promise) return result.then(registered);
+  registered(result);
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */
