@@ -189,6 +189,7 @@ describe('invalid options', () => {
     ['retention', { retention: { destinations: '/topic/**' } as never }],
     ['retention[0]', { retention: [null as never] }],
     ['retention[0].destinations', { retention: [{ destinations: 42 as never, messages: 1 }] }],
+    ['retention[0].destinations', { retention: [{ destinations: 'topic/**', messages: 1 }] }],
     ['retention[0].messages', { retention: [{ destinations: '/topic/**', messages: 0 }] }],
     ['retention[1].maxAge', { retention: [{ destinations: '/a', messages: 1 }, { destinations: '/topic/**', messages: 5, maxAge: 1.5 }] }],
     ['retention[0].max', { retention: [{ destinations: '/topic/**', messages: 5, max: 3 } as never] }],

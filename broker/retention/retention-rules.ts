@@ -35,7 +35,11 @@ export function validateRetention(value: unknown): readonly Readonly<RetentionRu
       const unknown = Object.keys(rest);
       if (unknown.length > 0) fail(`${name}.${unknown[0]}`, 'absent (a rule has destinations, messages and maxAge)', rest[unknown[0]]);
       if (typeof destinations !== 'string') fail(`${name}.destinations`, 'a destination pattern', destinations);
-      new DestinationPattern(destinations); // throws STOMP_ERR_INVALID_OPTION naming the pattern
+      try {
+        new DestinationPattern(destinations);
+      } catch (err) {
+        fail(`${name}.destinations`, `a valid destination pattern (${(err as Error).message})`, destinations);
+      }
       if (!Number.isInteger(messages) || (messages as number) < 1) fail(`${name}.messages`, 'an integer ≥ 1', messages);
       if (maxAge !== undefined && (!Number.isInteger(maxAge) || (maxAge as number) < 1)) fail(`${name}.maxAge`, 'an integer ≥ 1 (ms)', maxAge);
       return Object.freeze({ destinations, messages: messages as number, ...(maxAge === undefined ? {} : { maxAge: maxAge as number }) });
