@@ -91,7 +91,7 @@ export class Retention {
       return read.then((r) => (gate.replay(r), { subscription: gate.subscription, recovered: plan.recovered }));
     }
     if (plan.from === undefined) {
-      gate.open(head?.next ?? 0);
+      gate.open(head?.next ?? 0, head?.epoch);
       return done === undefined ? { subscription: gate.subscription, recovered: plan.recovered } : done.then(() => ({ subscription: gate.subscription, recovered: plan.recovered }));
     }
     return done!.then(() => this.replayAfter(gate, key, limits, plan));
@@ -102,7 +102,7 @@ export class Retention {
     const gate = new ReplayGate(sub);
     await broker.subscribe(gate.subscription);
     if (plan.from === undefined) {
-      gate.open(head?.next ?? 0);
+      gate.open(head?.next ?? 0, head?.epoch);
       return { subscription: gate.subscription, recovered: plan.recovered };
     }
     return this.replayAfter(gate, key, limits, plan);
@@ -159,8 +159,9 @@ export function planReplay(position: StreamPosition, head: HistoryHead): ReplayP
 class ReplayGate implements Subscriber {
   readonly subscription: Subscription;
   private held: BrokerMessage[] | undefined = [];
-  /** Messages at offsets below this were replayed (or predate the subscription): dropped. */
+  /** Messages of `epoch` at offsets below this were replayed (or predate the subscription): dropped. */
   private floor = 0;
+  private epoch: string | undefined;
 
   constructor(private readonly target: Subscription) {
     this.subscription = { id: target.id, destination: target.destination, ack: target.ack, user: target.user, subscriber: this };
@@ -184,9 +185,13 @@ class ReplayGate implements Subscriber {
       this.held.push(message);
       return;
     }
+    // Only offsets of the history replayed are compared: a message of another epoch (another
+    // node's in-memory history) is never taken for a duplicate.
     const offset = streamOffset(message);
-    if (offset !== undefined && offset < this.floor) return;
-    if (offset !== undefined) this.floor = offset + 1;
+    if (offset !== undefined && streamEpoch(message) === this.epoch) {
+      if (offset < this.floor) return;
+      this.floor = offset + 1;
+    }
     this.target.subscriber.deliver(this.subscription, message);
   }
 
@@ -195,16 +200,23 @@ class ReplayGate implements Subscriber {
     const subscriber = this.target.subscriber;
     for (const r of read.messages) subscriber.deliver(this.subscription, r.message);
     const last = read.messages.length === 0 ? undefined : read.messages[read.messages.length - 1].offset;
-    this.open(last === undefined ? 0 : last + 1);
+    this.open(last === undefined ? read.next : last + 1, read.epoch);
   }
 
-  /** Lets live messages through from `floor` on, starting with those held. */
-  open(floor: Offset): void {
+  /** Lets live messages through from `floor` of `epoch` on, starting with those held. */
+  open(floor: Offset, epoch: string | undefined): void {
     this.floor = floor;
+    this.epoch = epoch;
     const held = this.held ?? [];
     this.held = undefined;
     for (const m of held) this.deliver(this.subscription, m);
   }
+}
+
+/** The `x-stream-epoch` of a stamped message: the last header the store adds. */
+function streamEpoch(message: BrokerMessage): string | undefined {
+  const pair = message.headers[message.headers.length - 1];
+  return pair !== undefined && pair[0] === 'x-stream-epoch' ? pair[1] : undefined;
 }
 
 /** The `x-stream-offset` of a stamped message: it is the next-to-last header the store adds. */
