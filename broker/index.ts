@@ -46,3 +46,20 @@ export type { Authenticated, FrameRelay, RelayGuard } from './session/session-ho
 export type { SessionState, StompSession } from './session/stomp-session';
 export type { BrokerStats } from './operations/operations';
 export { SESSION_NOT_RELIABLE, type SlowConsumerPolicy } from './operations/flow-control';
+export { Retention, RetainingBroker, type PublishReceipt, type HistorySubscribed } from './retention/retention';
+export { MemoryMessageStore } from './retention/memory-store';
+export { userHistoryKey } from './retention/message-store';
+export type {
+  MessageStore,
+  Offset,
+  HistoryKey,
+  HistoryHead,
+  HistoryRead,
+  RetainedMessage,
+  RetentionLimits,
+  ReadFrom,
+  Appended,
+  StoreStats,
+} from './retention/message-store';
+export type { RetentionRule } from './retention/retention-rules';
+export type { StreamPosition } from './retention/stream-position';

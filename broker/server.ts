@@ -23,6 +23,11 @@ import { FlowControl } from './operations/flow-control';
 import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
+import type { MessageStore } from './retention/message-store';
+import { MemoryMessageStore } from './retention/memory-store';
+import { RetainingBroker, Retention, type PublishReceipt } from './retention/retention';
+import type { BrokerMessage } from './messaging/broker-message';
+import { RetentionRules } from './retention/retention-rules';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
@@ -53,6 +58,8 @@ export interface StompServerConfig extends StompServerOptions {
   authorization?: AuthorizationOptions;
   /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
   interceptors?: Interceptor[];
+  /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
+  messageStore?: MessageStore;
 }
 
 export type { StompServerEvents } from './app/events';
@@ -71,6 +78,10 @@ type Listener = (...args: any[]) => void;
 export class StompServer extends EventEmitter implements SessionHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
+  /** Retention and resume (docs/retention.md): the rules, the store, history reads and epochs. */
+  readonly retention: Retention;
+  /** The broker as publishers use it: retaining what the rules retain, then `broker`. */
+  private readonly publisher: MessageBroker;
   readonly relay: FrameRelay | undefined;
   readonly heartbeats: HeartbeatScheduler;
   readonly router: DestinationRouter;
@@ -108,7 +119,7 @@ export class StompServer extends EventEmitter implements SessionHost {
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
-    const { broker, relay, logger, authenticate, authorization, interceptors, ...rest } = config;
+    const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
@@ -123,12 +134,15 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.relay = relay;
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
+    const rules = new RetentionRules(o.retention);
+    this.retention = new Retention(rules, messageStore ?? new MemoryMessageStore(o.retentionBytes));
+    this.publisher = rules.active ? this.retention.wrap(this.broker) : this.broker;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
-    this.template = new MessagingTemplate(countingPublishes(this.broker, this.counters), this.router);
+    this.template = new MessagingTemplate(countingPublishes(this.publisher, this.counters), this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
-    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.broker, this.counters, this.authorizer);
+    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.publisher, this.counters, this.authorizer, rules.active ? this.retention : undefined);
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
     // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
     const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
@@ -140,6 +154,7 @@ export class StompServer extends EventEmitter implements SessionHost {
       flow: this.flow,
       heartbeats: this.heartbeats,
       broker: this.broker,
+      retention: this.retention,
       sessions: this.sessions,
       openSessions: () => this.sessionRegistry.open,
       shuttingDown: () => this.sessionRegistry.shuttingDown,
@@ -163,6 +178,17 @@ export class StompServer extends EventEmitter implements SessionHost {
   /** A snapshot of sessions, frames, messages, subscriptions, backpressure and heart-beats. */
   stats(): BrokerStats {
     return this.operations.stats();
+  }
+
+  /**
+   * Publishes a message to a broker destination, as the template does, and tells where it
+   * landed: `{ offset, epoch }` when a retention rule keeps its destination (HTTP publish answers
+   * it), else undefined.
+   */
+  publish(message: BrokerMessage): Promise<PublishReceipt | undefined> {
+    this.counters.messagesPublished++;
+    if (this.publisher instanceof RetainingBroker) return this.publisher.publishRetained(message);
+    return Promise.resolve(this.publisher.publish(message)).then(() => undefined);
   }
 
   /** Maps SENDs to `pattern` (`{var}`, `*`, `**`) to a handler `(payload, ctx)`. */
@@ -281,6 +307,7 @@ export class StompServer extends EventEmitter implements SessionHost {
       });
     } else this.httpRouter.detach();
     await this.broker.close();
+    await this.retention.store.close();
   }
 
   // ---- SessionHost ----

@@ -13,6 +13,7 @@ import type { HandlerRegistry } from './handler-registry';
 import { ReservedQueues } from './reserved-queues';
 import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
+import type { HistorySubscribed, Retention } from '../retention/retention';
 
 /**
  * Authorizes an inbound SEND or SUBSCRIBE (segment limits, then the `authorization` rules for
@@ -29,6 +30,8 @@ export class FrameRouter {
     private readonly broker: MessageBroker,
     private readonly counters: Counters,
     private readonly authorizer: DestinationAuthorizer | undefined,
+    /** Retention and resume (SPEC §6.1); undefined when no rule retains anything. */
+    private readonly retention?: Retention,
   ) {
     this.reserved = new ReservedQueues(router, broker, options.maxSubscriptionBytes);
   }
@@ -146,12 +149,27 @@ export class FrameRouter {
       );
     }
     const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user };
-    const after = (): Promise<Subscription> | Subscription => {
+    const after = (kept: Subscription = sub): Promise<Subscription> | Subscription => {
       const handled = match === undefined ? undefined : this.dispatcher.dispatchSubscribe(session, frame, sub, mapped!, match);
-      return handled === undefined ? sub : handled.then(() => sub);
+      return handled === undefined ? kept : handled.then(() => kept);
     };
+    if (toBroker && request.position !== undefined && this.retention !== undefined) return this.withHistory(sub, request, after);
     const subscribed = toBroker ? this.broker.subscribe(sub) : undefined;
-    return subscribed === undefined ? after() : subscribed.then(after);
+    return subscribed === undefined ? after() : subscribed.then(() => after());
+  }
+
+  /** A broker subscription with `x-stream-offset`: the history first, then live (retention/retention.ts). */
+  private withHistory(
+    sub: Subscription,
+    request: SubscriptionRequest,
+    after: (kept: Subscription) => Promise<Subscription> | Subscription,
+  ): Promise<Subscription> | Subscription {
+    const done = (h: HistorySubscribed): Promise<Subscription> | Subscription => {
+      request.recovered = h.recovered;
+      return after(h.subscription);
+    };
+    const subscribed = this.retention!.subscribe(this.broker, sub, request.position!);
+    return subscribed instanceof Promise ? subscribed.then(done) : done(subscribed);
   }
 }
 

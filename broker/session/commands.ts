@@ -1,5 +1,6 @@
 import { StompError } from '../errors';
-import type { AckMode } from '../messaging/message-broker';
+import type { AckMode, Subscription } from '../messaging/message-broker';
+import type { SubscriptionRequest } from './session-host';
 import type { ClientCommand, Frame } from '../stomp/frame';
 import { detached } from '../stomp/headers';
 import type { Settled } from './ack-tracker';
@@ -8,6 +9,8 @@ import { negotiateHeartBeat, parseHeartBeat } from '../stomp/heartbeat';
 import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
 import type { Authenticated } from './session-host';
 import type { StompSession } from './stomp-session';
+import { isPattern } from '../destinations/segments';
+import { parseStreamPosition, refusePatternHistory } from '../retention/stream-position';
 
 /**
  * The client-frame table: one entry per command, each citing its section of the STOMP 1.2
@@ -117,17 +120,24 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   if (ack === undefined || (session.version === '1.0' && ack === 'client-individual')) {
     throw new StompError('STOMP_ERR_INVALID_ACK_MODE', `Header ack "${header.slice(0, 32)}" is not auto, client or client-individual`);
   }
+  // SPEC §6.1: where the history starts; malformed values and history on a pattern are refused here.
+  const offsetHeader = frame.headers.get('x-stream-offset');
+  const position = parseStreamPosition(offsetHeader, frame.headers.get('x-stream-epoch'));
+  if (position !== undefined && isPattern(destination)) refusePatternHistory(destination, position, offsetHeader);
   // Kept as long as the subscription: copies that hold no reference to this frame's head.
-  const request = { id: detached(id), destination: detached(destination), ack };
+  const request: SubscriptionRequest = { id: detached(id), destination: detached(destination), ack, position };
+  const registered = (sub: Subscription): void => {
+    session.subscriptions.set(request.id, sub);
+    session.subscriptionBytes += cost;
+    // Every SUBSCRIBE with x-stream-offset that asks for a receipt learns whether its history was served in full.
+    if (position !== undefined && frame.headers.has('receipt')) {
+      const recovered = request.recovered ?? (position.epoch === undefined && position.kind !== 'offset' && position.kind !== 'timestamp');
+      session.receiptHeaders = [['x-stream-recovered', String(recovered)]];
+    }
+  };
   const result = session.host.routeSubscribe(session, frame, request);
-  if (result instanceof Promise) {
-    return result.then((sub) => {
-      session.subscriptions.set(request.id, sub);
-      session.subscriptionBytes += cost;
-    });
-  }
-  session.subscriptions.set(request.id, result);
-  session.subscriptionBytes += cost;
+  if (result instanceof Promise) return result.then(registered);
+  registered(result);
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */

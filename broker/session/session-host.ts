@@ -3,6 +3,7 @@ import type { MessageBroker, Subscription } from '../messaging/message-broker';
 import type { Counters } from '../operations/counters';
 import type { FlowControl } from '../operations/flow-control';
 import type { ResolvedOptions } from '../options';
+import type { StreamPosition } from '../retention/stream-position';
 import type { Frame, Headers } from '../stomp/frame';
 import type { HeartbeatScheduler } from './heartbeat';
 import type { StompSession } from './stomp-session';
@@ -58,6 +59,10 @@ export interface SubscriptionRequest {
   readonly id: string;
   readonly destination: string;
   readonly ack: Subscription['ack'];
+  /** Where its history starts (`x-stream-offset`, `x-stream-epoch`; SPEC §6.1); undefined: live only, as ever. */
+  readonly position?: StreamPosition;
+  /** Set by routing once a history was queued: whether `position` was served in full (`x-stream-recovered`). */
+  recovered?: boolean;
 }
 
 /**

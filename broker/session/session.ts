@@ -49,6 +49,8 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   private openTransactions: Map<string, Frame[]> | undefined;
   /** Bytes held by the open transactions together (`maxTransactionBytes`; held-frame.ts). */
   transactionBytes = 0;
+  /** Headers the RECEIPT of the frame being handled carries besides `receipt-id` (`x-stream-recovered`); taken by the next RECEIPT. */
+  receiptHeaders: [string, string][] | undefined;
   /** Characters of the subscriptions' ids and destinations, and of claimed reply queues (`maxSubscriptionBytes`). */
   subscriptionBytes = 0;
   readonly acks: AckTracker;
@@ -243,7 +245,10 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   }
 
   sendReceipt(receipt: string): void {
-    if (this.state === 'connected' || this.state === 'closing') this.sendFrame('RECEIPT', [['receipt-id', receipt]]);
+    const extra = this.receiptHeaders;
+    this.receiptHeaders = undefined;
+    if (this.state !== 'connected' && this.state !== 'closing') return;
+    this.sendFrame('RECEIPT', extra === undefined ? [['receipt-id', receipt]] : [['receipt-id', receipt], ...extra]);
   }
 
   deliver(subscription: Subscription, message: BrokerMessage): void {

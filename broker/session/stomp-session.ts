@@ -50,6 +50,8 @@ export interface StompSession extends Subscriber {
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void;
   sendReceipt(receipt: string): void;
+  /** Headers the RECEIPT of the frame being handled carries besides `receipt-id` (`x-stream-recovered`); taken by the next RECEIPT. */
+  receiptHeaders: [string, string][] | undefined;
   /** Sends ERROR (with `receipt-id` when the frame asked for a receipt), then closes. */
   sendError(err: StompError, frame: Frame | undefined, reason: CloseReason): void;
   /** Closes the connection after pending writes. */
