@@ -20,7 +20,7 @@ describe.each(RAW_TRANSPORTS)('over $name', (transport) => {
 
   function onlySession(): Session {
     const [session] = [...running.server.sessions.values()];
-    return session;
+    return session as Session;
   }
 
   /** Subscribes with `ack` mode, publishes `count` messages and returns the MESSAGE frames. */

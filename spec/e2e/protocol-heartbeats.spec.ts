@@ -14,7 +14,7 @@ describe.each(RAW_TRANSPORTS)('over $name', (transport) => {
   async function connect(config: StompServerConfig, clientHeartBeat: string): Promise<{ c: RawClient; session: Session; server: import('../../broker').StompServer }> {
     const { running, url } = await transport.start(config);
     const c = await RawClient.connected(url, { 'heart-beat': clientHeartBeat });
-    const session = running.server.sessions.get(header(c.frames[0], 'session')!)!;
+    const session = running.server.sessions.get(header(c.frames[0], 'session')!)! as Session;
     return { c, session, server: running.server };
   }
 

@@ -10,6 +10,7 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StompServer, type Logger, type StompServerConfig } from '../../../broker';
+import type { Session } from '../../../broker/session/session';
 import { closeClients, header, RawClient } from '../../helpers/clients';
 import { closeServers, startServer, type Running } from '../../helpers/server';
 import { tcpUrl } from '../../helpers/transports';
@@ -203,7 +204,7 @@ describe('the TCP listener', () => {
     const c = await RawClient.connected(tcpUrl(running));
     c.send('SUBSCRIBE\nid:1\ndestination:/topic/held\nreceipt:r\n\n\0');
     await c.nextCommand('RECEIPT');
-    const session = [...running.server.sessions.values()][0];
+    const session = [...running.server.sessions.values()][0] as Session;
     // 600 frames of 1 KiB, in one write: more than twice maxBacklogBytes (256 KiB). Reading stops
     // past half of it, so the kernel and the client hold the rest instead of the session.
     const pad = 'x'.repeat(1024);
