@@ -122,6 +122,13 @@ describe('the TCP listener', () => {
     expect((await refused.closed).code).toBe(1000);
   });
 
+  it('labels TCP sessions transport="tcp" in the Prometheus metrics', async () => {
+    const running = await startTcp({ metrics: true });
+    await RawClient.connected(tcpUrl(running));
+    const metrics = await (await fetch(running.http('/metrics'))).text();
+    expect(metrics).toMatch(/^stompbox_sessions\{transport="tcp"\} 1$/m);
+  });
+
   it('authorizes TCP subscriptions like any other, by what a pattern can match', async () => {
     const running = await startTcp({ authorization: { rules: [{ destination: '/topic/secret/**', access: 'none' }] } });
     const c = await RawClient.connected(tcpUrl(running));
