@@ -295,8 +295,8 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
     fail('logger', 'a pino-compatible logger (debug, info, warn, error functions)', typeof logger);
   }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
-  const tcp = resolveTcp(o.tcp);
   const retention = validateRetention(o.retention) as RetentionRule[];
+  const tcp = resolveTcp(o.tcp);
   return Object.freeze({
     ...o,
     retention,

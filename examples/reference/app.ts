@@ -49,9 +49,9 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     staticDir: publicDir(),
     logger: opts.logger,
     publicBasePath: opts.publicBasePath,
-    tcp: opts.tcp,
     // SPEC §6.1: a reload, a transport switch or an absent zhangsan loses nothing of the last 100 (5 minutes).
     retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+    tcp: opts.tcp,
   });
 
   // The Spring original's SubController, registered like a @Controller bean.
