@@ -230,14 +230,16 @@ describe('the TCP listener', () => {
   });
 
   it('sends server heart-beats on time: no gap longer than the negotiated interval', async () => {
-    const running = await startTcp({ heartbeat: [100, 0] });
-    const c = await RawClient.connected(tcpUrl(running), { 'heart-beat': '0,100' });
+    const running = await startTcp({ heartbeat: [200, 0] });
+    const c = await RawClient.connected(tcpUrl(running), { 'heart-beat': '0,200' });
     const times: number[] = [];
     c.socket.on('data', () => times.push(Date.now()));
-    await c.messagesMatching((m) => m.data.toString() === '\n', 8, 3000);
+    await c.messagesMatching((m) => m.data.toString() === '\n', 7, 4000);
     const gaps = times.slice(1).map((t, i) => t - times[i]);
-    // The interval plus scheduling slack of a shared machine; a missed beat would show as ≥ 200.
-    expect(Math.max(...gaps)).toBeLessThan(180);
+    // Beats leave one scheduler tick (50 ms) early, about every 150 ms; a missed one makes a gap
+    // of about 300 ms. The bound is the interval plus slack for a shared machine's timers.
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(260);
+    expect(times.length).toBeGreaterThanOrEqual(6);
   });
 
   it('terminates a TCP client that stops reading once its send buffer passes sendBufferLimit', async () => {
