@@ -92,6 +92,8 @@ async function expectSession(report: ChildReport, version: string, out: Inbox, s
   expect(crossed.headers['x-from']).toBe(from);
   expect(running.server.stats().frames.in.ACK).toBe(1);
   await waitUntil(() => running.server.stats().sessions.closed.disconnect === 1);
+  // The client's own heart-beats kept the session alive (200 ms, tolerance 2) for its whole second.
+  expect(running.server.stats().heartbeats.timeouts).toBe(0);
 }
 
 const python = hasPythonStomp();

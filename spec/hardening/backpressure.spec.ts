@@ -1,16 +1,17 @@
 import type { Session } from '../../broker/session/session';
 /**
- * Backpressure with real sockets: a `ws` client whose socket is paused stops reading, the
- * kernel buffers fill, and the broker must then hold no more than `sendBufferLimit` (plus the
+ * Backpressure with real sockets: a `ws` (or, for the send buffer policies, a STOMP-over-TCP)
+ * client whose socket is paused stops reading, the kernel buffers fill, and the broker must then hold no more than `sendBufferLimit` (plus the
  * frame in hand) for it, apply its policy, log and count the breach, and keep serving others.
  */
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BrokerMessage, DEFAULTS, StompServer } from '../../broker';
-import type { CloseReason } from '../../broker';
+import type { CloseReason, StompServerConfig } from '../../broker';
 import { closeClients, header, RawClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
+import { RAW_TRANSPORTS, type RawTransport } from '../helpers/transports';
 import { CapturingLogger, eventually, flood, held, sessionOf } from './helpers';
 
 const LIMIT = 64 * 1024;
@@ -28,11 +29,11 @@ afterEach(async () => {
 });
 
 function socketOf(client: RawClient): Socket {
-  return (client.ws as unknown as { _socket: Socket })._socket;
+  return client.netSocket;
 }
 
-async function pausedSubscriber(running: Running, destination: string): Promise<RawClient> {
-  const client = await RawClient.connected(running.ws('/stomp'));
+async function pausedSubscriber(running: Running, destination: string, url = running.ws('/stomp')): Promise<RawClient> {
+  const client = await RawClient.connected(url);
   client.send(`SUBSCRIBE\nid:0\ndestination:${destination}\nreceipt:r0\n\n\0`);
   await client.nextCommand('RECEIPT');
   socketOf(client).pause();
@@ -53,17 +54,24 @@ function numbers(client: RawClient): number[] {
   return client.frames.filter((f) => f.command === 'MESSAGE').map((f) => Number(f.body.toString().split(' ', 1)[0]));
 }
 
-describe('send buffer limit', () => {
-  it('defaults to 512 KiB and 10 s with the terminate policy, as Spring', () => {
+describe('send buffer defaults', () => {
+  it('are 512 KiB and 10 s with the terminate policy, as Spring', () => {
     expect(DEFAULTS.sendBufferLimit).toBe(512 * 1024);
     expect(DEFAULTS.sendTimeLimit).toBe(10000);
     expect(DEFAULTS.slowConsumerPolicy).toBe('terminate');
   });
+});
 
-  it('closes a client that stops reading with 4500 once its buffer passes the limit, holding no more than the limit', async () => {
+describe.each(RAW_TRANSPORTS)('send buffer limit over $name', (transport: RawTransport) => {
+  /** A server of `config` on this transport, and a paused subscriber to `destination` on it. */
+  async function started(config: StompServerConfig, destination = '/topic/flood'): Promise<{ running: Running; url: string; slow: RawClient }> {
+    const { running, url } = await transport.start(config);
+    return { running, url, slow: await pausedSubscriber(running, destination, url) };
+  }
+
+  it('closes a client that stops reading (WebSocket: with 4500) once its buffer passes the limit, holding no more than the limit', async () => {
     const logger = new CapturingLogger();
-    const running = await startServer({ sendBufferLimit: LIMIT, logger });
-    const slow = await pausedSubscriber(running, '/topic/flood');
+    const { running, slow } = await started({ sendBufferLimit: LIMIT, logger });
     const session = sessionOf(running.server, slow);
     const reason = disconnectReason(running.server, session.sessionId);
     const { maxHeld, published } = await flood(running.server, session, '/topic/flood', 20000, SIZE);
@@ -71,7 +79,8 @@ describe('send buffer limit', () => {
     expect(maxHeld).toBeLessThanOrEqual(LIMIT + FRAME);
     socketOf(slow).resume();
     expect(await reason).toBe('slow-consumer');
-    expect((await slow.closed).code).toBe(4500);
+    const { code } = await slow.closed;
+    if (transport.framed) expect(code).toBe(4500);
     expect(slow.frames.at(-1)!.headers).toContainEqual(['code', 'STOMP_ERR_SLOW_CONSUMER']);
     expect(running.server.stats().backpressure.bufferBreaches).toBe(1);
     const warned = logger.at('warn').filter((e) => (e.obj as { breach?: string }).breach === 'buffer');
@@ -80,11 +89,11 @@ describe('send buffer limit', () => {
   });
 
   it('keeps serving a reading bystander while a slow consumer is closed', async () => {
-    const running = await startServer({ sendBufferLimit: LIMIT });
-    const bystander = await RawClient.connected(running.ws('/stomp'));
+    const { running, url } = await transport.start({ sendBufferLimit: LIMIT });
+    const bystander = await RawClient.connected(url);
     bystander.send('SUBSCRIBE\nid:0\ndestination:/topic/flood\nreceipt:r0\n\n\0');
     await bystander.nextCommand('RECEIPT');
-    const slow = await pausedSubscriber(running, '/topic/flood');
+    const slow = await pausedSubscriber(running, '/topic/flood', url);
     const { published } = await flood(running.server, sessionOf(running.server, slow), '/topic/flood', 20000, SIZE);
     await bystander.messagesMatching((m) => m.data.toString().startsWith('MESSAGE'), published, 10000);
     expect(numbers(bystander)).toEqual([...Array(published).keys()]);
@@ -92,8 +101,7 @@ describe('send buffer limit', () => {
 
   it('drop-newest drops what does not fit, counts every drop, logs the episode once, and resumes once the client reads', async () => {
     const logger = new CapturingLogger();
-    const running = await startServer({ sendBufferLimit: LIMIT, slowConsumerPolicy: 'drop-newest', sendTimeLimit: 60000, logger });
-    const slow = await pausedSubscriber(running, '/topic/flood');
+    const { running, slow } = await started({ sendBufferLimit: LIMIT, slowConsumerPolicy: 'drop-newest', sendTimeLimit: 60000, logger });
     const session = sessionOf(running.server, slow);
     const { maxHeld, published } = await flood(running.server, session, '/topic/flood', 4000, SIZE);
     expect(published).toBe(4000);
@@ -114,8 +122,7 @@ describe('send buffer limit', () => {
   });
 
   it('drop-oldest keeps a queue of its own in front of the socket and delivers the newest messages', async () => {
-    const running = await startServer({ sendBufferLimit: LIMIT, slowConsumerPolicy: 'drop-oldest', sendTimeLimit: 60000 });
-    const slow = await pausedSubscriber(running, '/topic/flood');
+    const { running, slow } = await started({ sendBufferLimit: LIMIT, slowConsumerPolicy: 'drop-oldest', sendTimeLimit: 60000 });
     const session = sessionOf(running.server, slow);
     const { maxHeld, published } = await flood(running.server, session, '/topic/flood', 4000, SIZE);
     expect(published).toBe(4000);

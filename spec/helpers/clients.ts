@@ -194,6 +194,11 @@ export class RawClient {
     return this.wire.socket;
   }
 
+  /** The TCP socket under either wire (for a WebSocket, the one `ws` writes to). */
+  get netSocket(): Socket {
+    return this.wire.socket ?? (this.ws as unknown as { _socket: Socket })._socket;
+  }
+
   /** Drops the connection with no close handshake (a dead peer). */
   destroySocket(): void {
     this.wire.destroy();

@@ -218,7 +218,7 @@ describe('a project that installed the tarball', () => {
 
   it('serves the index, both demo pages and the browser libraries from `npx stompbox serve --demo`', async () => {
     // The linked bin itself (what `npx stompbox` runs), so the SIGTERM below reaches the server, not npm.
-    const serve = start(path.join(consumer, 'node_modules/.bin/stompbox'), ['serve', '--demo', '--port', '0', '--host', '127.0.0.1'], { cwd: consumer });
+    const serve = start(path.join(consumer, 'node_modules/.bin/stompbox'), ['serve', '--demo', '--port', '0', '--host', '127.0.0.1', '--tcp-port', '0'], { cwd: consumer });
     children.add(serve);
     const [, port] = await serve.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
     try {

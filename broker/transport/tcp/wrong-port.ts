@@ -68,9 +68,15 @@ interface ClientError extends Error {
   rawPacket?: Buffer;
 }
 
-/** A socket nobody has answered yet: still open, nothing written, not ended. */
-function unanswered(socket: Duplex & { bytesWritten?: number }, written: number): boolean {
-  return !socket.destroyed && socket.writable && !socket.writableEnded && (socket.bytesWritten ?? 0) === written;
+type ClientSocket = Duplex & { bytesWritten?: number; _httpMessage?: { headersSent?: boolean } | null };
+
+/**
+ * A socket nobody has answered yet: still open, not ended, nothing written since the error, and
+ * no response under way on it (a keep-alive response whose head went out must not get a 400
+ * in its middle; Node's own answer makes the same check).
+ */
+function unanswered(socket: ClientSocket, written: number): boolean {
+  return !socket.destroyed && socket.writable && !socket.writableEnded && (socket.bytesWritten ?? 0) === written && socket._httpMessage?.headersSent !== true;
 }
 
 /**
@@ -82,7 +88,7 @@ function unanswered(socket: Duplex & { bytesWritten?: number }, written: number)
  * or destroyed it keeps its answer). `tcpPort()` names the port for the message.
  */
 export function answerClientErrors(http: HttpServer, tcpPort: () => number | undefined): () => void {
-  const listener = (err: ClientError, socket: Duplex & { bytesWritten?: number }): void => {
+  const listener = (err: ClientError, socket: ClientSocket): void => {
     try {
       const response = looksLikeStomp(err.rawPacket) ? stompOnHttpPortResponse(tcpPort()) : nodeDefaultResponse(err.code);
       const written = socket.bytesWritten ?? 0;
