@@ -1,6 +1,8 @@
 import { StompError } from './errors';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
+import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
+import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
 import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
@@ -123,6 +125,16 @@ export interface StompServerOptions {
   /** Directory of static files served at `/` (pages). @defaultValue none */
   staticDir?: string;
   /**
+   * Server-Sent Events (`GET /sse?destination=<d>`, docs/sse.md): `true` for the defaults, or
+   * `{ path, heartbeat, retry }`. @defaultValue `false` (off)
+   */
+  sse?: boolean | SseOptions;
+  /**
+   * HTTP publish for backends (`POST /publish?destination=<d>`, docs/sse.md): `{ path, token }`;
+   * a token is required unless `authenticate` is set. @defaultValue `false` (off)
+   */
+  httpPublish?: false | HttpPublishOptions;
+  /**
    * A pino-compatible logger (`debug`, `info`, `warn`, `error`); pass `silentLogger` for none.
    * @defaultValue `createStderrLogger()`: stderr, `warn` and above (env `STOMPBOX_LOG_LEVEL` changes the level)
    */
@@ -131,7 +143,9 @@ export interface StompServerOptions {
 
 /** Options after defaults were applied; frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger'>> & {
+  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'sse' | 'httpPublish'>> & {
+    sse: ResolvedSseOptions | false;
+    httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
     logger: Logger;
@@ -180,6 +194,8 @@ export const DEFAULTS = Object.freeze({
   serveClientLibraries: true,
   publicBasePath: '',
   allowedOrigins: [] as string[], // same origin only
+  sse: false as boolean | SseOptions, // off; true: SSE_DEFAULTS (transport/sse/sse-options.ts)
+  httpPublish: false as false | HttpPublishOptions, // off
 });
 
 function fail(option: string, expected: string, got: unknown): never {
@@ -264,6 +280,8 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
     allowedOrigins: Object.freeze([...o.allowedOrigins]) as string[],
     applicationPrefixes: Object.freeze([...o.applicationPrefixes]) as string[],
     heartbeat: Object.freeze([...hb]) as [number, number],
+    sse: resolveSseOptions(o.sse),
+    httpPublish: resolveHttpPublishOptions(o.httpPublish),
     sockjs: Object.freeze(o.sockjs),
     staticDir: o.staticDir,
     logger,

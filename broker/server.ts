@@ -30,6 +30,11 @@ import { Session } from './session/session';
 import type { CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
 import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
+import type { Endpoint } from './transport/endpoint';
+import type { HttpTransportHost } from './transport/http-host';
+import { PublishEndpoint } from './transport/http-publish/publish-endpoint';
+import { requireCredentials } from './transport/http-publish/publish-options';
+import { SseEndpoint } from './transport/sse/sse-endpoint';
 import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
 import { StaticFiles } from './transport/static-files';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
@@ -65,7 +70,7 @@ type Listener = (...args: any[]) => void;
  * server.onMessage('/subscribe', ({ name }) => server.template.convertAndSend('/topic/greetings', `hi ${name}`));
  * await server.listen(6032);
  */
-export class StompServer extends EventEmitter implements SessionHost {
+export class StompServer extends EventEmitter implements SessionHost, HttpTransportHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
   readonly relay: FrameRelay | undefined;
@@ -86,6 +91,8 @@ export class StompServer extends EventEmitter implements SessionHost {
   private readonly wsEndpoint: WebSocketEndpoint;
   private readonly sockjsEndpoints: SockJsEndpoint[];
   private readonly staticFiles: StaticFiles;
+  /** The HTTP endpoints without STOMP from the client: SSE and HTTP publish (when on). */
+  private readonly httpEndpoints: Endpoint[] = [];
   private readonly wsPaths: Set<string>;
   private http: HttpServer | undefined;
   private ownsHttp = false;
@@ -127,6 +134,9 @@ export class StompServer extends EventEmitter implements SessionHost {
     );
     this.wsPaths = new Set([...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints]);
     this.staticFiles = new StaticFiles(o.staticDir, o.serveClientLibraries);
+    requireCredentials(o.httpPublish, authenticate !== undefined);
+    if (o.sse !== false) this.httpEndpoints.push(new SseEndpoint(o.sse, this));
+    if (o.httpPublish !== false) this.httpEndpoints.push(new PublishEndpoint(o.httpPublish, this));
     this.flow = new FlowControl(o, o.logger);
     this.operations = new Operations({
       options: o,
@@ -197,6 +207,8 @@ export class StompServer extends EventEmitter implements SessionHost {
     const userRequest = takeListeners(http, 'request');
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const pathname = pathOf(req.url);
+      const endpoint = this.httpEndpoints.length === 0 ? undefined : this.httpEndpoints.find((e) => e.owns(pathname));
+      if (endpoint !== undefined) return endpoint.handleRequest!(req, res);
       const sockjs = this.sockjsEndpoints.find((e) => e.owns(pathname));
       if (sockjs !== undefined) {
         if (this.screen(req, pathname)) sockjs.handleRequest(req, res);
@@ -275,6 +287,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     this.flow.stop();
     this.wsEndpoint.close();
     for (const endpoint of this.sockjsEndpoints) endpoint.close();
+    for (const endpoint of this.httpEndpoints) await endpoint.close();
     for (const session of [...this.open]) session.closed('server shutdown');
     this.heartbeats.stop();
     if (this.http !== undefined && this.ownsHttp) {
@@ -375,8 +388,18 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   private accept(connection: Connection): ConnectionHandler {
+    return this.openSession(connection, (host) => new Session(connection, host));
+  }
+
+  /** True when a request with these headers may proceed (the `allowedOrigins` policy). */
+  allowsOrigin(headers: IncomingMessage['headers']): boolean {
+    return this.origins.allows(headers);
+  }
+
+  /** Opens a session of any transport: counted, and sent its ERROR at once when refused (shutdown, `maxConnections`). */
+  openSession<S extends Session>(connection: Connection, make: (host: SessionHost) => S): S {
     const refuse = this.refusing();
-    const session = new Session(connection, this);
+    const session = make(this);
     this.open.add(session);
     this.counters.sessionsOpened++;
     this.options.logger.info({ sessionId: session.sessionId, transport: connection.transport, remoteAddress: connection.handshake.remoteAddress }, 'Session opened');

@@ -103,7 +103,7 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
     }
   }
 
-  private enqueue(frame: Frame): void {
+  protected enqueue(frame: Frame): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.flow.inbound(frame.command);
     if (this.busy) this.wait(frame);

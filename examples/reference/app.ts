@@ -16,6 +16,8 @@ export interface ReferenceAppOptions {
   logger?: Logger;
   /** The prefix a reverse proxy serves the app under (see the `publicBasePath` option). @defaultValue `''` */
   publicBasePath?: string;
+  /** Turns HTTP publish (`POST /publish`) on with this bearer token (env `PUBLISH_TOKEN` in `npm start`). @defaultValue off */
+  publishToken?: string;
 }
 
 /** The reference app's defaults. */
@@ -25,6 +27,7 @@ export const REFERENCE_DEFAULTS = Object.freeze({ interval: 1000, count: 20, max
  * The reference app: the Node port of the classic Spring demo. Two SockJS endpoints,
  * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic` and
  * `/user`; no application prefix, so clients SEND straight to `/subscribe` and `/queue`.
+ * Server-Sent Events at `/sse` (sse.html), HTTP publish at `/publish` when `publishToken` is set.
  */
 export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer {
   const { interval, count, maxPushesPerSession, maxPushes } = { ...REFERENCE_DEFAULTS, ...stripUndefined(opts) };
@@ -41,6 +44,9 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     staticDir: publicDir(),
     logger: opts.logger,
     publicBasePath: opts.publicBasePath,
+    // SPEC §6.3: Server-Sent Events on at /sse; HTTP publish only when a token is given.
+    sse: { path: '/sse' },
+    httpPublish: opts.publishToken === undefined ? false : { path: '/publish', token: opts.publishToken },
   });
 
   // The Spring original's SubController, registered like a @Controller bean.

@@ -1,0 +1,97 @@
+import { Buffer } from 'node:buffer';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Connection, ConnectionHandler, HandshakeInfo } from '../connection';
+
+/** The response head of an event stream. */
+const STREAM_HEAD: OutgoingHttpHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  // nginx and similar proxies buffer responses unless told not to.
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * One event stream as a session sees it: a {@link Connection} over an HTTP response. Until
+ * the stream is accepted (`start()`), nothing reaches the client and what the session writes
+ * waits here, counted in `bufferedAmount`, so the request can still be answered with a 4xx
+ * when its CONNECT or a SUBSCRIBE is refused. Once started, writes go to the response and
+ * `bufferedAmount` is what the response and its socket hold, which flow control bounds as for
+ * any other transport. The client never sends anything, so there is nothing to pause.
+ */
+export class SseConnection implements Connection {
+  readonly transport = 'sse';
+  readonly handshake: HandshakeInfo;
+  handler: ConnectionHandler | undefined;
+  private pending: Uint8Array[] | undefined = [];
+  private pendingBytes = 0;
+  private ended = false;
+  private gone = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    this.handshake = { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress };
+    res.on('close', () => this.onClose());
+  }
+
+  get started(): boolean {
+    return this.pending === undefined;
+  }
+
+  get bufferedAmount(): number {
+    return this.pending === undefined ? this.res.writableLength : this.pendingBytes;
+  }
+
+  /** Writes one event (or comment), already in event-stream form. */
+  send(data: Uint8Array): void {
+    if (this.ended) return;
+    if (this.pending !== undefined) {
+      this.pending.push(data);
+      this.pendingBytes += data.length;
+    } else this.res.write(data);
+  }
+
+  /** Accepts the stream: 200 with the event-stream head, `preamble`, then what waited. */
+  start(preamble: string): void {
+    if (this.pending === undefined || this.ended) return;
+    const waiting = this.pending;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    this.res.writeHead(200, STREAM_HEAD);
+    this.res.write(Buffer.concat([Buffer.from(preamble), ...waiting]));
+  }
+
+  /** Refuses the request before the stream started: `status` with a plain-text body. */
+  refuse(status: number, body: string, headers: OutgoingHttpHeaders = {}): void {
+    if (this.pending === undefined || this.ended) return;
+    this.pending = undefined;
+    this.ended = true;
+    this.res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers }).end(`${body}\n`);
+  }
+
+  /** Ends the stream after what was written (a session that refused before the start has answered with `refuse()`). */
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.pending !== undefined) {
+      this.pending = undefined;
+      this.res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('Stream closed before it started\n');
+    } else this.res.end();
+  }
+
+  terminate(): void {
+    this.ended = true;
+    this.pending = undefined;
+    this.res.destroy();
+    this.req.destroy();
+  }
+
+  private onClose(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.ended = true;
+    this.pending = undefined;
+    this.handler?.closed('sse response closed');
+  }
+}

@@ -1,0 +1,129 @@
+import { Buffer } from 'node:buffer';
+import type { BrokerMessage } from '../../messaging/broker-message';
+import type { Subscription } from '../../messaging/message-broker';
+import { randomId } from '../../security/random-id';
+import { Session } from '../../session/session';
+import type { SessionHost } from '../../session/session-host';
+import { EMPTY_BODY, type Frame } from '../../stomp/frame';
+import type { StompVersion } from '../../stomp/versions';
+import { httpStatusOf } from '../http-status';
+import type { SseConnection } from './sse-connection';
+import { eventData, SSE_HEARTBEAT, type SseFormat } from './sse-event';
+
+/** What one `GET /sse` asked for. */
+export interface SseStream {
+  readonly destinations: readonly string[];
+  readonly format: SseFormat;
+  /** Heart-beat comment interval, ms (`sse.heartbeat`). */
+  readonly heartbeat: number;
+  /** The `retry:` announced to the browser, ms (`sse.retry`). */
+  readonly retry: number;
+  /** `Last-Event-ID` (header, or the `lastEventId` query parameter), when the client resumes. */
+  readonly lastEventId: string | undefined;
+  /** The `login` query parameter: the principal when the server has no `authenticate` (development only, as CONNECT `login`). */
+  readonly login: string | undefined;
+}
+
+const HEARTBEAT = Buffer.from(SSE_HEARTBEAT);
+
+/**
+ * A session whose client reads an event stream. It is opened with the frames a STOMP client
+ * would send, built here rather than parsed: CONNECT (so `authenticate` sees the HTTP request,
+ * as for any handshake), then one SUBSCRIBE per destination with a receipt (so authorization,
+ * user destinations, limits and the `subscribe` event are those of every transport). The last
+ * RECEIPT accepts the stream (200); an ERROR before it refuses the request with the matching
+ * HTTP status and the error's message, which names the destination at fault. After that,
+ * MESSAGEs become events through flow control like any other write, heart-beats become
+ * comments, and an ERROR (shutdown, slow consumer) becomes a `stomp-error` event before the
+ * stream ends.
+ */
+export class SseSession extends Session {
+  declare readonly connection: SseConnection;
+  /** Event ids: this stream's random prefix and a counter (unique per event, opaque to the client). */
+  private readonly idPrefix = randomId(6);
+  private events = 0;
+  private receipts = 0;
+  private warnedBinary = false;
+
+  constructor(
+    connection: SseConnection,
+    host: SessionHost,
+    private readonly stream: SseStream,
+  ) {
+    super(connection, host);
+  }
+
+  /** Sends the opening frames; the stream starts once every SUBSCRIBE has its RECEIPT. */
+  open(): void {
+    const connect = new Map([
+      ['accept-version', '1.2'],
+      ['heart-beat', `0,${this.stream.heartbeat}`],
+    ]);
+    if (this.stream.login !== undefined) connect.set('login', this.stream.login);
+    this.enqueue(frame('CONNECT', connect));
+    this.stream.destinations.forEach((destination, i) => {
+      this.enqueue(frame('SUBSCRIBE', new Map([['id', `sse-${i}`], ['destination', destination], ['ack', 'auto'], ['receipt', `sse-${i}`]])));
+    });
+  }
+
+  /** The server writes every `heartbeat` ms whatever CONNECT negotiation would give; the client never writes. */
+  override connected(version: StompVersion, user: string | undefined): void {
+    super.connected(version, user, this.stream.heartbeat, 0);
+  }
+
+  override sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>): void {
+    if (command === 'RECEIPT') {
+      if (++this.receipts === this.stream.destinations.length) this.connection.start(this.preamble());
+      return;
+    }
+    if (command !== 'ERROR') return; // CONNECTED: the 200 comes with the last RECEIPT
+    this.flow.counters.frameOut('ERROR');
+    const h = new Map(headers);
+    const code = h.get('code');
+    const message = h.get('message') ?? '';
+    if (!this.connection.started) {
+      const status = httpStatusOf(code);
+      this.connection.refuse(status, `${code ?? 'STOMP_ERR_INTERNAL'}: ${message}`, status === 401 ? { 'www-authenticate': 'Bearer realm="stompbox"' } : {});
+      return;
+    }
+    this.write(Buffer.from(`event: stomp-error\ndata: ${JSON.stringify({ code, message })}\n\n`), false, 'final');
+  }
+
+  /** One MESSAGE as one event: `id:`, then the data lines; under the same flow control as a MESSAGE frame. */
+  override writeMessage(subscription: Subscription, message: BrokerMessage): void {
+    if (this.state !== 'connected') return;
+    if (this.flow.blocked() && !this.flow.overLimit()) return;
+    const data = eventData(message, subscription.id, this.stream.format);
+    if (data === undefined) return this.skipBinary(message);
+    this.wrote = true;
+    this.flow.counters.messagesDelivered++;
+    const event = Buffer.from(`id: ${this.idPrefix}-${(++this.events).toString(36)}\n${data}`);
+    if (this.flow.outbox === undefined) this.connection.send(event);
+    else this.flow.enqueue(event, false);
+  }
+
+  override sendHeartbeat(): void {
+    if (this.state === 'connected') this.flow.writeHeartbeat(HEARTBEAT);
+  }
+
+  /** `retry:`, and the word on a resume this server cannot serve. */
+  private preamble(): string {
+    let text = `retry: ${this.stream.retry}\n\n`;
+    // Resume needs retention (SPEC §6.1), which this server does not have yet: say so and continue live.
+    if (this.stream.lastEventId !== undefined) text += ': Last-Event-ID cannot be resumed: no retention on this server; continuing live\n\n';
+    return text;
+  }
+
+  private skipBinary(message: BrokerMessage): void {
+    if (this.warnedBinary) return;
+    this.warnedBinary = true;
+    this.host.options.logger.warn(
+      { sessionId: this.sessionId, transport: 'sse', destination: message.destination },
+      'MESSAGE with a non-UTF-8 body not delivered: an event stream carries text only',
+    );
+  }
+}
+
+function frame(command: 'CONNECT' | 'SUBSCRIBE', headers: Map<string, string>): Frame {
+  return { command, headers, body: EMPTY_BODY };
+}
