@@ -60,6 +60,8 @@ export class PublishSession extends Session {
 
   /** Publishes `body` to `destination` with its content type. */
   publish(destination: string, contentType: string | undefined, body: Uint8Array): void {
+    // An HTTP body may be any bytes: the broker checks it for UTF-8 (as for a binary WebSocket message).
+    this.binaryInput = true;
     this.enqueue(frame('CONNECT', new Map([['accept-version', '1.2']]), EMPTY_BODY));
     const headers = new Map([
       ['destination', destination],
