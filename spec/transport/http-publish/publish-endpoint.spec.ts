@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { StompError, StompServer, silentLogger, type StompServerConfig } from '../../../broker';
 import { closeClients, stompClient } from '../../helpers/clients';
 import { rawRequest } from '../../helpers/raw-http';
@@ -27,6 +28,27 @@ function post(s: Running, path: string, body: string | Buffer = 'hello', headers
     });
     req.once('error', reject);
     req.end(method === 'GET' ? undefined : body);
+  });
+}
+
+/** A client that writes its whole request before it reads a byte of the answer (as simple HTTP clients do). */
+export function writeThenRead(port: number, head: string, body: Buffer): Promise<{ text: string; error: string | undefined }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.pause();
+    let error: string | undefined;
+    let text = '';
+    socket.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
+    socket.write(`${head}\r\n\r\n`);
+    socket.write(body, () => {
+      socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+      socket.resume();
+    });
+    const timer = setTimeout(() => socket.destroy(), 8000);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, error });
+    });
   });
 }
 
@@ -67,6 +89,13 @@ describe('HTTP publish', () => {
     s.server.onMessage('/orders', (payload) => void got.push(payload));
     expect((await post(s, '/publish?destination=/app/orders', '{"id":7}', { 'content-type': 'application/json' })).status).toBe(202);
     expect(got).toEqual([{ id: 7 }]);
+  });
+
+  it('answers 404 for an application destination no handler maps', async () => {
+    const s = await start({ brokerPrefixes: ['/topic'], applicationPrefixes: ['/app'] });
+    const answer = await post(s, '/publish?destination=/app/nothing');
+    expect(answer.status).toBe(404);
+    expect(answer.body).toContain('STOMP_ERR_NO_HANDLER');
   });
 
   it('delivers 200 concurrent POSTs exactly once each', async () => {
@@ -148,6 +177,16 @@ describe('HTTP publish refusals', () => {
     const chunks = Array.from({ length: 64 }, () => Buffer.alloc(64 * 1024, 0x61));
     const r = await rawRequest(s.port, { head, body: chunks });
     expect(r.status).toBe(413);
+    expect(r.text).toContain('maxFrameSize');
+    expect(r.error).toBeUndefined();
+  });
+
+  it('answers 413 so that a client that writes its whole body before reading still reads it', async () => {
+    const s = await start({ maxFrameSize: 1024 });
+    const body = Buffer.alloc(12 * 1024 * 1024, 0x61);
+    const head = `POST /publish?destination=/topic/a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}`;
+    const r = await writeThenRead(s.port, head, body);
+    expect(r.text).toMatch(/^HTTP\/1\.1 413 /);
     expect(r.text).toContain('maxFrameSize');
     expect(r.error).toBeUndefined();
   });
