@@ -88,7 +88,7 @@ export async function serve(argv: string[]): Promise<number> {
   const port = integer('port', values.port ?? env.PORT ?? env.STOMPBOX_PORT, filePort ?? 6032);
   const host = values.host ?? env.STOMPBOX_HOST ?? fileHost;
   const demo = values.demo === true || fileDemo === true;
-  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath }) : new StompServer(options);
+  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, publishToken: env.PUBLISH_TOKEN || undefined }) : new StompServer(options);
   // Signal handlers first: whoever reads the banner below may signal us at once.
   let stopped!: (code: number) => void;
   const done = new Promise<number>((resolve) => (stopped = resolve));
