@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Connection, ConnectionHandler, HandshakeInfo } from '../connection';
+import type { TurnWriter } from '../turn-writer';
 
 /** The response head of an event stream. */
 const STREAM_HEAD: OutgoingHttpHeaders = {
@@ -16,7 +17,9 @@ const STREAM_HEAD: OutgoingHttpHeaders = {
  * waits here, counted in `bufferedAmount`, so the request can still be answered with a 4xx
  * when its CONNECT or a SUBSCRIBE is refused. Once started, writes go to the response and
  * `bufferedAmount` is what the response and its socket hold, which flow control bounds as for
- * any other transport. The client never sends anything, so there is nothing to pause.
+ * any other transport. Events written in one turn of the event loop go out together, as one
+ * chunk of the response (see {@link TurnWriter}): a fan-out costs one write per stream, not
+ * one per event. The client never sends anything, so there is nothing to pause.
  */
 export class SseConnection implements Connection {
   readonly transport = 'sse';
@@ -26,10 +29,14 @@ export class SseConnection implements Connection {
   private pendingBytes = 0;
   private ended = false;
   private gone = false;
+  /** Events of this turn, not yet written (text for the common case, bytes from flow control's outbox). */
+  private turn: (string | Uint8Array)[] | undefined;
+  private turnBytes = 0;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    private readonly writer: TurnWriter<SseConnection>,
   ) {
     this.handshake = { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress };
     res.on('close', () => this.onClose());
@@ -40,12 +47,37 @@ export class SseConnection implements Connection {
   }
 
   get bufferedAmount(): number {
-    return this.pending === undefined ? this.res.writableLength : this.pendingBytes;
+    return (this.pending === undefined ? this.res.writableLength : this.pendingBytes) + this.turnBytes;
   }
 
   /** Writes one event (or comment), already in event-stream form. */
   send(data: Uint8Array): void {
+    this.queue(data, data.length);
+  }
+
+  /** Writes one event as text (the path of every MESSAGE that goes straight out). */
+  sendText(text: string): void {
+    this.queue(text, Buffer.byteLength(text));
+  }
+
+  private queue(item: string | Uint8Array, bytes: number): void {
     if (this.ended) return;
+    if (this.turn === undefined) {
+      this.turn = [];
+      this.writer.add(this);
+    }
+    this.turn.push(item);
+    this.turnBytes += bytes;
+  }
+
+  /** Writes this turn's events: into the response, or behind the head while the stream has not started. */
+  flush(): void {
+    const turn = this.turn;
+    if (turn === undefined) return;
+    this.turn = undefined;
+    this.turnBytes = 0;
+    if (this.ended) return;
+    const data = turn.every((t) => typeof t === 'string') ? Buffer.from(turn.join('')) : Buffer.concat(turn.map((t) => (typeof t === 'string' ? Buffer.from(t) : t)));
     if (this.pending !== undefined) {
       this.pending.push(data);
       this.pendingBytes += data.length;
@@ -55,6 +87,7 @@ export class SseConnection implements Connection {
   /** Accepts the stream: 200 with the event-stream head, `preamble`, then what waited. */
   start(preamble: string): void {
     if (this.pending === undefined || this.ended) return;
+    this.flush();
     const waiting = this.pending;
     this.pending = undefined;
     this.pendingBytes = 0;
@@ -73,6 +106,7 @@ export class SseConnection implements Connection {
   /** Ends the stream after what was written (a session that refused before the start has answered with `refuse()`). */
   close(): void {
     if (this.ended) return;
+    this.flush();
     this.ended = true;
     if (this.pending !== undefined) {
       this.pending = undefined;
@@ -83,6 +117,8 @@ export class SseConnection implements Connection {
   terminate(): void {
     this.ended = true;
     this.pending = undefined;
+    this.turn = undefined;
+    this.turnBytes = 0;
     this.res.destroy();
     this.req.destroy();
   }
@@ -92,6 +128,8 @@ export class SseConnection implements Connection {
     this.gone = true;
     this.ended = true;
     this.pending = undefined;
+    this.turn = undefined;
+    this.turnBytes = 0;
     this.handler?.closed('sse response closed');
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Endpoint } from '../endpoint';
 import type { HttpTransportHost } from '../http-host';
+import { TurnWriter } from '../turn-writer';
 import { SseConnection } from './sse-connection';
 import type { SseFormat } from './sse-event';
 import type { ResolvedSseOptions } from './sse-options';
@@ -19,6 +20,7 @@ const FORMATS: ReadonlySet<string> = new Set<SseFormat>(['text', 'json']);
 export class SseEndpoint implements Endpoint {
   readonly name = 'sse';
   private readonly open = new Set<SseConnection>();
+  private readonly writer = new TurnWriter<SseConnection>();
 
   constructor(
     private readonly options: ResolvedSseOptions,
@@ -56,7 +58,7 @@ export class SseEndpoint implements Endpoint {
       lastEventId,
       login: query.get('login') ?? undefined,
     };
-    const connection = new SseConnection(req, res);
+    const connection = new SseConnection(req, res, this.writer);
     this.open.add(connection);
     res.once('close', () => this.open.delete(connection));
     const session = this.host.openSession(connection, (host) => new SseSession(connection, host, stream));

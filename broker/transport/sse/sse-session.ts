@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { isPattern } from '../../destinations/segments';
 import type { BrokerMessage } from '../../messaging/broker-message';
 import type { Subscription } from '../../messaging/message-broker';
 import { randomId } from '../../security/random-id';
@@ -8,6 +9,7 @@ import { EMPTY_BODY, type Frame } from '../../stomp/frame';
 import type { StompVersion } from '../../stomp/versions';
 import { httpStatusOf } from '../http-status';
 import type { SseConnection } from './sse-connection';
+import { eventId, positionsOf, stampOf, type StreamPosition } from './event-id';
 import { eventData, SSE_HEARTBEAT, type SseFormat } from './sse-event';
 
 /** What one `GET /sse` asked for. */
@@ -44,6 +46,11 @@ export class SseSession extends Session {
   private events = 0;
   private receipts = 0;
   private warnedBinary = false;
+  /** Where this stream stands in each retained destination it asked for (the positions in its event ids). */
+  private readonly positions = new Map<string, StreamPosition>();
+  /** What the preamble says about the resume, once every SUBSCRIBE answered. */
+  private readonly resumeNotes: string[] = [];
+  private resumed = 0;
 
   constructor(
     connection: SseConnection,
@@ -61,8 +68,18 @@ export class SseSession extends Session {
     ]);
     if (this.stream.login !== undefined) connect.set('login', this.stream.login);
     this.enqueue(frame('CONNECT', connect));
+    const resume = positionsOf(this.stream.lastEventId);
     this.stream.destinations.forEach((destination, i) => {
-      this.enqueue(frame('SUBSCRIBE', new Map([['id', `sse-${i}`], ['destination', destination], ['ack', 'auto'], ['receipt', `sse-${i}`]])));
+      const headers = new Map([['id', `sse-${i}`], ['destination', destination], ['ack', 'auto'], ['receipt', `sse-${i}`]]);
+      const from = resume.get(destination);
+      if (from !== undefined) {
+        // SPEC §6.1: the history after the last message the client got, if that history is still the same (epoch).
+        headers.set('x-stream-offset', `offset=${from.offset + 1}`);
+        headers.set('x-stream-epoch', from.epoch);
+        this.positions.set(destination, from);
+        this.resumed++;
+      }
+      this.enqueue(frame('SUBSCRIBE', headers));
     });
   }
 
@@ -73,6 +90,11 @@ export class SseSession extends Session {
 
   override sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>): void {
     if (command === 'RECEIPT') {
+      const h = new Map(headers);
+      if (h.get('x-stream-recovered') === 'false') {
+        const destination = this.stream.destinations[Number(h.get('receipt-id')?.slice(4))];
+        this.resumeNotes.push(`${destination} could not be resumed in full (history lost or expired); it starts at the oldest message kept`);
+      }
       if (++this.receipts === this.stream.destinations.length) this.connection.start(this.preamble());
       return;
     }
@@ -97,20 +119,32 @@ export class SseSession extends Session {
     if (data === undefined) return this.skipBinary(message);
     this.wrote = true;
     this.flow.counters.messagesDelivered++;
-    const event = Buffer.from(`id: ${this.idPrefix}-${(++this.events).toString(36)}\n${data}`);
-    if (this.flow.outbox === undefined) this.connection.send(event);
-    else this.flow.enqueue(event, false);
+    const stamp = message.headers.length < 2 ? undefined : stampOf(message.headers);
+    if (stamp !== undefined) this.track(subscription, stamp);
+    const event = `id: ${eventId(this.idPrefix, ++this.events, this.positions)}\n${data}`;
+    if (this.flow.outbox === undefined) this.connection.sendText(event);
+    else this.flow.enqueue(Buffer.from(event), false);
   }
 
   override sendHeartbeat(): void {
     if (this.state === 'connected') this.flow.writeHeartbeat(HEARTBEAT);
   }
 
-  /** `retry:`, and the word on a resume this server cannot serve. */
+  /** Keeps the position of an exact destination of the stream (history is per exact destination; patterns resume nothing). */
+  private track(subscription: Subscription, stamp: StreamPosition): void {
+    const destination = this.stream.destinations[Number(subscription.id.slice(4))];
+    if (destination !== undefined && !isPattern(destination)) this.positions.set(destination, stamp);
+  }
+
+  /** `retry:`, and comments on a resume: what could not be resumed, or that nothing could. */
   private preamble(): string {
     let text = `retry: ${this.stream.retry}\n\n`;
-    // Resume needs retention (SPEC §6.1), which this server does not have yet: say so and continue live.
-    if (this.stream.lastEventId !== undefined) text += ': Last-Event-ID cannot be resumed: no retention on this server; continuing live\n\n';
+    if (this.stream.lastEventId === undefined) return text;
+    if (this.resumed === 0) {
+      // No retained position in the id: no retention for these destinations (SPEC §6.1), or not an id of ours.
+      text += ': Last-Event-ID names no retained position for these destinations (no retention); continuing live\n\n';
+    }
+    for (const note of this.resumeNotes) text += `: ${note}\n\n`;
     return text;
   }
 
