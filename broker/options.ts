@@ -81,10 +81,18 @@ export interface StompServerOptions {
   shutdownTimeout?: number;
   /** Serve Prometheus metrics (needs `prom-client` installed) at `metricsPath`. @defaultValue `false` */
   metrics?: boolean;
-  /** Path of the Prometheus metrics. @defaultValue `'/metrics'` */
-  metricsPath?: string;
-  /** Path of the health check for load balancers (200 while serving, 503 while shutting down). @defaultValue `'/health'` */
-  healthPath?: string;
+  /**
+   * Path of the Prometheus metrics; `false`: never served. On a server passed to `attach()` the
+   * metrics are served only when this is set explicitly (the app's own paths stay its own).
+   * @defaultValue `'/metrics'`
+   */
+  metricsPath?: string | false;
+  /**
+   * Path of the health check for load balancers (200 while serving, 503 while shutting down);
+   * `false`: never served. On a server passed to `attach()` it is served only when this is set
+   * explicitly (the app's own `/health` stays its own). @defaultValue `'/health'`
+   */
+  healthPath?: string | false;
   /** The `server` header of CONNECTED. @defaultValue `'stompbox/<version>'` */
   serverName?: string;
   /** SockJS options. */
@@ -261,7 +269,7 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   if (typeof o.serverName !== 'string' || /[\r\n]/.test(o.serverName)) fail('serverName', 'a string without EOL', o.serverName);
   if (!SLOW_CONSUMER_POLICIES.includes(o.slowConsumerPolicy)) fail('slowConsumerPolicy', `one of ${SLOW_CONSUMER_POLICIES.join(', ')}`, o.slowConsumerPolicy);
   if (typeof o.metrics !== 'boolean') fail('metrics', 'a boolean', o.metrics);
-  for (const name of ['metricsPath', 'healthPath'] as const) checkPaths(name, [o[name]]);
+  for (const name of ['metricsPath', 'healthPath'] as const) if (o[name] !== false) checkPaths(name, [o[name]]);
   for (const name of ['allowClientSendToBroker', 'serveClientLibraries'] as const) {
     if (typeof o[name] !== 'boolean') fail(name, 'a boolean', o[name]);
   }

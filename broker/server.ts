@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { registerController } from './app/controller';
 import { Dispatcher } from './app/dispatcher';
 import { FrameRouter } from './app/frame-router';
@@ -26,11 +25,13 @@ import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
 import { HeartbeatScheduler } from './session/heartbeat';
+import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
 import type { CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
 import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
-import type { Endpoint } from './transport/endpoint';
+import { HttpRouter } from './transport/http-router';
+import { ScreenedEndpoint, type Admission } from './transport/screened-endpoint';
 import type { HttpTransportHost } from './transport/http-host';
 import { PublishEndpoint } from './transport/http-publish/publish-endpoint';
 import { requireCredentials } from './transport/http-publish/publish-options';
@@ -38,6 +39,7 @@ import { SseEndpoint } from './transport/sse/sse-endpoint';
 import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
 import { StaticFiles } from './transport/static-files';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
+import { OperationsEndpoint } from './operations/operations-endpoint';
 
 /** Options of {@link StompServer}: the validated options plus the pluggable parts. */
 export interface StompServerConfig extends StompServerOptions {
@@ -78,9 +80,10 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   readonly router: DestinationRouter;
   readonly handlers = new HandlerRegistry();
   readonly template: MessagingTemplate;
-  /** Connected sessions by id. */
-  readonly sessions = new Map<string, Session>();
-  private readonly open = new Set<Session>();
+  /** Connected sessions by id (the registry's). */
+  readonly sessions: Map<string, Session>;
+  /** Every session from its connection to its close: admission, connected ones, events, drained. */
+  readonly sessionRegistry: SessionRegistry<Session>;
   private readonly dispatcher: Dispatcher;
   private readonly frames: FrameRouter;
   /** Interceptors; undefined until one is added, so sessions skip them at no cost. */
@@ -88,12 +91,15 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   private readonly authenticator: Authenticate | undefined;
   private readonly authorizer: DestinationAuthorizer | undefined;
   private readonly origins: OriginPolicy;
-  private readonly wsEndpoint: WebSocketEndpoint;
-  private readonly sockjsEndpoints: SockJsEndpoint[];
-  private readonly staticFiles: StaticFiles;
-  /** The HTTP endpoints without STOMP from the client: SSE and HTTP publish (when on). */
-  private readonly httpEndpoints: Endpoint[] = [];
-  private readonly wsPaths: Set<string>;
+  /**
+   * The HTTP endpoints (WebSocket, each SockJS prefix, health and metrics, static files, and
+   * whatever is added): the one `request` and one `upgrade` listener `attach()` installs offers
+   * each request or upgrade to them and leaves every other path to the application.
+   */
+  readonly httpRouter: HttpRouter;
+  private readonly opsEndpoint: OperationsEndpoint;
+  /** Whether `healthPath` / `metricsPath` were given (on an attached server only those are served). */
+  private readonly explicitPaths: { readonly health: boolean; readonly metrics: boolean };
   private http: HttpServer | undefined;
   private ownsHttp = false;
   private closing: Promise<void> | undefined;
@@ -116,6 +122,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     for (const interceptor of interceptors ?? []) this.intercept(interceptor);
     const o = this.options;
+    this.sessionRegistry = new SessionRegistry<Session>(o.maxConnections);
+    this.sessions = this.sessionRegistry.connected;
     this.relay = relay;
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
@@ -128,15 +136,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
     // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
     const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
-    this.wsEndpoint = new WebSocketEndpoint(messageLimit, accept, o.logger);
-    this.sockjsEndpoints = o.endpoints.map(
-      (prefix) => new SockJsEndpoint({ prefix, sockjs: o.sockjs, messageLimit, flushGrace: o.sendTimeLimit, allowedOrigins: o.allowedOrigins, logger: o.logger }, accept),
-    );
-    this.wsPaths = new Set([...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints]);
-    this.staticFiles = new StaticFiles(o.staticDir, o.serveClientLibraries);
+    this.explicitPaths = { health: rest.healthPath !== undefined, metrics: rest.metricsPath !== undefined };
     requireCredentials(o.httpPublish, authenticate !== undefined);
-    if (o.sse !== false) this.httpEndpoints.push(new SseEndpoint(o.sse, this));
-    if (o.httpPublish !== false) this.httpEndpoints.push(new PublishEndpoint(o.httpPublish, this));
     this.flow = new FlowControl(o, o.logger);
     this.operations = new Operations({
       options: o,
@@ -145,9 +146,26 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       heartbeats: this.heartbeats,
       broker: this.broker,
       sessions: this.sessions,
-      openSessions: () => this.open,
-      shuttingDown: () => this.closing !== undefined,
+      openSessions: () => this.sessionRegistry.open,
+      shuttingDown: () => this.sessionRegistry.shuttingDown,
     });
+    // The composition of the HTTP side: one line per endpoint, asked in this order.
+    const admission: Admission = { refusing: () => this.refusing(), refused: () => void this.counters.connectionsRefused++ };
+    const wsPaths = [...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints];
+    const ws = new WebSocketEndpoint(messageLimit, accept, o.logger, wsPaths);
+    this.opsEndpoint = new OperationsEndpoint(this.operations);
+    this.httpRouter = new HttpRouter(o.logger);
+    this.httpRouter.add(new ScreenedEndpoint(ws, { origins: this.origins, admission, requests: false }));
+    for (const prefix of o.endpoints) {
+      const sockjs = new SockJsEndpoint({ prefix, sockjs: o.sockjs, messageLimit, flushGrace: o.sendTimeLimit, allowedOrigins: o.allowedOrigins, logger: o.logger }, accept);
+      this.httpRouter.add(new ScreenedEndpoint(sockjs, { origins: this.origins, admission, requests: true, exempt: (p) => ws.owns(p) }));
+    }
+    // SSE and HTTP publish screen origins themselves (their refusals are part of their answers) and admit through openSession().
+    if (o.sse !== false) this.httpRouter.add(new SseEndpoint(o.sse, this));
+    if (o.httpPublish !== false) this.httpRouter.add(new PublishEndpoint(o.httpPublish, this));
+    this.httpRouter.add(this.opsEndpoint);
+    const files = new StaticFiles(o.staticDir, o.serveClientLibraries);
+    if (!files.empty) this.httpRouter.add(files);
   }
 
   /** A snapshot of sessions, frames, messages, subscriptions, backpressure and heart-beats. */
@@ -197,65 +215,38 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   /**
-   * Serves the endpoints on an existing HTTP server. Its own request and upgrade listeners
-   * keep working for every path that is not ours. Requests and upgrades under a SockJS
-   * endpoint go straight to it once their origin passed.
+   * Serves the endpoints on an existing HTTP server the application owns, beside its own
+   * listeners, in whatever order they were added: one `request` and one `upgrade` listener that
+   * handle our paths only and leave every other request and upgrade alone (see
+   * {@link HttpRouter}). The health check and metrics are served here only when `healthPath` /
+   * `metricsPath` are set explicitly. A framework that answers every path itself (Express,
+   * Fastify, Nest) hands ours over with {@link middleware} or {@link HttpRouter.take}.
+   * @throws StompError `STOMP_ERR_INVALID_OPTION` when already attached
    */
   attach(http: HttpServer): this {
-    if (this.http !== undefined) throw new StompError('STOMP_ERR_INVALID_OPTION', 'This server is already attached to an HTTP server');
-    this.http = http;
-    const userRequest = takeListeners(http, 'request');
-    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const pathname = pathOf(req.url);
-      const endpoint = this.httpEndpoints.length === 0 ? undefined : this.httpEndpoints.find((e) => e.owns(pathname));
-      if (endpoint !== undefined) return endpoint.handleRequest!(req, res);
-      const sockjs = this.sockjsEndpoints.find((e) => e.owns(pathname));
-      if (sockjs !== undefined) {
-        if (this.screen(req, pathname)) sockjs.handleRequest(req, res);
-        else res.writeHead(403, { 'content-type': 'text/plain' }).end('Origin not allowed');
-        return;
-      }
-      if (this.operations.serve(req, res)) return;
-      this.staticFiles.serve(req, res).then(
-        (served) => {
-          if (served) return;
-          if (userRequest.length > 0) for (const l of userRequest) l.call(http, req, res);
-          else res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-        },
-        () => res.writeHead(500).end(),
-      );
-    });
-    const userUpgrade = takeListeners(http, 'upgrade');
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', destroyOnError);
-      const pathname = pathOf(req.url);
-      const ours = this.wsPaths.has(pathname);
-      const sockjs = ours ? undefined : this.sockjsEndpoints.find((e) => e.owns(pathname));
-      if (!ours && sockjs === undefined) {
-        if (userUpgrade.length > 0) for (const l of userUpgrade) l.call(http, req, socket, head);
-        else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      } else if (this.refusing()) {
-        // Over maxConnections or shutting down: refuse our handshakes (not the application's own) before they complete.
-        this.counters.connectionsRefused++;
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else if (!this.origins.allows(req.headers)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else if (ours) this.wsEndpoint.handleUpgrade(req, socket, head);
-      else sockjs!.handleUpgrade(req, socket, head);
-    });
-    return this;
+    return this.attachTo(http, false);
   }
 
-  /** False when a SockJS request's Origin is not allowed (plain WebSocket paths are screened at the upgrade). */
-  private screen(req: IncomingMessage, pathname: string): boolean {
-    return this.wsPaths.has(pathname) || this.origins.allows(req.headers);
+  /** A Connect-style middleware serving our HTTP paths (SockJS, static files, health) and passing on every other one. */
+  middleware(): (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void {
+    return this.httpRouter.middleware();
+  }
+
+  private attachTo(http: HttpServer, owned: boolean): this {
+    if (this.http !== undefined) throw new StompError('STOMP_ERR_INVALID_OPTION', 'This server is already attached to an HTTP server');
+    this.http = http;
+    this.ownsHttp = owned;
+    const o = this.options;
+    const path = (value: string | false, explicit: boolean): string | undefined => (value === false || (!owned && !explicit) ? undefined : value);
+    this.opsEndpoint.paths = { health: path(o.healthPath, this.explicitPaths.health), metrics: path(o.metricsPath, this.explicitPaths.metrics) };
+    this.httpRouter.attach(http);
+    return this;
   }
 
   /** Creates an HTTP server, attaches to it and listens. Resolves with the bound address. */
   listen(port = 0, host?: string): Promise<AddressInfo> {
     const http = createServer();
-    this.attach(http);
-    this.ownsHttp = true;
+    this.attachTo(http, true);
     return new Promise((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => {
@@ -277,18 +268,18 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   private async shutdown(): Promise<void> {
-    for (const session of [...this.open]) {
+    const registry = this.sessionRegistry;
+    registry.stopAdmitting();
+    for (const session of [...registry.open]) {
       session.sendError(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'Server is shutting down'), undefined, 'server-shutdown');
     }
-    this.options.logger.info({ sessions: this.open.size, timeout: this.options.shutdownTimeout }, 'Shutting down');
+    this.options.logger.info({ sessions: registry.open.size, timeout: this.options.shutdownTimeout }, 'Shutting down');
     // Each session's close waits for its pending writes; whatever is still open at the timeout is dropped.
-    await waitFor(() => this.open.size === 0, this.options.shutdownTimeout);
-    for (const session of [...this.open]) session.connection.terminate();
+    await registry.drainedWithin(this.options.shutdownTimeout);
+    for (const session of [...registry.open]) session.connection.terminate();
     this.flow.stop();
-    this.wsEndpoint.close();
-    for (const endpoint of this.sockjsEndpoints) endpoint.close();
-    for (const endpoint of this.httpEndpoints) await endpoint.close();
-    for (const session of [...this.open]) session.closed('server shutdown');
+    await this.httpRouter.close();
+    for (const session of [...registry.open]) session.closed('server shutdown');
     this.heartbeats.stop();
     if (this.http !== undefined && this.ownsHttp) {
       const http = this.http;
@@ -296,7 +287,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
         http.close(() => resolve());
         http.closeAllConnections();
       });
-    }
+    } else this.httpRouter.detach();
     await this.broker.close();
   }
 
@@ -357,7 +348,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   sessionConnected(session: Session): Promise<void> | void {
-    this.sessions.set(session.sessionId, session);
+    this.sessionRegistry.markConnected(session);
     this.emit('connect', this.info(session));
     const added = this.broker.addSession(session);
     if (this.relay === undefined) return added;
@@ -370,10 +361,11 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   sessionClosed(session: Session, reason: CloseReason): void {
-    if (this.open.delete(session)) this.counters.closed(reason);
+    const left = this.sessionRegistry.remove(session);
+    if (left.open) this.counters.closed(reason);
     if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
     this.relay?.closeSession(session);
-    if (!this.sessions.delete(session.sessionId)) return;
+    if (!left.connected) return;
     const removed = this.broker.removeSession(session);
     if (removed instanceof Promise) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
@@ -383,8 +375,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
 
   /** True while new connections are refused: shutting down, or at `maxConnections`. */
   private refusing(): boolean {
-    const max = this.options.maxConnections;
-    return this.closing !== undefined || (max !== 0 && this.open.size >= max);
+    return this.sessionRegistry.refusing();
   }
 
   private accept(connection: Connection): ConnectionHandler {
@@ -400,10 +391,10 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   openSession<S extends Session>(connection: Connection, make: (host: SessionHost) => S): S {
     const refuse = this.refusing();
     const session = make(this);
-    this.open.add(session);
+    this.sessionRegistry.add(session);
     this.counters.sessionsOpened++;
     this.options.logger.info({ sessionId: session.sessionId, transport: connection.transport, remoteAddress: connection.handshake.remoteAddress }, 'Session opened');
-    if (this.closing !== undefined) {
+    if (this.sessionRegistry.shuttingDown) {
       session.sendError(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'Server is shutting down'), undefined, 'server-shutdown');
     } else if (refuse) {
       this.counters.connectionsRefused++;
@@ -429,35 +420,4 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     return super.emit(event, ...args);
   }
-}
-
-function takeListeners(http: HttpServer, event: 'request' | 'upgrade'): Listener[] {
-  const listeners = http.listeners(event) as Listener[];
-  http.removeAllListeners(event);
-  return listeners;
-}
-
-/**
- * An upgraded socket's error listener. A module function rather than a closure: a closure made
- * in the upgrade listener would share its scope with the closures there that read `req`, and
- * keep the whole request alive for as long as the socket lives.
- */
-function destroyOnError(this: Duplex): void {
-  this.destroy();
-}
-
-function pathOf(url: string | undefined): string {
-  const q = (url ?? '/').indexOf('?');
-  return q === -1 ? (url ?? '/') : url!.slice(0, q);
-}
-
-function waitFor(done: () => boolean, timeout: number): Promise<void> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const poll = (): void => {
-      if (done() || Date.now() - started >= timeout) resolve();
-      else setTimeout(poll, 10);
-    };
-    poll();
-  });
 }

@@ -9,14 +9,15 @@ export interface ProviderSource {
 
 /** The part of Nest's HttpAdapterHost the explorer reads. */
 export interface HttpServerSource {
-  readonly httpAdapter?: { getHttpServer(): unknown } | undefined;
+  readonly httpAdapter?: { getHttpServer(): unknown; getType?(): string; use?(...args: unknown[]): unknown } | undefined;
 }
 
 /**
  * Wires a {@link StompServer} into a Nest application. At module init (every provider is
  * built by then, with its dependencies injected) it registers each provider and controller
  * carrying stompbox mappings (`@MessageMapping`, `@SubscribeMapping`, `@MessageExceptionHandler`,
- * `@ControllerAdvice`) with `server.register()`; at application bootstrap (before Nest
+ * `@ControllerAdvice`) with `server.register()` and, on Express, mounts the server's middleware
+ * for its HTTP paths; at application bootstrap (before Nest
  * listens) it attaches the server to Nest's HTTP server, so both share one port; before
  * shutdown it closes the server, so sessions get their ERROR while the HTTP server still runs.
  * Nest calls the hooks when the app enables them (`app.close()`, `enableShutdownHooks()`).
@@ -43,6 +44,10 @@ export class StompboxExplorer {
       this.registered.add(instance);
       this.server.register(instance);
     }
+    // Express answers every path with its 404: our HTTP paths (SockJS, /lib/) go through its
+    // middleware chain, after Nest's routes (registered by now) and before its not-found handler.
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType?.() === 'express' && typeof adapter.use === 'function') adapter.use(this.server.middleware());
   }
 
   /** Nest's OnApplicationBootstrap: attaches to Nest's HTTP server, if the app has one. */

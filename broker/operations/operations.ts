@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type * as PromClient from 'prom-client';
 import { StompError } from '../errors';
 import type { MessageBroker } from '../messaging/message-broker';
@@ -72,25 +72,24 @@ export class Operations {
     if (source.options.metrics) this.registry = createRegistry(loadPromClient(), this);
   }
 
-  /** Serves `/health` and (when enabled) `/metrics`; false when the request is not for them. */
-  serve(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    const o = this.source.options;
-    if (path === o.healthPath) {
-      const down = this.source.shuttingDown();
-      const body = JSON.stringify({ status: down ? 'shutting-down' : 'ok', sessions: this.source.sessions.size });
-      res.writeHead(down ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
-      return true;
+  /** Answers the health check: 200 `{"status":"ok","sessions":n}` while serving, 503 while shutting down. */
+  serveHealth(res: ServerResponse): void {
+    const down = this.source.shuttingDown();
+    const body = JSON.stringify({ status: down ? 'shutting-down' : 'ok', sessions: this.source.sessions.size });
+    res.writeHead(down ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body);
+  }
+
+  /** Answers a Prometheus scrape (404 unless the `metrics` option is on). */
+  serveMetrics(res: ServerResponse): void {
+    const registry = this.registry;
+    if (registry === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
     }
-    if (path === o.metricsPath && this.registry !== undefined) {
-      const registry = this.registry;
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-      return true;
-    }
-    return false;
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
   }
 
   /** The Prometheus registry (undefined unless the `metrics` option is on). */

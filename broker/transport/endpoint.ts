@@ -13,6 +13,11 @@ export interface Endpoint {
   readonly name: string;
   /** Whether requests or upgrades for `pathname` (the URL path, no query) are this endpoint's. */
   owns(pathname: string): boolean;
+  /**
+   * Whether this request is this endpoint's, when that depends on more than the path (the
+   * method, say); without it the router asks {@link owns}. Upgrades are always asked by path.
+   */
+  ownsRequest?(req: IncomingMessage, pathname: string): boolean;
   /** Answers a request this endpoint owns; must not throw (answer 4xx/5xx instead). */
   handleRequest?(req: IncomingMessage, res: ServerResponse): void;
   /** Takes over an upgrade this endpoint owns; must not throw (end the socket instead). */

@@ -1,6 +1,7 @@
-import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import type { Endpoint } from './endpoint';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -56,8 +57,11 @@ function packageFile(pkg: string, file: string): string | undefined {
  * resolved inside their root only: `..` and encoded tricks cannot leave it, and neither can
  * symbolic links: a file is served only when its real path (every link resolved) lies inside
  * the root's real path, so a link to `/etc/passwd` or to a directory outside answers 404.
+ * As an {@link Endpoint} it owns a request only when it names one of these files, so every other
+ * path stays the application's; the lookup is synchronous because the router must know at once.
  */
-export class StaticFiles {
+export class StaticFiles implements Endpoint {
+  readonly name = 'static';
   private readonly libraries = new Map<string, string>();
   /** The root's real path, resolved on first use (the directory may appear after startup). */
   private realRoot: string | undefined;
@@ -77,33 +81,59 @@ export class StaticFiles {
     }
   }
 
-  /** Serves the request if it names one of our files; false when it does not. */
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const pathname = decodePath(req.url ?? '/');
-    if (pathname === undefined) return false;
-    const file = this.libraries.get(pathname) ?? (await this.inRoot(pathname));
-    if (file === undefined) return false;
+  /** Whether there is anything to serve at all (no libraries and no root: the router can skip us). */
+  get empty(): boolean {
+    return this.libraries.size === 0 && this.root === undefined;
+  }
+
+  owns(pathname: string): boolean {
+    return this.locate(pathname) !== undefined;
+  }
+
+  ownsRequest(req: IncomingMessage): boolean {
+    return (req.method === 'GET' || req.method === 'HEAD') && this.locate(req.url ?? '/') !== undefined;
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const file = this.locate(req.url ?? '/');
+    if (file === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
     const type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  }
+
+  close(): void {}
+
+  /** Serves the request if it names one of our files; false when it does not. */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    if (!this.ownsRequest(req)) return false;
+    this.handleRequest(req, res);
     return true;
   }
 
+  /** The file a request URL names (a library or a file inside the root), or undefined. */
+  private locate(url: string): string | undefined {
+    const pathname = decodePath(url);
+    if (pathname === undefined) return undefined;
+    return this.libraries.get(pathname) ?? this.inRoot(pathname);
+  }
+
   /** The real path of the file `pathname` names inside the root, or undefined (outside, missing, not a file). */
-  private async inRoot(pathname: string): Promise<string | undefined> {
+  private inRoot(pathname: string): string | undefined {
     if (this.root === undefined) return undefined;
     const root = path.resolve(this.root);
     const file = path.resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
     if (!isInside(file, root)) return undefined;
     try {
-      this.realRoot ??= await fs.realpath(root);
+      this.realRoot ??= realpathSync(root);
       // The path as the file system resolves it: a link anywhere on the way may point outside.
-      const real = await fs.realpath(file);
+      const real = realpathSync(file);
       if (!isInside(real, this.realRoot)) return undefined;
-      const stat = await fs.stat(real);
-      return stat.isFile() ? real : undefined;
+      return statSync(real).isFile() ? real : undefined;
     } catch {
       return undefined;
     }

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../logger';
 import { SUBPROTOCOLS } from '../stomp/versions';
 import type { Connection, ConnectionHandler, HandshakeInfo } from './connection';
+import type { Endpoint } from './endpoint';
 import { TurnWriter } from './turn-writer';
 import { rawSocketOf, writeFrames, type RawSocket } from './ws-frames';
 
@@ -15,15 +16,20 @@ import { rawSocketOf, writeFrames, type RawSocket } from './ws-frames';
  * does). SockJS's own websocket transport carries SockJS framing and no subprotocol, which is why
  * raw WebSocket never goes through it.
  */
-export class WebSocketEndpoint {
+export class WebSocketEndpoint implements Endpoint {
+  readonly name = 'websocket';
   private readonly wss: WebSocketServer;
   private readonly writer = new TurnWriter<WsConnection>();
+  private readonly paths: ReadonlySet<string>;
 
+  /** `paths`: the upgrade paths this endpoint owns (the `websocketEndpoints`, and `<endpoint>/websocket` of each SockJS endpoint). */
   constructor(
     maxPayload: number,
     private readonly accept: (connection: Connection) => ConnectionHandler,
     private readonly logger: Logger = silentLogger,
+    paths: Iterable<string> = [],
   ) {
+    this.paths = new Set(paths);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload,
@@ -31,6 +37,10 @@ export class WebSocketEndpoint {
       clientTracking: true,
       handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
     });
+  }
+
+  owns(pathname: string): boolean {
+    return this.paths.has(pathname);
   }
 
   /** Completes an upgrade the router decided is ours. */

@@ -146,8 +146,14 @@ describe('attach to an existing HTTP server', () => {
   let base: string;
 
   beforeEach(async () => {
-    http = createServer((req, res) => res.end(`user route ${req.url}`));
-    http.on('upgrade', (req, socket) => socket.end(`HTTP/1.1 418 I'm a teapot\r\nX-Path: ${req.url}\r\nConnection: close\r\n\r\n`));
+    // The application answers its own paths only, as listeners sharing a server do (our paths are
+    // ours; spec/transport/attach-citizen.spec.ts has frameworks that answer every path).
+    http = createServer((req, res) => {
+      if (!req.url!.startsWith('/stomp')) res.end(`user route ${req.url}`);
+    });
+    http.on('upgrade', (req, socket) => {
+      if (!req.url!.startsWith('/stomp')) socket.end(`HTTP/1.1 418 I'm a teapot\r\nX-Path: ${req.url}\r\nConnection: close\r\n\r\n`);
+    });
     stomp = new StompServer({ endpoints: ['/stomp'], sockjs: { disconnectDelay: 500 } }).attach(http);
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     base = `127.0.0.1:${(http.address() as AddressInfo).port}`;

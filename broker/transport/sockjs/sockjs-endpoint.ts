@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../logger';
 import type { Connection, ConnectionHandler, HandshakeInfo } from '../connection';
+import type { Endpoint } from '../endpoint';
 import { TurnWriter } from '../turn-writer';
 import { cacheFor, cors, noCache, ONE_YEAR, preflight, reply } from './http-headers';
 import { handleSend, handleWebSocketMessage, type SendKind } from './inbound';
@@ -66,7 +67,8 @@ const TRANSPORTS: ReadonlyMap<string, { readonly method: 'GET' | 'POST'; readonl
  * moment it exists and ended after `disconnectDelay` without a receiver. Nothing a client
  * sends can throw out of a listener here: a fault ends that client's session only.
  */
-export class SockJsEndpoint implements SessionHost {
+export class SockJsEndpoint implements SessionHost, Endpoint {
+  readonly name: string;
   readonly writer = new TurnWriter<SockJsSession>();
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
@@ -85,6 +87,7 @@ export class SockJsEndpoint implements SessionHost {
     private readonly options: SockJsEndpointOptions,
     private readonly accept: (connection: Connection) => ConnectionHandler,
   ) {
+    this.name = `sockjs:${options.prefix}`;
     this.heartbeatDelay = options.sockjs.heartbeatDelay;
     this.disconnectDelay = options.sockjs.disconnectDelay;
     this.logger = options.logger;
