@@ -159,6 +159,14 @@ describe('SSE requests it refuses', () => {
     expect(s.server.stats().sessions.open).toBe(0);
   });
 
+  it('answers 400 past maxSubscriptionsPerSession, one SUBSCRIBE per destination', async () => {
+    const s = await start({ maxSubscriptionsPerSession: 2 });
+    const r = await refusedSse(s.http('/sse?destination=/topic/a&destination=/topic/b&destination=/topic/c'));
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS');
+    expect((await openSse(s.http('/sse?destination=/topic/a&destination=/topic/b'))).status).toBe(200);
+  });
+
   it('answers 503 past maxConnections', async () => {
     const s = await start({ maxConnections: 1 });
     const first = await openSse(s.http('/sse?destination=/topic/a'));
