@@ -7,6 +7,7 @@ import type { SseFormat } from './sse-event';
 import type { ResolvedSseOptions } from './sse-options';
 import { SseSession, type SseStream } from './sse-session';
 
+const CONTROL = /[\x00-\x1f\x7f]/;
 const FORMATS: ReadonlySet<string> = new Set<SseFormat>(['text', 'json']);
 
 /**
@@ -47,8 +48,12 @@ export class SseEndpoint implements Endpoint {
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
     const destinations = query.getAll('destination');
     if (destinations.length === 0 || destinations.includes('')) return answer(res, 400, 'STOMP_ERR_MISSING_HEADER: the query needs a "destination" parameter');
+    // A line break in a destination could end a comment line of the stream and start a field: refused.
+    if (destinations.some((d) => CONTROL.test(d))) return answer(res, 400, 'STOMP_ERR_INVALID_DESTINATION: a destination may not hold control characters');
     const format = query.get('format') ?? 'text';
     if (!FORMATS.has(format)) return answer(res, 400, `STOMP_ERR_INVALID_HEADER: "format" must be text or json; received "${format.slice(0, 32)}"`);
+    const login = query.get('login') ?? undefined;
+    if (login !== undefined && CONTROL.test(login)) return answer(res, 400, 'STOMP_ERR_INVALID_HEADER: "login" may not hold control characters');
     const lastEventId = firstHeader(req.headers['last-event-id']) ?? query.get('lastEventId') ?? undefined;
     const stream: SseStream = {
       destinations,
@@ -56,7 +61,7 @@ export class SseEndpoint implements Endpoint {
       heartbeat: this.options.heartbeat,
       retry: this.options.retry,
       lastEventId,
-      login: query.get('login') ?? undefined,
+      login,
     };
     const connection = new SseConnection(req, res, this.writer);
     this.open.add(connection);

@@ -93,7 +93,7 @@ export class SseSession extends Session {
       const h = new Map(headers);
       if (h.get('x-stream-recovered') === 'false') {
         const destination = this.stream.destinations[Number(h.get('receipt-id')?.slice(4))];
-        this.resumeNotes.push(`${destination} could not be resumed in full (history lost or expired); it starts at the oldest message kept`);
+        this.resumeNotes.push(`${JSON.stringify(destination)} could not be resumed in full (history lost or expired); it starts at the oldest message kept`);
       }
       if (++this.receipts === this.stream.destinations.length) this.connection.start(this.preamble());
       return;

@@ -128,6 +128,15 @@ describe('SSE requests it refuses', () => {
     expect(r.body).toContain('STOMP_ERR_INVALID_DESTINATION');
   });
 
+  it('answers 400 to a destination with a line break or another control character', async () => {
+    const s = await start();
+    for (const d of ['/topic/a\nid: forged', '/topic/a\r', '/topic/\u0000']) {
+      const r = await refusedSse(s.http(`/sse?destination=${encodeURIComponent(d)}`));
+      expect(r.status).toBe(400);
+      expect(r.body).toContain('STOMP_ERR_INVALID_DESTINATION');
+    }
+  });
+
   it('answers 405 with Allow: GET to other methods', async () => {
     const s = await start();
     const res = await fetch(s.http('/sse?destination=/topic/a'), { method: 'POST' });
