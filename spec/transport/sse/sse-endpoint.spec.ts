@@ -34,6 +34,32 @@ describe('SSE stream', () => {
     expect(stream.events[0]).toMatchObject({ type: 'message', data: 'hello' });
   });
 
+  it('on the wire: a chunked 200 whose chunks are whole events', async () => {
+    const s = await start();
+    const socket = connect(s.port, '127.0.0.1');
+    let raw = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (c: string) => (raw += c));
+    socket.write('GET /sse?destination=/topic/wire HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
+    const until = async (what: RegExp): Promise<void> => {
+      for (let i = 0; i < 200 && !what.test(raw); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(raw).toMatch(what);
+    };
+    await until(/retry: 3000/);
+    await publish(s, '/topic/wire', 'wire body');
+    await until(/data: wire body/);
+    socket.destroy();
+    const end = raw.indexOf('\r\n\r\n');
+    const head = raw.slice(0, end);
+    const body = raw.slice(end + 4);
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head.toLowerCase()).toContain('content-type: text/event-stream; charset=utf-8');
+    expect(head.toLowerCase()).toContain('transfer-encoding: chunked');
+    expect(head.toLowerCase()).toContain('x-accel-buffering: no');
+    // Two chunks: the preamble, then the event, each with its length in hex.
+    expect(body).toMatch(/^d\r\nretry: 3000\n\n\r\n[0-9a-f]+\r\nid: [A-Za-z0-9_-]+-1\ndata: wire body\n\n\r\n$/);
+  });
+
   it('splits multi-line bodies into data lines so the client joins them again', async () => {
     const s = await start();
     const stream = await openSse(s.http('/sse?destination=/topic/lines'));
