@@ -243,6 +243,17 @@ describe('SSE authentication', () => {
     expect(bob.events.map((e) => e.data)).toEqual(['for bob']);
   });
 
+  it('without authenticate, takes ?login= as the principal (as the CONNECT login header)', async () => {
+    const s = await start();
+    const carol = await openSse(s.http('/sse?destination=/user/queue/news&login=carol'));
+    const anonymous = await openSse(s.http('/sse?destination=/user/queue/news'));
+    await s.server.template.convertAndSendToUser('carol', '/queue/news', 'for carol');
+    expect((await carol.nextEvents(1))[0].data).toBe('for carol');
+    await s.server.template.convertAndSendToUser('carol', '/queue/news', 'again');
+    await carol.nextEvents(2);
+    expect(anonymous.events).toEqual([]);
+  });
+
   it('is a session of transport sse for events and stats', async () => {
     const s = await start({ authenticate });
     const connects: { transport: string; user: string | undefined }[] = [];
