@@ -29,7 +29,7 @@ export class SseConnection implements Connection {
   private pendingBytes = 0;
   private ended = false;
   private gone = false;
-  /** Events of this turn, not yet written (text for the common case, bytes from flow control's outbox). */
+  /** Events of this turn, not yet written: ASCII text (id lines, comments) and encoded bytes (data lines, the outbox). */
   private turn: (string | Uint8Array)[] | undefined;
   private turnBytes = 0;
 
@@ -55,9 +55,13 @@ export class SseConnection implements Connection {
     this.queue(data, data.length);
   }
 
-  /** Writes one event as text (the path of every MESSAGE that goes straight out). */
-  sendText(text: string): void {
-    this.queue(text, Buffer.byteLength(text));
+  /**
+   * Writes one event: its `id:` line (ASCII, made by the session) and its data lines (shared by
+   * every stream the message goes to). The path of every MESSAGE that goes straight out.
+   */
+  sendEvent(idLine: string, data: Uint8Array): void {
+    this.queue(idLine, idLine.length);
+    this.queue(data, data.length);
   }
 
   private queue(item: string | Uint8Array, bytes: number): void {
@@ -70,14 +74,29 @@ export class SseConnection implements Connection {
     this.turnBytes += bytes;
   }
 
+  /** The turn's events in one buffer: one copy of each, and one chunk of the response. */
+  private joined(turn: (string | Uint8Array)[], bytes: number): Buffer {
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const item of turn) {
+      if (typeof item === 'string') at += out.write(item, at, 'latin1');
+      else {
+        out.set(item, at);
+        at += item.length;
+      }
+    }
+    return out;
+  }
+
   /** Writes this turn's events: into the response, or behind the head while the stream has not started. */
   flush(): void {
     const turn = this.turn;
     if (turn === undefined) return;
+    const bytes = this.turnBytes;
     this.turn = undefined;
     this.turnBytes = 0;
     if (this.ended) return;
-    const data = turn.every((t) => typeof t === 'string') ? Buffer.from(turn.join('')) : Buffer.concat(turn.map((t) => (typeof t === 'string' ? Buffer.from(t) : t)));
+    const data = this.joined(turn, bytes);
     if (this.pending !== undefined) {
       this.pending.push(data);
       this.pendingBytes += data.length;

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import type { BrokerMessage } from '../../messaging/broker-message';
 import { mediaType } from '../../stomp/body';
 
@@ -11,18 +12,19 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 const LINE_BREAK = /\r\n|\r|\n/;
 
 /**
- * The `data:` lines of one message (with the blank line that ends the event), or undefined
- * when the body is not UTF-8 (an event stream is text). One entry of cache: a publish reaches
- * every subscriber of a destination one after the other, so they share one encoding.
+ * The `data:` lines of one message (with the blank line that ends the event), encoded, or
+ * undefined when the body is not UTF-8 (an event stream is text). One entry of cache: a
+ * publish reaches every subscriber of a destination one after the other, so they share one
+ * encoding (and each stream copies it once into its turn's chunk).
  */
-export function eventData(message: BrokerMessage, subscription: string, format: SseFormat): string | undefined {
+export function eventData(message: BrokerMessage, subscription: string, format: SseFormat): Buffer | undefined {
   if (message === last.message && format === last.format && subscription === last.subscription) return last.data;
-  const data = message.binary ? undefined : format === 'json' ? jsonData(message, subscription) : textData(message.body);
+  const data = message.binary ? undefined : Buffer.from(format === 'json' ? jsonData(message, subscription) : textData(message.body));
   last = { message, format, subscription, data };
   return data;
 }
 
-let last: { message: BrokerMessage | undefined; format: SseFormat; subscription: string; data: string | undefined } = {
+let last: { message: BrokerMessage | undefined; format: SseFormat; subscription: string; data: Buffer | undefined } = {
   message: undefined,
   format: 'text',
   subscription: '',

@@ -121,9 +121,9 @@ export class SseSession extends Session {
     this.flow.counters.messagesDelivered++;
     const stamp = message.headers.length < 2 ? undefined : stampOf(message.headers);
     if (stamp !== undefined) this.track(subscription, stamp);
-    const event = `id: ${eventId(this.idPrefix, ++this.events, this.positions)}\n${data}`;
-    if (this.flow.outbox === undefined) this.connection.sendText(event);
-    else this.flow.enqueue(Buffer.from(event), false);
+    const idLine = `id: ${eventId(this.idPrefix, ++this.events, this.positions)}\n`;
+    if (this.flow.outbox === undefined) this.connection.sendEvent(idLine, data);
+    else this.flow.enqueue(Buffer.concat([Buffer.from(idLine, 'latin1'), data]), false);
   }
 
   override sendHeartbeat(): void {
