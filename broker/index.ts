@@ -44,6 +44,24 @@ export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './c
 export type { RedisLike, RedisConnectionOptions } from './cluster/redis-types';
 export type { NodeId } from './cluster/cluster-message';
 export { StompBrokerRelay, type StompBrokerRelayOptions } from './cluster/broker-relay';
-export type { FrameRelay, RelayGuard } from './session/session-host';
+export type { Authenticated, FrameRelay, RelayGuard } from './session/session-host';
+export type { SessionState, StompSession } from './session/stomp-session';
 export type { BrokerStats } from './operations/operations';
 export { SESSION_NOT_RELIABLE, type SlowConsumerPolicy } from './operations/flow-control';
+export { Retention, RetainingBroker, type PublishReceipt, type HistorySubscribed } from './retention/retention';
+export { MemoryMessageStore } from './retention/memory-store';
+export { userHistoryKey } from './retention/message-store';
+export type {
+  MessageStore,
+  Offset,
+  HistoryKey,
+  HistoryHead,
+  HistoryRead,
+  RetainedMessage,
+  RetentionLimits,
+  ReadFrom,
+  Appended,
+  StoreStats,
+} from './retention/message-store';
+export type { RetentionRule } from './retention/retention-rules';
+export type { StreamPosition } from './retention/stream-position';

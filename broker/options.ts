@@ -3,6 +3,7 @@ import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
 import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
+import { validateRetention, type RetentionRule } from './retention/retention-rules';
 import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
@@ -79,6 +80,15 @@ export interface StompServerOptions {
   maxFramesPerSecond?: number;
   /** How long `close()` waits for sessions to take their ERROR and drain before dropping them, ms. @defaultValue `5000` */
   shutdownTimeout?: number;
+  /**
+   * Retention rules (docs/retention.md): the last `messages` of each destination matching
+   * `destinations` are kept for `maxAge` ms, replayed to a SUBSCRIBE with `x-stream-offset`, and
+   * every MESSAGE of such a destination carries `x-stream-offset` and `x-stream-epoch`. The first
+   * matching rule applies. @defaultValue `[]` (nothing retained)
+   */
+  retention?: RetentionRule[];
+  /** Bytes every retained message together may cost (bodies, headers, 200 per message); past it the oldest go first, whatever their destination. @defaultValue `67108864` (64 MiB) */
+  retentionBytes?: number;
   /** Serve Prometheus metrics (needs `prom-client` installed) at `metricsPath`. @defaultValue `false` */
   metrics?: boolean;
   /**
@@ -188,6 +198,8 @@ export const DEFAULTS = Object.freeze({
   maxConnections: 10000, // 0: no limit
   maxFramesPerSecond: 0, // per session; 0: no limit
   shutdownTimeout: 5000, // ms
+  retention: [] as RetentionRule[], // nothing retained
+  retentionBytes: 64 * 1024 * 1024, // bytes, every retained message together
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
@@ -243,6 +255,7 @@ const INTEGER_OPTIONS = [
   ['maxConnections', 0],
   ['maxFramesPerSecond', 0],
   ['shutdownTimeout', 0],
+  ['retentionBytes', 1024],
 ] as const;
 
 /**
@@ -280,8 +293,10 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
     fail('logger', 'a pino-compatible logger (debug, info, warn, error functions)', typeof logger);
   }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
+  const retention = validateRetention(o.retention) as RetentionRule[];
   return Object.freeze({
     ...o,
+    retention,
     endpoints: Object.freeze([...o.endpoints]) as string[],
     websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
     brokerPrefixes: Object.freeze([...o.brokerPrefixes]) as string[],

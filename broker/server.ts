@@ -17,17 +17,22 @@ import { MessagingTemplate } from './messaging/messaging-template';
 import { SimpleBroker } from './messaging/simple-broker';
 import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
 import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
-import { checkDestination } from './destinations/segments';
 import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
 import { Counters } from './operations/counters';
 import { FlowControl } from './operations/flow-control';
 import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
+import type { MessageStore } from './retention/message-store';
+import { MemoryMessageStore } from './retention/memory-store';
+import { RetainingBroker, Retention, type PublishReceipt } from './retention/retention';
+import type { BrokerMessage } from './messaging/broker-message';
+import { RetentionRules } from './retention/retention-rules';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
-import type { CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
+import type { Authenticated, CloseReason, FrameRelay, SessionHost, SubscriptionRequest } from './session/session-host';
+import type { StompSession } from './session/stomp-session';
 import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
 import { HttpRouter } from './transport/http-router';
@@ -57,6 +62,8 @@ export interface StompServerConfig extends StompServerOptions {
   authorization?: AuthorizationOptions;
   /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
   interceptors?: Interceptor[];
+  /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
+  messageStore?: MessageStore;
 }
 
 export type { StompServerEvents } from './app/events';
@@ -75,15 +82,19 @@ type Listener = (...args: any[]) => void;
 export class StompServer extends EventEmitter implements SessionHost, HttpTransportHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
+  /** Retention and resume (docs/retention.md): the rules, the store, history reads and epochs. */
+  readonly retention: Retention;
+  /** The broker as publishers use it: retaining what the rules retain, then `broker`. */
+  private readonly publisher: MessageBroker;
   readonly relay: FrameRelay | undefined;
   readonly heartbeats: HeartbeatScheduler;
   readonly router: DestinationRouter;
   readonly handlers = new HandlerRegistry();
   readonly template: MessagingTemplate;
   /** Connected sessions by id (the registry's). */
-  readonly sessions: Map<string, Session>;
+  readonly sessions: Map<string, StompSession>;
   /** Every session from its connection to its close: admission, connected ones, events, drained. */
-  readonly sessionRegistry: SessionRegistry<Session>;
+  readonly sessionRegistry: SessionRegistry<StompSession>;
   private readonly dispatcher: Dispatcher;
   private readonly frames: FrameRouter;
   /** Interceptors; undefined until one is added, so sessions skip them at no cost. */
@@ -112,7 +123,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
-    const { broker, relay, logger, authenticate, authorization, interceptors, ...rest } = config;
+    const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
@@ -122,17 +133,20 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.origins = new OriginPolicy(this.options.allowedOrigins);
     for (const interceptor of interceptors ?? []) this.intercept(interceptor);
     const o = this.options;
-    this.sessionRegistry = new SessionRegistry<Session>(o.maxConnections);
+    this.sessionRegistry = new SessionRegistry<StompSession>(o.maxConnections);
     this.sessions = this.sessionRegistry.connected;
     this.relay = relay;
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
+    const rules = new RetentionRules(o.retention);
+    this.retention = new Retention(rules, messageStore ?? new MemoryMessageStore(o.retentionBytes));
+    this.publisher = rules.active ? this.retention.wrap(this.broker) : this.broker;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
-    this.template = new MessagingTemplate(countingPublishes(this.broker, this.counters), this.router);
+    this.template = new MessagingTemplate(countingPublishes(this.publisher, this.counters), this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
-    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.broker, this.counters, () => this.authorizer?.userDestinationsOwnOnly === true);
+    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.publisher, this.counters, this.authorizer, rules.active ? this.retention : undefined);
     const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
     // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
     const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
@@ -145,6 +159,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       flow: this.flow,
       heartbeats: this.heartbeats,
       broker: this.broker,
+      retention: this.retention,
       sessions: this.sessions,
       openSessions: () => this.sessionRegistry.open,
       shuttingDown: () => this.sessionRegistry.shuttingDown,
@@ -171,6 +186,17 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** A snapshot of sessions, frames, messages, subscriptions, backpressure and heart-beats. */
   stats(): BrokerStats {
     return this.operations.stats();
+  }
+
+  /**
+   * Publishes a message to a broker destination, as the template does, and tells where it
+   * landed: `{ offset, epoch }` when a retention rule keeps its destination (HTTP publish answers
+   * it), else undefined.
+   */
+  publish(message: BrokerMessage): Promise<PublishReceipt | undefined> {
+    this.counters.messagesPublished++;
+    if (this.publisher instanceof RetainingBroker) return this.publisher.publishRetained(message);
+    return Promise.resolve(this.publisher.publish(message)).then(() => undefined);
   }
 
   /** Maps SENDs to `pattern` (`{var}`, `*`, `**`) to a handler `(payload, ctx)`. */
@@ -289,46 +315,35 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       });
     } else this.httpRouter.detach();
     await this.broker.close();
+    await this.retention.store.close();
   }
 
   // ---- SessionHost ----
 
   /** Runs the `authenticate` option; without one, the CONNECT `login` header names the principal (a development convenience). */
-  authenticate(session: Session, headers: Headers): Promise<string | undefined> | string | undefined {
+  authenticate(session: StompSession, headers: Headers): Promise<Authenticated | undefined> | Authenticated | undefined {
     if (this.authenticator === undefined) {
       const login = headers.get('login');
-      session.principal = login === undefined || login === '' ? undefined : login;
-      return session.principal as string | undefined;
+      return login === undefined || login === '' ? undefined : { name: login, principal: login };
     }
     const request = handshakeRequest(session.connection.handshake);
-    return runAuthenticate(this.authenticator, { request, connectHeaders: headers, sessionId: session.sessionId }).then((result) => {
-      session.principal = result?.principal;
-      return result?.name;
-    });
+    return runAuthenticate(this.authenticator, { request, connectHeaders: headers, sessionId: session.sessionId });
   }
 
-  routeSend(session: Session, frame: Frame): Promise<void> | void {
-    const checked = this.authorize(session, 'SEND', frame.headers.get('destination')!);
-    return checked === undefined ? this.frames.send(session, frame) : checked.then(() => this.frames.send(session, frame));
+  routeSend(session: StompSession, frame: Frame): Promise<void> | void {
+    return this.frames.send(session, frame);
   }
 
   /** The checks a relayed SEND or SUBSCRIBE passes, as it would on its way to our own broker. */
-  private guardRelayed(session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
+  private guardRelayed(session: StompSession, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
     if (command === 'SEND' && !this.options.allowClientSendToBroker) {
       throw new StompError('STOMP_ERR_FORBIDDEN', `Clients may not SEND to broker destination "${destination}" (allowClientSendToBroker is false)`);
     }
-    return this.authorize(session, command, destination);
+    return this.frames.authorize(session, command, destination);
   }
 
-  private authorize(session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
-    checkDestination(command, destination); // segment limits (README "Destinations"), with or without rules
-    if (this.authorizer === undefined) return;
-    return this.authorizer.check({ command, destination, user: session.user, principal: session.principal, sessionId: session.sessionId });
-  }
-
-  routeSubscribe(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
-    const checked = this.authorize(session, 'SUBSCRIBE', request.destination);
-    const subscribed = checked === undefined ? this.frames.subscribe(session, frame, request) : checked.then(() => this.frames.subscribe(session, frame, request));
+  routeSubscribe(session: StompSession, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
+    const subscribed = this.frames.subscribe(session, frame, request);
     const announce = (sub: Subscription): Subscription => {
       this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
       return sub;
@@ -336,18 +351,18 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     return subscribed instanceof Promise ? subscribed.then(announce) : announce(subscribed);
   }
 
-  routeUnsubscribe(session: Session, sub: Subscription): Promise<void> | void {
+  routeUnsubscribe(session: StompSession, sub: Subscription): Promise<void> | void {
     const done = this.broker.unsubscribe(sub);
     const announce = (): void => void this.emit('unsubscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
     if (done === undefined) return announce();
     return done.then(announce);
   }
 
-  private info(session: Session): SessionEventInfo {
+  private info(session: StompSession): SessionEventInfo {
     return { sessionId: session.sessionId, user: session.user, transport: session.connection.transport };
   }
 
-  sessionConnected(session: Session): Promise<void> | void {
+  sessionConnected(session: StompSession): Promise<void> | void {
     this.sessionRegistry.markConnected(session);
     this.emit('connect', this.info(session));
     const added = this.broker.addSession(session);
@@ -356,11 +371,11 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     return added === undefined ? relayed : Promise.all([added, relayed]).then(() => undefined);
   }
 
-  connectedSent(session: Session): void {
+  connectedSent(session: StompSession): void {
     this.emit('connected', this.info(session));
   }
 
-  sessionClosed(session: Session, reason: CloseReason): void {
+  sessionClosed(session: StompSession, reason: CloseReason): void {
     const left = this.sessionRegistry.remove(session);
     if (left.open) this.counters.closed(reason);
     if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;

@@ -1,4 +1,4 @@
-import { isClientError, StompboxClient, type ReceivedMessage } from '../client';
+import { isClientError, StompboxClient, type ReceivedMessage, type StreamStart } from '../client';
 import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP, headers, integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
 
@@ -13,12 +13,24 @@ connection drops; Ctrl-C ends it.
 Options:
   -n, --count <n>                  exit after n messages
   -f, --format <pretty|line|json>  output format (json: one envelope per line with headers)
+      --from <position>            start in the destination's history (a retained destination):
+                                   first, last, next (live only, the default), an offset, or an
+                                   ISO time (2026-01-31T12:00:00Z: the first message at or after it)
+  -v, --verbose                    print each message's offset before it ([offset]), and on
+                                   stderr whether a resume after a reconnect was complete
 ${CONNECTION_HELP}
 
 Example:
-  stompbox sub ws://localhost:6032/webServer /topic/getResponse | grep zhangsan`;
+  stompbox sub ws://localhost:6032/webServer /topic/getResponse | grep zhangsan
+  stompbox sub ws://localhost:6032/queueServer /user/zhangsan/message --from first --verbose`;
 
-const FLAGS = { ...CONNECTION_FLAGS, count: { type: 'string', short: 'n' }, format: { type: 'string', short: 'f' } } as const;
+const FLAGS = {
+  ...CONNECTION_FLAGS,
+  count: { type: 'string', short: 'n' },
+  format: { type: 'string', short: 'f' },
+  from: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
 
 type Format = 'pretty' | 'line' | 'json';
 
@@ -34,6 +46,8 @@ export async function sub(argv: string[]): Promise<number> {
   const count = integer('count', values.count, 0);
   const format = (values.format ?? (process.stdout.isTTY ? 'pretty' : 'line')) as Format;
   if (!['pretty', 'line', 'json'].includes(format)) throw new CliError(`--format must be pretty, line or json; received "${format}"`, EXIT.usage);
+  const from = values.from === undefined ? undefined : startOf(values.from);
+  const verbose = values.verbose === true;
   const client = new StompboxClient(clientOptions(url, values));
   await client.connect();
 
@@ -55,13 +69,20 @@ export async function sub(argv: string[]): Promise<number> {
     client.on('error', (err) => {
       if (err.stompCode !== 'STOMP_ERR_SERVER_SHUTDOWN') finish(EXIT.stompError, `${err.message}${err.stompCode ? ` [${err.stompCode}]` : ''}`);
     });
+    client.on('resumed', (r) => {
+      if (!verbose) return;
+      const where = r.from === undefined ? String(values.from ?? 'next') : `offset ${r.from.offset + 1} (epoch ${r.from.epoch})`;
+      process.stderr.write(`stompbox sub: ${r.reconnect ? 'resumed' : 'started'} at ${where}: ${r.recovered ? 'complete' : 'incomplete, messages were lost'}\n`);
+    });
     const unsubscribe = client.subscribe(destination, (_body, message) => {
+      const offset = message.headers['x-stream-offset'];
+      if (verbose && format !== 'json' && offset !== undefined) process.stdout.write(`[${offset}] `);
       process.stdout.write(render(message, format));
       if (count > 0 && ++received >= count) {
         unsubscribe();
         finish(EXIT.ok);
       }
-    }, { headers: headers(values.header) });
+    }, { headers: headers(values.header), from });
     // After each (re)connect, once the server confirmed the SUBSCRIBE.
     client.on('subscribed', () => process.stderr.write(`stompbox sub: subscribed to ${destination} via ${client.transport?.kind ?? '?'}\n`));
     unsubscribe.ready.catch(
@@ -71,6 +92,15 @@ export async function sub(argv: string[]): Promise<number> {
       },
     );
   });
+}
+
+/** `--from`: first, last, next, an offset, or an ISO time. */
+export function startOf(value: string): StreamStart {
+  if (value === 'first' || value === 'last' || value === 'next') return value;
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? new Date(value) : undefined;
+  if (time !== undefined && !Number.isNaN(time.getTime())) return time;
+  throw new CliError(`--from must be first, last, next, an offset or an ISO time; received "${value}"`, EXIT.usage);
 }
 
 /** One message as printed. */

@@ -10,15 +10,19 @@ import { ReplyRouter } from './reply-router';
 import { endpointUrls, transportPlan, type EndpointUrls, type TransportKind } from './transport';
 import type { PublishOptions, RequestOptions, SubscribeOptions, Unsubscribe } from './call-options';
 import type { ClientEvents, ConnectionState, StateChange } from './events';
+import { positionOf, resumeHeaders, startHeaders, type ResumeInfo, type StreamPosition, type StreamStart } from './stream';
 
 export type { PublishOptions, RequestOptions, SubscribeOptions, Unsubscribe } from './call-options';
 export type { ClientEvents, ConnectionState, StateChange } from './events';
+export type { ResumeInfo, StreamPosition, StreamStart } from './stream';
 
 interface Sub {
   readonly id: string;
   readonly destination: string;
   readonly headers: StompHeaders;
   readonly onMessage: (m: IMessage) => void;
+  /** Retention: where the first SUBSCRIBE starts, and the last position seen since (resumes start after it). */
+  readonly stream?: { start: StreamStart | undefined; last: StreamPosition | undefined; issued: number; onResume?: (info: ResumeInfo) => void };
   /** The client's own (errorQueue, replyQueue): restored like any other, but no `subscribed` event. */
   readonly internal: boolean;
   confirmed: boolean;
@@ -99,7 +103,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
    * subscription is restored after every reconnect, exactly once.
    */
   subscribe<T = unknown>(destination: string, handler: MessageHandler<T>, options: SubscribeOptions = {}): Unsubscribe {
-    return this.addSub(destination, { ack: options.ack ?? 'auto', ...options.headers }, (m) => {
+    const deliver = (m: IMessage): void => {
       const message = receivedMessage<T>(m);
       try {
         handler(message.body, message);
@@ -108,7 +112,9 @@ export class StompboxClient extends Emitter<ClientEvents> {
           throw err; // a handler's bug surfaces like any listener error, without breaking the connection
         });
       }
-    });
+    };
+    const stream = options.resume === false ? undefined : { start: options.from, last: undefined, issued: 0, onResume: options.onResume };
+    return this.addSub(destination, { ack: options.ack ?? 'auto', ...options.headers }, deliver, false, stream);
   }
 
   /**
@@ -244,8 +250,21 @@ export class StompboxClient extends Emitter<ClientEvents> {
 
   // ---- subscriptions ----
 
-  private addSub(destination: string, headers: StompHeaders, onMessage: (m: IMessage) => void, internal = false): Unsubscribe {
+  private addSub(destination: string, headers: StompHeaders, deliver: (m: IMessage) => void, internal = false, stream?: Sub['stream']): Unsubscribe {
     const id = `sub-${++subCounter}`;
+    // Retention: remember the last position; after a resume, drop what was already seen in this epoch.
+    const onMessage =
+      stream === undefined
+        ? deliver
+        : (m: IMessage): void => {
+            const at = positionOf(m.headers);
+            if (at !== undefined) {
+              const last = stream.last;
+              if (last !== undefined && last.epoch === at.epoch && at.offset <= last.offset) return;
+              stream.last = at;
+            }
+            deliver(m);
+          };
     let resolve!: () => void;
     let reject!: (err: ClientError) => void;
     const ready = new Promise<void>((res, rej) => {
@@ -253,7 +272,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
       reject = rej;
     });
     ready.catch(() => undefined); // observed by whoever awaits `ready`; never an unhandled rejection
-    const sub: Sub = { id, destination, headers, onMessage, internal, confirmed: false, resolve, reject };
+    const sub: Sub = { id, destination, headers, onMessage, internal, stream, confirmed: false, resolve, reject };
     if (!this.isClosed()) this.subs.set(id, sub);
     else reject(closedError());
     if (this.connection !== undefined && this.current === 'connected') this.issue(this.connection, sub);
@@ -261,17 +280,35 @@ export class StompboxClient extends Emitter<ClientEvents> {
       if (!this.subs.delete(id)) return;
       this.connection?.unsubscribe(id);
     };
-    return Object.assign(unsubscribe, { id, ready });
+    return Object.assign(unsubscribe, { id, ready, position: () => stream?.last });
+  }
+
+  /** The SUBSCRIBE headers of `sub` now: after a message was seen, resume just after it (with its epoch). */
+  private streamHeaders(sub: Sub): StompHeaders {
+    const stream = sub.stream;
+    if (stream === undefined) return sub.headers;
+    if (stream.last !== undefined) return { ...sub.headers, ...resumeHeaders(stream.last) };
+    if (stream.start !== undefined) return { ...sub.headers, ...startHeaders(stream.start) };
+    return sub.headers;
   }
 
   /** Sends one SUBSCRIBE for `sub` on `connection`. */
   private issue(connection: StompConnection, sub: Sub): void {
-    connection.subscribe(sub.id, sub.destination, sub.headers, sub.onMessage).then(
-      () => {
+    const headers = this.streamHeaders(sub);
+    const from = sub.stream?.last;
+    const reconnect = sub.stream !== undefined && sub.stream.issued++ > 0;
+    connection.subscribe(sub.id, sub.destination, headers, sub.onMessage).then(
+      (receipt) => {
         if (!this.subs.has(sub.id)) return;
         sub.confirmed = true;
         sub.resolve();
         if (!sub.internal) this.emit('subscribed', { id: sub.id, destination: sub.destination });
+        const recovered = receipt['x-stream-recovered'];
+        if (sub.stream !== undefined && recovered !== undefined && headers['x-stream-offset'] !== undefined) {
+          const info: ResumeInfo = { id: sub.id, destination: sub.destination, recovered: recovered === 'true', reconnect, from };
+          sub.stream.onResume?.(info);
+          this.emit('resumed', info);
+        }
       },
       (err: ClientError) => {
         if (err.code !== 'CLIENT_ERR_STOMP_ERROR') return; // a lost connection: restored on reconnect

@@ -5,7 +5,7 @@ import type { ResolvedClientOptions } from './options';
 import { describeSocketError, openSockJs, STOMP_SUBPROTOCOLS, webSocketConstructor, type EndpointUrls, type TransportKind } from './transport';
 
 interface PendingReceipt {
-  resolve(): void;
+  resolve(headers: Record<string, string>): void;
   reject(err: ClientError): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -138,7 +138,8 @@ export class StompConnection {
   }
 
   /** Subscribes; resolves once the server's RECEIPT for the SUBSCRIBE arrived. */
-  subscribe(id: string, destination: string, headers: StompHeaders, onMessage: (message: IMessage) => void): Promise<void> {
+  /** Sends SUBSCRIBE with a receipt; resolves with the RECEIPT's headers (`x-stream-recovered`). */
+  subscribe(id: string, destination: string, headers: StompHeaders, onMessage: (message: IMessage) => void): Promise<Record<string, string>> {
     const receipt = `sub-${++receiptCounter}`;
     const done = this.expectReceipt(receipt, this.options.timeout);
     this.stomp.subscribe(destination, onMessage, { ...headers, id, receipt });
@@ -153,14 +154,14 @@ export class StompConnection {
   /** Sends a SEND frame; with `receipt`, resolves once the server's RECEIPT arrived. */
   send(destination: string, body: EncodedBody, headers: StompHeaders, receipt: boolean, timeout: number): Promise<void> {
     const all: StompHeaders = { ...headers, 'content-type': body.contentType };
-    let done: Promise<void> = Promise.resolve();
+    let done: Promise<unknown> = Promise.resolve();
     if (receipt) {
       all.receipt = `send-${++receiptCounter}`;
       done = this.expectReceipt(all.receipt, timeout);
     }
     if (body.binary !== undefined) this.stomp.publish({ destination, headers: all, binaryBody: body.binary });
     else this.stomp.publish({ destination, headers: all, body: body.text ?? '' });
-    return done;
+    return done.then(() => undefined);
   }
 
   /** Ends the connection: DISCONNECT (awaiting its receipt), then the socket closes. */
@@ -176,16 +177,16 @@ export class StompConnection {
     clearTimeout(timer);
   }
 
-  private expectReceipt(id: string, timeout: number): Promise<void> {
+  private expectReceipt(id: string, timeout: number): Promise<Record<string, string>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.failReceipt(id, new ClientError('CLIENT_ERR_TIMEOUT', `No RECEIPT within ${timeout} ms`)), timeout);
       this.receipts.set(id, { resolve, reject, timer });
-      this.stomp.watchForReceipt(id, () => {
+      this.stomp.watchForReceipt(id, (frame: IFrame) => {
         const pending = this.receipts.get(id);
         if (pending === undefined) return;
         this.receipts.delete(id);
         clearTimeout(pending.timer);
-        pending.resolve();
+        pending.resolve(frame.headers);
       });
     });
   }

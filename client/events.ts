@@ -1,4 +1,5 @@
 import type { ClientError } from './errors';
+import type { ResumeInfo } from './stream';
 import type { TransportKind } from './transport';
 
 /** Where the client is: never connected or given up, connecting, connected, waiting to reconnect, closed for good. */
@@ -27,4 +28,10 @@ export interface ClientEvents {
   error: ClientError;
   /** A subscription is active on the server (its RECEIPT arrived), after subscribe() and after each reconnect. */
   subscribed: { readonly id: string; readonly destination: string };
+  /**
+   * A subscription with history was confirmed: after `from` on the first SUBSCRIBE, and after
+   * every reconnect of a subscription that had received retained messages. `recovered: false`
+   * says messages were lost (too old, or the server lost its history: another epoch).
+   */
+  resumed: ResumeInfo;
 }

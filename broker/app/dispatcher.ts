@@ -4,7 +4,7 @@ import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscription } from '../messaging/message-broker';
 import { fromBody, toMessage } from '../messaging/message-converter';
 import type { MessagingTemplate } from '../messaging/messaging-template';
-import type { Session } from '../session/session';
+import type { StompSession } from '../session/stomp-session';
 import type { Frame } from '../stomp/frame';
 import type { ExceptionHandlerMapping, MatchedMapping, Mapping, ReplyOptions } from './handler-registry';
 import type { MessageContext, MessageHandler, SubscribeHandler } from './message-context';
@@ -30,7 +30,7 @@ export class Dispatcher {
   ) {}
 
   /** Handles a SEND that a mapping matched; resolves once the handler settled. */
-  dispatchSend(session: Session, frame: Frame, mapped: string, match: MatchedMapping): Promise<void> | void {
+  dispatchSend(session: StompSession, frame: Frame, mapped: string, match: MatchedMapping): Promise<void> | void {
     const replyTo = frame.headers.get('reply-to') ?? REPLY_DESTINATION;
     const correlation = frame.headers.get('correlation-id');
     // A reply always carries the request's correlation-id (a handler's own header cannot replace
@@ -49,7 +49,7 @@ export class Dispatcher {
   }
 
   /** Handles a SUBSCRIBE that a mapping matched; the return value goes to that subscription only. */
-  dispatchSubscribe(session: Session, frame: Frame, subscription: Subscription, mapped: string, match: MatchedMapping): Promise<void> | void {
+  dispatchSubscribe(session: StompSession, frame: Frame, subscription: Subscription, mapped: string, match: MatchedMapping): Promise<void> | void {
     const ctx = this.context(session, frame, mapped, match, (payload, headers) =>
       session.deliver(subscription, toMessage(subscription.destination, payload, headers)),
     );
@@ -63,7 +63,7 @@ export class Dispatcher {
   }
 
   /** Routes a handler's result; a rejection, or a failure while routing (an AsyncIterable that throws), is a handler error. */
-  private settle(session: Session, frame: Frame, mapping: Mapping, ctx: MessageContext, result: unknown, sub: Subscription | undefined): Promise<void> | void {
+  private settle(session: StompSession, frame: Frame, mapping: Mapping, ctx: MessageContext, result: unknown, sub: Subscription | undefined): Promise<void> | void {
     const onError = (err: unknown): Promise<void> | void => this.failed(session, frame, mapping, ctx, err, sub);
     try {
       const routed = isPromise(result)
@@ -75,7 +75,7 @@ export class Dispatcher {
     }
   }
 
-  private context(session: Session, frame: Frame, mapped: string, match: MatchedMapping, reply: MessageContext['reply']): MessageContext {
+  private context(session: StompSession, frame: Frame, mapped: string, match: MatchedMapping, reply: MessageContext['reply']): MessageContext {
     return {
       destination: frame.headers.get('destination')!,
       mappedDestination: mapped,
@@ -90,7 +90,7 @@ export class Dispatcher {
 
   /** Spring's return-value routing: @SendToUser, else @SendTo, else the default prefix + destination. */
   private routeReturn(
-    session: Session,
+    session: StompSession,
     mapping: ReplyOptions,
     ctx: MessageContext,
     value: unknown,
@@ -107,11 +107,11 @@ export class Dispatcher {
     return this.routeOne(session, mapping, ctx, value, subscription);
   }
 
-  private async routeEach(session: Session, mapping: ReplyOptions, ctx: MessageContext, items: AsyncIterable<unknown>, sub: Subscription | undefined): Promise<void> {
+  private async routeEach(session: StompSession, mapping: ReplyOptions, ctx: MessageContext, items: AsyncIterable<unknown>, sub: Subscription | undefined): Promise<void> {
     for await (const item of items) await this.routeOne(session, mapping, ctx, item, sub);
   }
 
-  private routeOne(session: Session, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
+  private routeOne(session: StompSession, mapping: ReplyOptions, ctx: MessageContext, value: unknown, subscription: Subscription | undefined): Promise<void> | void {
     if (mapping.sendToUser !== undefined) {
       // Spring's default user destination: '/queue' + the mapped destination.
       const dest = mapping.sendToUser === '' ? `/queue${ctx.mappedDestination}` : fill(mapping.sendToUser, ctx.params);
@@ -136,7 +136,7 @@ export class Dispatcher {
    * if any, else a global one, else a structured message on the session's
    * `/user/queue/errors` subscriptions. Always a warn log; never a close.
    */
-  private failed(session: Session, frame: Frame, mapping: Mapping, ctx: MessageContext, err: unknown, sub: Subscription | undefined): Promise<void> | void {
+  private failed(session: StompSession, frame: Frame, mapping: Mapping, ctx: MessageContext, err: unknown, sub: Subscription | undefined): Promise<void> | void {
     const message = err instanceof Error ? err.message : String(err);
     const code = isStompError(err) ? err.code : 'STOMP_ERR_HANDLER_FAILED';
     this.logger.warn({ sessionId: session.sessionId, destination: ctx.destination, handler: mapping.name, code, err: message }, 'Handler failed');
@@ -157,7 +157,7 @@ export class Dispatcher {
   }
 
   /** The structured error message: `{ code, message, destination, issues? }`, with the frame's receipt or correlation id. */
-  private reportError(session: Session, frame: Frame, ctx: MessageContext, err: unknown): void {
+  private reportError(session: StompSession, frame: Frame, ctx: MessageContext, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     const code = isStompError(err) ? err.code : 'STOMP_ERR_HANDLER_FAILED';
     const headers: Record<string, string> = {};
@@ -212,7 +212,7 @@ function depthOf(err: unknown, type: abstract new (...args: any[]) => unknown): 
 }
 
 /** Delivers to the session's own subscriptions at `destination` (never through the broker). */
-export function deliverToOwn(session: Session, destination: string, message: BrokerMessage): void {
+export function deliverToOwn(session: StompSession, destination: string, message: BrokerMessage): void {
   for (const sub of session.subscriptions.values()) if (sub.destination === destination) session.deliver(sub, message);
 }
 

@@ -5,15 +5,19 @@ import type { DestinationRouter } from '../messaging/destination-router';
 import type { MessageBroker, Subscription } from '../messaging/message-broker';
 import { isBrokerOwned } from '../messaging/message-converter';
 import type { ResolvedOptions } from '../options';
-import type { Session } from '../session/session';
+import type { StompSession } from '../session/stomp-session';
 import type { SubscriptionRequest } from '../session/session-host';
 import type { Frame } from '../stomp/frame';
 import type { Dispatcher } from './dispatcher';
 import type { HandlerRegistry } from './handler-registry';
 import { ReservedQueues } from './reserved-queues';
+import { checkDestination } from '../destinations/segments';
+import type { DestinationAuthorizer } from '../security/authorization';
+import type { HistorySubscribed, Retention } from '../retention/retention';
 
 /**
- * Where an inbound SEND or SUBSCRIBE goes, once authorized: a handler (application prefix,
+ * Authorizes an inbound SEND or SUBSCRIBE (segment limits, then the `authorization` rules for
+ * everything a pattern can match) and decides where it goes: a handler (application prefix,
  * or any mapped destination when there is none), a user (`/user/<name>/...`), or the broker
  * (broker prefixes). Anything else is refused. The server wires it; it keeps no state.
  */
@@ -25,23 +29,44 @@ export class FrameRouter {
     private readonly dispatcher: Dispatcher,
     private readonly broker: MessageBroker,
     private readonly counters: Counters,
-    private readonly userDestinationsOwnOnly: () => boolean,
+    private readonly authorizer: DestinationAuthorizer | undefined,
+    /** Retention and resume (SPEC §6.1); undefined when no rule retains anything. */
+    private readonly retention?: Retention,
   ) {
     this.reserved = new ReservedQueues(router, broker, options.maxSubscriptionBytes);
+  }
+
+  private userDestinationsOwnOnly(): boolean {
+    return this.authorizer?.userDestinationsOwnOnly === true;
+  }
+
+  /**
+   * The checks every SEND or SUBSCRIBE passes, relayed ones too: the segment limits (README
+   * "Destinations"), with or without rules, then the rules. @throws StompError `STOMP_ERR_FORBIDDEN`
+   */
+  authorize(session: StompSession, command: 'SEND' | 'SUBSCRIBE', destination: string): Promise<void> | void {
+    checkDestination(command, destination);
+    if (this.authorizer === undefined) return;
+    return this.authorizer.check({ command, destination, user: session.user, principal: session.principal, sessionId: session.sessionId });
   }
 
   /** Per-session queues clients may not write to (reserved-queues.ts). */
   private readonly reserved: ReservedQueues;
 
-  /** Routes an authorized SEND: to its handler, to a user, or to the broker (README "Destinations"). */
-  send(session: Session, frame: Frame): Promise<void> | void {
+  /** Authorizes and routes a SEND: to its handler, to a user, or to the broker (README "Destinations"). */
+  send(session: StompSession, frame: Frame): Promise<void> | void {
+    const checked = this.authorize(session, 'SEND', frame.headers.get('destination')!);
+    return checked === undefined ? this.sendAuthorized(session, frame) : checked.then(() => this.sendAuthorized(session, frame));
+  }
+
+  private sendAuthorized(session: StompSession, frame: Frame): Promise<void> | void {
     // Reserved queues: a reply-to under the user prefix becomes this session's own queue first.
     const claimed = this.reserved.claimReplyTo(session, frame.headers.get('reply-to'));
     if (claimed !== undefined) return claimed.then(() => this.route(session, frame));
     return this.route(session, frame);
   }
 
-  private route(session: Session, frame: Frame): Promise<void> | void {
+  private route(session: StompSession, frame: Frame): Promise<void> | void {
     const destination = frame.headers.get('destination')!;
     const app = this.router.applicationDestination(destination);
     if (app !== undefined) {
@@ -74,8 +99,13 @@ export class FrameRouter {
   }
 
 
-  /** Builds and registers an authorized SUBSCRIBE's subscription, running a subscribe handler if one maps it. */
-  subscribe(session: Session, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
+  /** Authorizes a SUBSCRIBE, builds and registers its subscription, running a subscribe handler if one maps it. */
+  subscribe(session: StompSession, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
+    const checked = this.authorize(session, 'SUBSCRIBE', request.destination);
+    return checked === undefined ? this.subscribeAuthorized(session, frame, request) : checked.then(() => this.subscribeAuthorized(session, frame, request));
+  }
+
+  private subscribeAuthorized(session: StompSession, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
     const { destination } = request;
     const app = this.router.applicationDestination(destination);
     const mapped = app ?? (this.options.applicationPrefixes.length === 0 ? destination : undefined);
@@ -119,12 +149,27 @@ export class FrameRouter {
       );
     }
     const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user };
-    const after = (): Promise<Subscription> | Subscription => {
+    const after = (kept: Subscription = sub): Promise<Subscription> | Subscription => {
       const handled = match === undefined ? undefined : this.dispatcher.dispatchSubscribe(session, frame, sub, mapped!, match);
-      return handled === undefined ? sub : handled.then(() => sub);
+      return handled === undefined ? kept : handled.then(() => kept);
     };
+    if (toBroker && request.position !== undefined && this.retention !== undefined) return this.withHistory(sub, request, after);
     const subscribed = toBroker ? this.broker.subscribe(sub) : undefined;
-    return subscribed === undefined ? after() : subscribed.then(after);
+    return subscribed === undefined ? after() : subscribed.then(() => after());
+  }
+
+  /** A broker subscription with `x-stream-offset`: the history first, then live (retention/retention.ts). */
+  private withHistory(
+    sub: Subscription,
+    request: SubscriptionRequest,
+    after: (kept: Subscription) => Promise<Subscription> | Subscription,
+  ): Promise<Subscription> | Subscription {
+    const done = (h: HistorySubscribed): Promise<Subscription> | Subscription => {
+      request.recovered = h.recovered;
+      return after(h.subscription);
+    };
+    const subscribed = this.retention!.subscribe(this.broker, sub, request.position!);
+    return subscribed instanceof Promise ? subscribed.then(done) : done(subscribed);
   }
 }
 

@@ -1,7 +1,7 @@
 import { StompError } from '../errors';
 import type { DestinationRouter } from '../messaging/destination-router';
 import type { MessageBroker } from '../messaging/message-broker';
-import type { Session } from '../session/session';
+import type { StompSession } from '../session/stomp-session';
 import { detached } from '../stomp/headers';
 import { ERRORS_DESTINATION, REPLY_DESTINATION } from './dispatcher';
 
@@ -42,7 +42,7 @@ export class ReservedQueues {
   ) {}
 
   /** True when an anonymous session's SUBSCRIBE to `destination` is to be its own. */
-  isSessionQueue(session: Session, destination: string): boolean {
+  isSessionQueue(session: StompSession, destination: string): boolean {
     return this.fixed.has(destination) || session.replyQueues?.has(destination) === true;
   }
 
@@ -59,7 +59,7 @@ export class ReservedQueues {
    * moving the session's broadcast subscriptions there out of the broker. Resolves once they
    * are out (a cluster broker may answer asynchronously).
    */
-  claimReplyTo(session: Session, replyTo: string | undefined): Promise<void> | void {
+  claimReplyTo(session: StompSession, replyTo: string | undefined): Promise<void> | void {
     if (replyTo === undefined || session.user !== undefined || !this.router.isUserDestination(replyTo)) return;
     if (this.isSessionQueue(session, replyTo)) return;
     const claimed = (session.replyQueues ??= new Set());

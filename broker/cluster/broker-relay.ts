@@ -5,7 +5,7 @@ import type { BrokerMessage } from '../messaging/broker-message';
 import { hasPrefix } from '../messaging/destination-router';
 import { SimpleBroker } from '../messaging/simple-broker';
 import type { FrameRelay, RelayGuard } from '../session/session-host';
-import type { Session } from '../session/session';
+import type { StompSession } from '../session/stomp-session';
 import { encodeFrame } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
 import { OutageLog } from './outage-log';
@@ -180,7 +180,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     this.guard = guard;
   }
 
-  forward(session: Session, frame: Frame): boolean | Promise<void> {
+  forward(session: StompSession, frame: Frame): boolean | Promise<void> {
     const entry = this.sessions.get(session.sessionId);
     const forwarder = FORWARDERS[frame.command];
     if (entry === undefined || forwarder === undefined || !forwarder(this, entry, frame)) return false;
@@ -197,7 +197,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     return checked.then(() => void send());
   }
 
-  async openSession(session: Session): Promise<void> {
+  async openSession(session: StompSession): Promise<void> {
     if (!this.available) throw new StompError('STOMP_ERR_INTERNAL', 'Broker relay unavailable: the external STOMP broker is unreachable');
     const conn = new RelayConnection(this.client);
     const entry: RelayedSession = { conn, subs: new Set(), acks: new Set(), closing: false };
@@ -217,7 +217,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     this.sessions.set(session.sessionId, entry);
   }
 
-  closeSession(session: Session): void {
+  closeSession(session: StompSession): void {
     const entry = this.sessions.get(session.sessionId);
     if (entry === undefined) return;
     this.sessions.delete(session.sessionId);
@@ -258,7 +258,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
 
   // ---- inside ----
 
-  private toClient(session: Session, entry: RelayedSession, frame: Frame): void {
+  private toClient(session: StompSession, entry: RelayedSession, frame: Frame): void {
     if (session.state !== 'connected') return;
     const headers = [...frame.headers].filter(([name]) => !RESPONSE_HEADERS_DROPPED.has(name));
     if (frame.command === 'MESSAGE') {
@@ -289,6 +289,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
       if (this.stopped) return;
       this.outage.failed(reason);
       const delay = Math.min(this.backoff[1], this.backoff[0] * 2 ** Math.min(this.attempt++, 16));
+      this.logger.debug({ host: this.system.host, port: this.system.port, attempt: this.attempt, delayMs: delay }, 'Broker relay system connection retrying');
       this.retryTimer = setTimeout(() => this.connectSystem(), delay);
       this.retryTimer.unref();
     });

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { FrameDecoder } from '../stomp/decoder';
 import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
 import { SERVER_COMMANDS, type Command, type Frame } from '../stomp/frame';
+import { negotiateHeartBeat, parseHeartBeat, SYSTEM_CLOCK, type Clock } from '../stomp/heartbeat';
 
 /** Where and how a relay connection reaches the external broker. */
 export interface RelayEndpoint {
@@ -16,10 +17,11 @@ export interface RelayEndpoint {
   readonly heartbeat: readonly [number, number];
   /** Milliseconds to wait for CONNECTED. */
   readonly connectTimeout: number;
+  /** Time and timers of the heart-beats. @defaultValue the system clock */
+  readonly clock?: Clock;
 }
 
 const LIMITS = { maxFrameSize: 16 << 20, maxHeaders: 1000, maxHeaderLength: 1 << 16 };
-const HEART_BEAT = /^(\d+),(\d+)$/;
 
 /**
  * One STOMP 1.2 connection over TCP to the external broker: CONNECT, CONNECTED, then frames
@@ -35,15 +37,18 @@ export class RelayConnection extends EventEmitter {
   connected: Frame | undefined;
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
-  private sendTimer: ReturnType<typeof setInterval> | undefined;
-  private readTimer: ReturnType<typeof setInterval> | undefined;
-  private lastRead = Date.now();
+  private readonly clock: Clock;
+  private stopSending: (() => void) | undefined;
+  private stopChecking: (() => void) | undefined;
+  private lastRead: number;
 
   constructor(
     private readonly endpoint: RelayEndpoint,
     extraHeaders: readonly (readonly [string, string])[] = [],
   ) {
     super();
+    this.clock = endpoint.clock ?? SYSTEM_CLOCK;
+    this.lastRead = this.clock.now();
     this.decoder = new FrameDecoder(LIMITS, (f) => this.onFrame(f), SERVER_COMMANDS);
     this.socket = connect({ host: endpoint.host, port: endpoint.port });
     this.socket.setNoDelay(true);
@@ -63,7 +68,7 @@ export class RelayConnection extends EventEmitter {
       this.socket.write(encodeFrame('CONNECT', headers));
     });
     this.socket.on('data', (chunk: Buffer) => {
-      this.lastRead = Date.now();
+      this.lastRead = this.clock.now();
       try {
         this.decoder.push(chunk);
       } catch (err) {
@@ -106,8 +111,8 @@ export class RelayConnection extends EventEmitter {
   close(reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.sendTimer !== undefined) clearInterval(this.sendTimer);
-    if (this.readTimer !== undefined) clearInterval(this.readTimer);
+    this.stopSending?.();
+    this.stopChecking?.();
     this.socket.destroy();
     this.emit('close', reason);
   }
@@ -128,20 +133,14 @@ export class RelayConnection extends EventEmitter {
   }
 
   private startHeartbeats(value: string | undefined): void {
-    const m = HEART_BEAT.exec(value ?? '0,0');
-    const [sx, sy] = m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
-    const [cx, cy] = this.endpoint.heartbeat;
-    const send = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
-    const receive = cy === 0 || sx === 0 ? 0 : Math.max(cy, sx);
-    if (send > 0) {
-      this.sendTimer = setInterval(() => this.socket.write(HEARTBEAT), send);
-      this.sendTimer.unref();
-    }
+    // A broker's malformed header turns heart-beats off rather than the connection.
+    const broker = parseHeartBeat(value) ?? [0, 0];
+    const { send, receive } = negotiateHeartBeat(this.endpoint.heartbeat, broker);
+    if (send > 0) this.stopSending = this.clock.every(send, () => this.socket.write(HEARTBEAT));
     if (receive > 0) {
-      this.readTimer = setInterval(() => {
-        if (Date.now() - this.lastRead > receive * 2) this.close(`no heart-beat from the broker for ${receive * 2} ms`);
-      }, receive);
-      this.readTimer.unref();
+      this.stopChecking = this.clock.every(receive, () => {
+        if (this.clock.now() - this.lastRead > receive * 2) this.close(`no heart-beat from the broker for ${receive * 2} ms`);
+      });
     }
   }
 }

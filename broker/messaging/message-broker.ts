@@ -57,4 +57,13 @@ export interface MessageBroker {
   userSessionCount(user: string): Promise<number> | number;
   /** Releases resources (connections to a backplane). */
   close(): Promise<void> | void;
+  /**
+   * A client ACKed messages of one of its client-ack subscriptions (STOMP 1.2 §ACK; in `client`
+   * mode every earlier pending message of the subscription with it): `messageIds` in delivery
+   * order. Optional: a broker without it treats acknowledgement as the session's own business
+   * (the simple broker); a queue engine settles its deliveries here. The RECEIPT waits for it.
+   */
+  ack?(subscription: Subscription, messageIds: readonly string[]): Promise<void> | void;
+  /** A client NACKed messages (STOMP 1.2 §NACK), as {@link ack}: the engine may redeliver them elsewhere. */
+  nack?(subscription: Subscription, messageIds: readonly string[]): Promise<void> | void;
 }

@@ -2,9 +2,10 @@ import type { ServerResponse } from 'node:http';
 import type * as PromClient from 'prom-client';
 import { StompError } from '../errors';
 import type { MessageBroker } from '../messaging/message-broker';
+import type { StoreStats } from '../retention/message-store';
 import type { ResolvedOptions } from '../options';
 import type { HeartbeatScheduler } from '../session/heartbeat';
-import type { Session } from '../session/session';
+import type { StompSession } from '../session/stomp-session';
 import type { Counters } from './counters';
 import type { FlowControl } from './flow-control';
 
@@ -41,6 +42,8 @@ export interface BrokerStats {
   };
   readonly heartbeats: { readonly sessions: number; readonly timeouts: number };
   readonly handlerErrors: number;
+  /** Retained messages (docs/retention.md): histories, messages, bytes against the budget, drops by reason. */
+  readonly retention: StoreStats;
   readonly shuttingDown: boolean;
 }
 
@@ -51,9 +54,10 @@ export interface OperationsSource {
   readonly flow: FlowControl;
   readonly heartbeats: HeartbeatScheduler;
   readonly broker: MessageBroker;
-  readonly sessions: ReadonlyMap<string, Session>;
+  readonly retention?: { stats(): StoreStats };
+  readonly sessions: ReadonlyMap<string, StompSession>;
   /** Every open connection's session (connecting ones too). */
-  openSessions(): Iterable<Session>;
+  openSessions(): Iterable<StompSession>;
   shuttingDown(): boolean;
 }
 
@@ -118,10 +122,13 @@ export class Operations {
       backpressure: { bufferedBytes: s.flow.bufferedBytes(), bufferBreaches: c.bufferBreaches, timeBreaches: c.timeBreaches, rateLimited: c.rateLimited },
       heartbeats: { sessions: s.heartbeats.size, timeouts: c.heartbeatTimeouts },
       handlerErrors: c.handlerErrors,
+      retention: s.retention?.stats() ?? NO_RETENTION,
       shuttingDown: s.shuttingDown(),
     };
   }
 }
+
+const NO_RETENTION: StoreStats = Object.freeze({ destinations: 0, messages: 0, bytes: 0, budget: 0, dropped: Object.freeze({ count: 0, age: 0, bytes: 0 }) });
 
 function loadPromClient(): Prom {
   try {
@@ -170,6 +177,11 @@ function createRegistry(prom: Prom, ops: Operations): PromClient.Registry {
   });
   counter('stompbox_heartbeat_timeouts_total', 'Sessions closed because heart-beats stopped', [], (c, s) => setCounter(c, s.heartbeats.timeouts));
   counter('stompbox_handler_errors_total', 'Handler calls that threw or rejected', [], (c, s) => setCounter(c, s.handlerErrors));
+  gauge('stompbox_retained_messages', 'Messages retained for replay (docs/retention.md)', [], (g) => g.set(ops.stats().retention.messages));
+  gauge('stompbox_retained_bytes', 'Bytes of retained messages counted against retentionBytes', [], (g) => g.set(ops.stats().retention.bytes));
+  counter('stompbox_retained_dropped_total', 'Retained messages dropped, by reason (count, age, bytes)', ['reason'], (c, s) => {
+    for (const [reason, n] of Object.entries(s.retention.dropped)) setCounter(c, n, { reason });
+  });
   counter('stompbox_sessions_closed_total', 'Sessions ended, by reason', ['reason'], (c, s) => {
     for (const [reason, n] of Object.entries(s.sessions.closed)) setCounter(c, n, { reason });
   });

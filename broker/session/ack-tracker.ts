@@ -6,6 +6,12 @@ interface Pending {
   readonly messageId: string;
 }
 
+/** What one ACK or NACK settled: its subscription and the message ids, in delivery order. */
+export interface Settled {
+  subscription: Subscription | undefined;
+  readonly messageIds: string[];
+}
+
 /**
  * MESSAGEs delivered to client-ack subscriptions and not yet acknowledged (STOMP 1.2 §ACK).
  * Keys are the `ack` header values on 1.2 and `subscription` + `message-id` on 1.0/1.1. In
@@ -40,19 +46,23 @@ export class AckTracker {
    * Settles the pending message named by an ACK/NACK; returns how many messages it settled
    * (0: unknown id).
    * @param subscriptionId 1.0/1.1 only; a 1.0 client may omit it
+   * @param out when given, receives the subscription and the settled messages' ids (for the broker's `ack`/`nack`)
    */
-  settle(id: string, v12: boolean, subscriptionId: string | undefined): number {
+  settle(id: string, v12: boolean, subscriptionId: string | undefined, out?: Settled): number {
     const key = v12 ? id : this.findLegacy(id, subscriptionId);
     const entry = key === undefined ? undefined : this.pending.get(key);
     if (key === undefined || entry === undefined) return 0;
+    if (out !== undefined) out.subscription = entry.subscription;
     if (entry.subscription.ack !== 'client') {
       this.pending.delete(key);
+      out?.messageIds.push(entry.messageId);
       return 1;
     }
     let settled = 0;
     for (const [k, p] of this.pending) {
       if (p.subscription !== entry.subscription) continue;
       this.pending.delete(k);
+      out?.messageIds.push(p.messageId);
       settled++;
       if (k === key) break;
     }

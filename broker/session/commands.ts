@@ -1,24 +1,29 @@
 import { StompError } from '../errors';
-import type { AckMode } from '../messaging/message-broker';
+import type { AckMode, Subscription } from '../messaging/message-broker';
+import type { SubscriptionRequest } from './session-host';
 import type { ClientCommand, Frame } from '../stomp/frame';
 import { detached } from '../stomp/headers';
+import type { Settled } from './ack-tracker';
 import { detachFrame, heldSize } from './held-frame';
+import { negotiateHeartBeat, parseHeartBeat } from '../stomp/heartbeat';
 import { negotiateVersion, SUPPORTED_VERSIONS } from '../stomp/versions';
-import type { Session } from './session';
+import type { Authenticated } from './session-host';
+import type { StompSession } from './stomp-session';
+import { isPattern } from '../destinations/segments';
+import { parseStreamPosition, refusePatternHistory } from '../retention/stream-position';
 
 /**
  * The client-frame table: one entry per command, each citing its section of the STOMP 1.2
  * specification. An entry returns `void` when its effect is done, or a promise when the
  * effect is asynchronous; the session sends the RECEIPT after either.
  */
-type CommandHandler = (session: Session, frame: Frame) => Promise<void> | void;
+type CommandHandler = (session: StompSession, frame: Frame) => Promise<void> | void;
 
-const HEART_BEAT = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/;
 /** Each ack mode by its header value: a subscription keeps the constant, not the frame's copy. */
 const ACK_MODES: ReadonlyMap<string, AckMode> = new Map((['auto', 'client', 'client-individual'] as const).map((m) => [m, m]));
 
 /** STOMP 1.2 §"Connecting" and §"Heart-beating". */
-function connect(session: Session, frame: Frame): Promise<void> | void {
+function connect(session: StompSession, frame: Frame): Promise<void> | void {
   if (session.state !== 'connecting') {
     throw new StompError('STOMP_ERR_ALREADY_CONNECTED', `Received ${frame.command} on a session that is already connected`);
   }
@@ -29,13 +34,15 @@ function connect(session: Session, frame: Frame): Promise<void> | void {
       `Supported protocol versions are ${SUPPORTED_VERSIONS.join(',')}; accept-version was "${frame.headers.get('accept-version')}"`,
     );
   }
-  const [cx, cy] = parseHeartBeat(frame.headers.get('heart-beat'));
+  const header = frame.headers.get('heart-beat');
+  const client = parseHeartBeat(header);
+  if (client === undefined) throw new StompError('STOMP_ERR_INVALID_HEADER', `Header heart-beat "${header!.slice(0, 32)}" is not "<ms>,<ms>"`);
   const [sx, sy] = session.host.options.heartbeat;
-  // STOMP 1.2: each side uses the larger of what one can send and the other wants; 0 disables.
-  const sendInterval = sx === 0 || cy === 0 ? 0 : Math.max(sx, cy);
-  const receiveInterval = cx === 0 || sy === 0 ? 0 : Math.max(cx, sy);
-  const finish = (user: string | undefined): Promise<void> | void => {
+  const { send: sendInterval, receive: receiveInterval } = negotiateHeartBeat([sx, sy], client);
+  const finish = (who: Authenticated | undefined): Promise<void> | void => {
     if (session.state !== 'connecting') return;
+    const user = who?.name;
+    session.principal = who?.principal;
     session.connected(version, user, sendInterval, receiveInterval);
     const headers: [string, string][] = [
       ['version', version],
@@ -52,16 +59,9 @@ function connect(session: Session, frame: Frame): Promise<void> | void {
     if (ready === undefined) return reply();
     return ready.then(reply);
   };
-  const user = session.host.authenticate(session, frame.headers);
-  if (user instanceof Promise) return user.then(finish);
-  return finish(user);
-}
-
-function parseHeartBeat(value: string | undefined): [number, number] {
-  if (value === undefined) return [0, 0];
-  const m = HEART_BEAT.exec(value);
-  if (m === null) throw new StompError('STOMP_ERR_INVALID_HEADER', `Header heart-beat "${value.slice(0, 32)}" is not "<ms>,<ms>"`);
-  return [Number(m[1]), Number(m[2])];
+  const who = session.host.authenticate(session, frame.headers);
+  if (who instanceof Promise) return who.then(finish);
+  return finish(who);
 }
 
 /**
@@ -69,7 +69,7 @@ function parseHeartBeat(value: string | undefined): [number, number] {
  * copy detached from its transport message, and its bytes count against `maxTransactionBytes`
  * across every open transaction of the session (held-frame.ts).
  */
-function heldInTransaction(session: Session, frame: Frame): boolean {
+function heldInTransaction(session: StompSession, frame: Frame): boolean {
   const tx = frame.headers.get('transaction');
   if (tx === undefined) return false;
   const frames = session.transactions.get(tx);
@@ -92,14 +92,14 @@ function heldInTransaction(session: Session, frame: Frame): boolean {
 }
 
 /** STOMP 1.2 §SEND. */
-function send(session: Session, frame: Frame): Promise<void> | void {
+function send(session: StompSession, frame: Frame): Promise<void> | void {
   session.required(frame, 'destination');
   if (heldInTransaction(session, frame)) return;
   return session.host.routeSend(session, frame);
 }
 
 /** STOMP 1.2 §SUBSCRIBE. A repeated id is an error (Spring ignores it silently). */
-function subscribe(session: Session, frame: Frame): Promise<void> | void {
+function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   const destination = session.required(frame, 'destination');
   // STOMP 1.0: the id is optional; the destination then names the subscription.
   const id = session.version === '1.0' ? (frame.headers.get('id') ?? destination) : session.required(frame, 'id');
@@ -120,21 +120,28 @@ function subscribe(session: Session, frame: Frame): Promise<void> | void {
   if (ack === undefined || (session.version === '1.0' && ack === 'client-individual')) {
     throw new StompError('STOMP_ERR_INVALID_ACK_MODE', `Header ack "${header.slice(0, 32)}" is not auto, client or client-individual`);
   }
+  // SPEC §6.1: where the history starts; malformed values and history on a pattern are refused here.
+  const offsetHeader = frame.headers.get('x-stream-offset');
+  const position = parseStreamPosition(offsetHeader, frame.headers.get('x-stream-epoch'));
+  if (position !== undefined && isPattern(destination)) refusePatternHistory(destination, position, offsetHeader);
   // Kept as long as the subscription: copies that hold no reference to this frame's head.
-  const request = { id: detached(id), destination: detached(destination), ack };
+  const request: SubscriptionRequest = { id: detached(id), destination: detached(destination), ack, position };
+  const registered = (sub: Subscription): void => {
+    session.subscriptions.set(request.id, sub);
+    session.subscriptionBytes += cost;
+    // Every SUBSCRIBE with x-stream-offset that asks for a receipt learns whether its history was served in full.
+    if (position !== undefined && frame.headers.has('receipt')) {
+      const recovered = request.recovered ?? (position.epoch === undefined && position.kind !== 'offset' && position.kind !== 'timestamp');
+      session.receiptHeaders = [['x-stream-recovered', String(recovered)]];
+    }
+  };
   const result = session.host.routeSubscribe(session, frame, request);
-  if (result instanceof Promise) {
-    return result.then((sub) => {
-      session.subscriptions.set(request.id, sub);
-      session.subscriptionBytes += cost;
-    });
-  }
-  session.subscriptions.set(request.id, result);
-  session.subscriptionBytes += cost;
+  if (result instanceof Promise) return result.then(registered);
+  registered(result);
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */
-function unsubscribe(session: Session, frame: Frame): Promise<void> | void {
+function unsubscribe(session: StompSession, frame: Frame): Promise<void> | void {
   const id = session.version === '1.0' ? (frame.headers.get('id') ?? session.required(frame, 'destination')) : session.required(frame, 'id');
   const sub = session.subscriptions.get(id);
   if (sub === undefined) throw new StompError('STOMP_ERR_UNKNOWN_SUBSCRIPTION', `No subscription with id "${id}" in this session`);
@@ -144,19 +151,26 @@ function unsubscribe(session: Session, frame: Frame): Promise<void> | void {
   return session.host.routeUnsubscribe !== undefined ? session.host.routeUnsubscribe(session, sub) : session.host.broker.unsubscribe(sub);
 }
 
-/** STOMP 1.2 §ACK and §NACK: 1.2 names the `ack` id; 1.1 `message-id` and `subscription`. */
-function settle(session: Session, frame: Frame): void {
+/**
+ * STOMP 1.2 §ACK and §NACK: 1.2 names the `ack` id; 1.1 `message-id` and `subscription`. A
+ * broker with `ack`/`nack` (a queue engine) hears what was settled; the RECEIPT waits for it.
+ */
+function settle(session: StompSession, frame: Frame): Promise<void> | void {
   const v12 = session.version === '1.2';
   const id = session.required(frame, v12 ? 'id' : 'message-id');
   const subscription = v12 ? undefined : session.version === '1.1' ? session.required(frame, 'subscription') : frame.headers.get('subscription');
   if (heldInTransaction(session, frame)) return;
-  if (session.acks.settle(id, v12, subscription) === 0) {
+  const broker = session.host.broker;
+  const hook = frame.command === 'ACK' ? broker.ack : broker.nack;
+  const settled: Settled | undefined = hook === undefined ? undefined : { subscription: undefined, messageIds: [] };
+  if (session.acks.settle(id, v12, subscription, settled) === 0) {
     throw new StompError('STOMP_ERR_UNKNOWN_ACK', `${frame.command} names "${id}", which is not a message awaiting acknowledgement`);
   }
+  if (hook !== undefined && settled!.subscription !== undefined) return hook.call(broker, settled!.subscription, settled!.messageIds);
 }
 
 /** STOMP 1.2 §BEGIN. */
-function begin(session: Session, frame: Frame): void {
+function begin(session: StompSession, frame: Frame): void {
   const tx = session.required(frame, 'transaction');
   if (session.transactions.has(tx)) throw new StompError('STOMP_ERR_DUPLICATE_TRANSACTION', `Transaction "${tx}" is already open`);
   const max = session.host.options.maxTransactionsPerSession;
@@ -166,7 +180,7 @@ function begin(session: Session, frame: Frame): void {
   session.transactions.set(tx, []);
 }
 
-function takeTransaction(session: Session, frame: Frame): Frame[] {
+function takeTransaction(session: StompSession, frame: Frame): Frame[] {
   const tx = session.required(frame, 'transaction');
   const frames = session.transactions.get(tx);
   if (frames === undefined) throw new StompError('STOMP_ERR_UNKNOWN_TRANSACTION', `${frame.command} names unknown transaction "${tx}"`);
@@ -176,18 +190,18 @@ function takeTransaction(session: Session, frame: Frame): Frame[] {
 }
 
 /** STOMP 1.2 §COMMIT: the held SENDs and ACKs take effect now, in order. */
-async function commitAsync(session: Session, frames: Frame[], from: number): Promise<void> {
+async function commitAsync(session: StompSession, frames: Frame[], from: number): Promise<void> {
   for (let i = from; i < frames.length; i++) await replay(session, frames[i]);
 }
 
-function replay(session: Session, frame: Frame): Promise<void> | void {
+function replay(session: StompSession, frame: Frame): Promise<void> | void {
   const headers = new Map(frame.headers);
   headers.delete('transaction');
   headers.delete('receipt');
   return COMMANDS[frame.command as 'SEND' | 'ACK' | 'NACK'](session, { command: frame.command, headers, body: frame.body });
 }
 
-function commit(session: Session, frame: Frame): Promise<void> | void {
+function commit(session: StompSession, frame: Frame): Promise<void> | void {
   const frames = takeTransaction(session, frame);
   for (let i = 0; i < frames.length; i++) {
     const result = replay(session, frames[i]);
@@ -196,12 +210,12 @@ function commit(session: Session, frame: Frame): Promise<void> | void {
 }
 
 /** STOMP 1.2 §ABORT: the held frames are dropped. */
-function abort(session: Session, frame: Frame): void {
+function abort(session: StompSession, frame: Frame): void {
   takeTransaction(session, frame);
 }
 
 /** STOMP 1.2 §DISCONNECT: the RECEIPT is the last frame, then a clean close. */
-function disconnect(session: Session, frame: Frame): void {
+function disconnect(session: StompSession, frame: Frame): void {
   const receipt = frame.headers.get('receipt');
   if (receipt !== undefined) session.sendReceipt(receipt);
   session.end('disconnect', 1000, 'DISCONNECT');

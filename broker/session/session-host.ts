@@ -3,9 +3,10 @@ import type { MessageBroker, Subscription } from '../messaging/message-broker';
 import type { Counters } from '../operations/counters';
 import type { FlowControl } from '../operations/flow-control';
 import type { ResolvedOptions } from '../options';
+import type { StreamPosition } from '../retention/stream-position';
 import type { Frame, Headers } from '../stomp/frame';
 import type { HeartbeatScheduler } from './heartbeat';
-import type { Session } from './session';
+import type { StompSession } from './stomp-session';
 
 /** Why a session ended, as events and logs report it. */
 export type CloseReason =
@@ -25,26 +26,32 @@ export interface SessionHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
   readonly heartbeats: HeartbeatScheduler;
-  /** Resolves the principal of a CONNECT (undefined: anonymous); rejects to refuse it. */
-  authenticate(session: Session, headers: Headers): Promise<string | undefined> | string | undefined;
+  /** Resolves who a CONNECT is (undefined: anonymous); rejects to refuse it. The session writes the result itself. */
+  authenticate(session: StompSession, headers: Headers): Promise<Authenticated | undefined> | Authenticated | undefined;
   /** Routes a SEND (to handlers, the broker or a user); resolves once its effect happened. */
-  routeSend(session: Session, frame: Frame): Promise<void> | void;
+  routeSend(session: StompSession, frame: Frame): Promise<void> | void;
   /** Builds and registers a subscription; resolves once messages will reach it. */
-  routeSubscribe(session: Session, frame: Frame, subscription: SubscriptionRequest): Promise<Subscription> | Subscription;
-  sessionConnected(session: Session): Promise<void> | void;
+  routeSubscribe(session: StompSession, frame: Frame, subscription: SubscriptionRequest): Promise<Subscription> | Subscription;
+  sessionConnected(session: StompSession): Promise<void> | void;
   /** CONNECTED was written (the `connected` event). */
-  connectedSent?(session: Session): void;
+  connectedSent?(session: StompSession): void;
   /** Removes a subscription after UNSUBSCRIBE (the broker, then the `unsubscribe` event). */
-  routeUnsubscribe?(session: Session, subscription: Subscription): Promise<void> | void;
+  routeUnsubscribe?(session: StompSession, subscription: Subscription): Promise<void> | void;
   /** Inbound and outbound interceptors; undefined or empty keeps the hot path free. */
   readonly interceptors?: InterceptorChain;
   /** Forwards frames of relay destinations to an external STOMP broker (cluster/broker-relay.ts). */
   readonly relay?: FrameRelay;
-  sessionClosed(session: Session, reason: CloseReason): void;
+  sessionClosed(session: StompSession, reason: CloseReason): void;
   /** Backpressure for every session of the host; a host without one gives each session its own. */
   readonly flow?: FlowControl;
   /** Running totals the sessions bump (read by metrics and `stats()`). */
   readonly counters?: Counters;
+}
+
+/** Who a CONNECT turned out to be: the principal's name and the principal as `authenticate` returned it. */
+export interface Authenticated {
+  readonly name: string;
+  readonly principal: unknown;
 }
 
 /** A validated SUBSCRIBE, before routing decides what kind of subscription it becomes. */
@@ -52,6 +59,10 @@ export interface SubscriptionRequest {
   readonly id: string;
   readonly destination: string;
   readonly ack: Subscription['ack'];
+  /** Where its history starts (`x-stream-offset`, `x-stream-epoch`; SPEC §6.1); undefined: live only, as ever. */
+  readonly position?: StreamPosition;
+  /** Set by routing once a history was queued: whether `position` was served in full (`x-stream-recovered`). */
+  recovered?: boolean;
 }
 
 /**
@@ -63,16 +74,16 @@ export interface FrameRelay {
    * True (or a promise, when a guard check is asynchronous) when the relay took the frame;
    * false to handle it here. @throws StompError when the relay connection is gone
    */
-  forward(session: Session, frame: Frame): boolean | Promise<void>;
+  forward(session: StompSession, frame: Frame): boolean | Promise<void>;
   /** The server's checks for relayed SEND and SUBSCRIBE (authorization, allowClientSendToBroker). */
   attach?(guard: RelayGuard): void;
   /** Opens the session's connection to the external broker, before CONNECTED. @throws StompError when the broker is unreachable */
-  openSession(session: Session): Promise<void>;
+  openSession(session: StompSession): Promise<void>;
   /** Closes the session's connection to the external broker. */
-  closeSession(session: Session): void;
+  closeSession(session: StompSession): void;
   /** The MessageBroker the server uses with this relay (server-side publishing through it). */
   readonly broker?: MessageBroker;
 }
 
 /** Checks a relayed SEND or SUBSCRIBE before it leaves; throws or rejects with a StompError to refuse it. */
-export type RelayGuard = (session: Session, command: 'SEND' | 'SUBSCRIBE', destination: string) => Promise<void> | void;
+export type RelayGuard = (session: StompSession, command: 'SEND' | 'SUBSCRIBE', destination: string) => Promise<void> | void;

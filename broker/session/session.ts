@@ -1,6 +1,6 @@
 import { StompError, isStompError } from '../errors';
 import type { BrokerMessage } from '../messaging/broker-message';
-import type { SessionId, Subscriber, Subscription } from '../messaging/message-broker';
+import type { SessionId, Subscription } from '../messaging/message-broker';
 import { FrameDecoder } from '../stomp/decoder';
 import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
@@ -14,9 +14,9 @@ import { detachFrame, heldSize } from './held-frame';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
 import type { CloseReason, SessionHost } from './session-host';
+import type { SessionState, StompSession } from './stomp-session';
 
-/** Where a session is in its life: waiting for CONNECT, connected, closing after DISCONNECT or ERROR, closed. */
-export type SessionState = 'connecting' | 'connected' | 'closing' | 'closed';
+export type { SessionState } from './stomp-session';
 
 /** Why a session stopped reading from its client; reading resumes once no reason is left. */
 export type InputHold = 'backlog' | 'send-buffer';
@@ -29,7 +29,7 @@ const HOLD_BITS: Readonly<Record<InputHold, number>> = { backlog: 1, 'send-buffe
  * cluster subscribe, an async handler), later frames of this session wait for it, so
  * effects and receipts keep the order the client sent them in.
  */
-export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
+export class Session implements StompSession, HeartbeatTarget, ConnectionHandler {
   readonly sessionId: SessionId;
   state: SessionState = 'connecting';
   version: StompVersion = '1.2';
@@ -49,6 +49,8 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   private openTransactions: Map<string, Frame[]> | undefined;
   /** Bytes held by the open transactions together (`maxTransactionBytes`; held-frame.ts). */
   transactionBytes = 0;
+  /** Headers the RECEIPT of the frame being handled carries besides `receipt-id` (`x-stream-recovered`); taken by the next RECEIPT. */
+  receiptHeaders: [string, string][] | undefined;
   /** Characters of the subscriptions' ids and destinations, and of claimed reply queues (`maxSubscriptionBytes`). */
   subscriptionBytes = 0;
   readonly acks: AckTracker;
@@ -243,7 +245,10 @@ export class Session implements Subscriber, HeartbeatTarget, ConnectionHandler {
   }
 
   sendReceipt(receipt: string): void {
-    if (this.state === 'connected' || this.state === 'closing') this.sendFrame('RECEIPT', [['receipt-id', receipt]]);
+    const extra = this.receiptHeaders;
+    this.receiptHeaders = undefined;
+    if (this.state !== 'connected' && this.state !== 'closing') return;
+    this.sendFrame('RECEIPT', extra === undefined ? [['receipt-id', receipt]] : [['receipt-id', receipt], ...extra]);
   }
 
   deliver(subscription: Subscription, message: BrokerMessage): void {

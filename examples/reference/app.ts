@@ -23,6 +23,12 @@ export interface ReferenceAppOptions {
 /** The reference app's defaults. */
 export const REFERENCE_DEFAULTS = Object.freeze({ interval: 1000, count: 20, maxPushesPerSession: 5, maxPushes: 200 });
 
+/** What the reference app retains (SPEC §6.1): the last 100 messages of every topic and user destination, for 5 minutes. */
+export const REFERENCE_RETENTION = Object.freeze([
+  Object.freeze({ destinations: '/topic/**', messages: 100, maxAge: 5 * 60_000 }),
+  Object.freeze({ destinations: '/user/**', messages: 100, maxAge: 5 * 60_000 }),
+]);
+
 /**
  * The reference app: the Node port of the classic Spring demo. Two SockJS endpoints,
  * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic` and
@@ -44,6 +50,8 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     staticDir: publicDir(),
     logger: opts.logger,
     publicBasePath: opts.publicBasePath,
+    // SPEC §6.1: a reload, a transport switch or an absent zhangsan loses nothing of the last 100 (5 minutes).
+    retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
     // SPEC §6.3: Server-Sent Events on at /sse; HTTP publish only when a token is given.
     sse: { path: '/sse' },
     httpPublish: opts.publishToken === undefined ? false : { path: '/publish', token: opts.publishToken },

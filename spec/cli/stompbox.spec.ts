@@ -239,3 +239,35 @@ function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
     });
   });
 }
+
+describe('stompbox sub --from', () => {
+  it('replays a retained destination from first, an offset or an ISO time, offsets shown with --verbose', async () => {
+    const { port } = await startServe();
+    const url = `ws://127.0.0.1:${port}/webServer`;
+    const before = new Date(Date.now() - 1000).toISOString();
+    for (const body of ['a', 'b', 'c']) expect(await runToExit(['pub', url, '/topic/kept', body])).toMatchObject({ code: 0 });
+    // The replay comes before the RECEIPT: with -n the command may end before "subscribed to".
+    const first = await runToExit(['sub', url, '/topic/kept', '--from', 'first', '--verbose', '-n', '3']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('[0] a\n[1] b\n[2] c\n');
+    const told = await startSub([url, '/topic/kept', '--from', 'first', '-v']);
+    await told.waitFor('stderr', /started at first: complete/);
+    told.child.kill('SIGTERM');
+    expect(await told.exited).toBe(0);
+    const offset = await runToExit(['sub', url, '/topic/kept', '--from', '1', '-n', '2']);
+    expect(offset.code).toBe(0);
+    expect(offset.stdout).toBe('b\nc\n');
+    const time = await runToExit(['sub', url, '/topic/kept', '--from', before, '-n', '3']);
+    expect(time.code).toBe(0);
+    expect(time.stdout).toBe('a\nb\nc\n');
+    const last = await runToExit(['sub', url, '/topic/kept', '--from', 'last', '-n', '1', '-v']);
+    expect(last.code).toBe(0);
+    expect(last.stdout).toBe('[2] c\n');
+  });
+
+  it('refuses a position it cannot read as a usage error', async () => {
+    const result = await runToExit(['sub', 'ws://127.0.0.1:1/x', '/topic/x', '--from', 'yesterday']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--from must be first, last, next, an offset or an ISO time; received "yesterday"');
+  });
+});

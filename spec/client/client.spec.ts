@@ -1,3 +1,4 @@
+import type { Session } from '../../broker/session/session';
 import WebSocket from 'ws';
 import { StompboxClient, isClientError, type TransportMode } from '../../client';
 import { closeServers, startServer, type Running } from '../helpers/server';
@@ -170,7 +171,7 @@ describe('StompboxClient heart-beats', () => {
     const server = await startServer(FAST_SOCKJS);
     const client = testClient({ url: server.ws('/stomp') });
     await client.connect();
-    const [session] = [...server.server.sessions.values()];
+    const [session] = [...server.server.sessions.values()] as Session[];
     expect([session.sendInterval, session.receiveInterval]).toEqual([10000, 10000]);
   });
 });

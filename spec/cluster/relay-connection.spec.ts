@@ -1,24 +1,39 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { RelayConnection, type RelayEndpoint } from '../../broker/cluster/relay-connection';
+import { ManualClock } from '../helpers/manual-clock';
 
 /** A minimal STOMP peer on a real TCP socket: answers CONNECT with `connected`, records what it reads. */
-async function peer(connected: string): Promise<{ server: Server; port: number; received: () => string; sockets: Socket[] }> {
+async function peer(connected: string): Promise<{ server: Server; port: number; received: () => string; sockets: Socket[]; until: (done: (text: string) => boolean) => Promise<string> }> {
   let text = '';
   const sockets: Socket[] = [];
+  const waiters = new Set<() => void>();
   const server = createServer((s) => {
     sockets.push(s);
     s.on('data', (d) => {
       const first = text === '';
       text += d.toString('latin1');
       if (first) s.write(connected);
+      for (const w of [...waiters]) w();
     });
     s.on('error', () => undefined);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { server, port: (server.address() as { port: number }).port, received: () => text, sockets };
+  /** Resolves with what the peer read once `done` holds for it (checked on every read). */
+  const until = (done: (text: string) => boolean): Promise<string> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (!done(text)) return;
+        waiters.delete(check);
+        resolve(text);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { server, port: (server.address() as { port: number }).port, received: () => text, sockets, until };
 }
 
-const endpoint = (port: number, heartbeat: [number, number]): RelayEndpoint => ({
+const endpoint = (port: number, heartbeat: [number, number], clock?: ManualClock): RelayEndpoint => ({
+  clock,
   host: '127.0.0.1',
   port,
   login: 'guest',
@@ -37,23 +52,32 @@ describe('RelayConnection', () => {
   it('sends CONNECT with credentials, virtual host and heart-beat, then sends lone-LF heart-beats', async () => {
     const p = await peer('CONNECTED\nversion:1.2\nheart-beat:0,50\n\n\0');
     servers.push(p.server);
-    const conn = new RelayConnection(endpoint(p.port, [50, 0]));
+    const clock = new ManualClock();
+    const conn = new RelayConnection(endpoint(p.port, [50, 0], clock));
     await conn.opened();
     expect(p.received()).toBe('CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\nheart-beat:50,0\n\n\0');
-    await new Promise((r) => setTimeout(r, 180));
-    expect(p.received().slice(p.received().indexOf('\0') + 1)).toMatch(/^\n{2,}$/);
+    clock.advance(49);
+    clock.advance(101); // 150 ms: three heart-beats, one per 50 ms
+    const text = await p.until((t) => t.endsWith('\n\n\n'));
+    expect(text.slice(text.indexOf('\0') + 1)).toBe('\n\n\n');
     conn.disconnect();
+    expect(clock.pending).toBe(0);
   });
 
   it('closes when the broker falls silent for twice the negotiated receive interval', async () => {
     const p = await peer('CONNECTED\nversion:1.2\nheart-beat:40,0\n\n\0');
     servers.push(p.server);
-    const conn = new RelayConnection(endpoint(p.port, [0, 40]));
+    const clock = new ManualClock();
+    const conn = new RelayConnection(endpoint(p.port, [0, 40], clock));
     await conn.opened();
-    const started = Date.now();
-    const reason = await new Promise<string>((r) => conn.once('close', r));
-    expect(reason).toMatch(/no heart-beat from the broker for 80 ms/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(80);
+    const reasons: string[] = [];
+    conn.on('close', (r: string) => reasons.push(r));
+    clock.advance(80); // silent for exactly twice the interval: still open
+    expect(conn.state).toBe('open');
+    clock.advance(40);
+    expect(conn.state).toBe('closed');
+    expect(reasons).toEqual(['no heart-beat from the broker for 80 ms']);
+    expect(clock.pending).toBe(0);
     for (const s of p.sockets) s.destroy();
   });
 

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 function onlySession(): Session {
   const [session] = [...running.server.sessions.values()];
-  return session;
+  return session as Session;
 }
 
 /** Subscribes with `ack` mode, publishes `count` messages and returns the MESSAGE frames. */

@@ -12,7 +12,7 @@ afterEach(async () => {
 async function connect(config: StompServerConfig, clientHeartBeat: string): Promise<{ c: RawClient; session: Session; server: import('../../broker').StompServer }> {
   const running = await startServer({ endpoints: ['/stomp'], ...config });
   const c = await RawClient.connected(running.ws('/stomp'), { 'heart-beat': clientHeartBeat });
-  const session = running.server.sessions.get(header(c.frames[0], 'session')!)!;
+  const session = running.server.sessions.get(header(c.frames[0], 'session')!)! as Session;
   return { c, session, server: running.server };
 }
 

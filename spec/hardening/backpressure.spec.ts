@@ -1,3 +1,4 @@
+import type { Session } from '../../broker/session/session';
 /**
  * Backpressure with real sockets: a `ws` client whose socket is paused stops reading, the
  * kernel buffers fill, and the broker must then hold no more than `sendBufferLimit` (plus the
@@ -166,7 +167,7 @@ describe('SockJS send buffer', () => {
     expect(await poll()).toContain('CONNECTED');
     await send('SUBSCRIBE\nid:0\ndestination:/topic/flood\nreceipt:r0\n\n\0');
     expect(await poll()).toContain('RECEIPT');
-    const [session] = running.server.sessions.values();
+    const [session] = running.server.sessions.values() as Iterable<Session>;
     expect(session.connection.transport).toBe('xhr-polling');
     const reason = disconnectReason(running.server, session.sessionId);
     // Nobody polls now: every MESSAGE waits in the SockJS session's send buffer.
@@ -192,7 +193,7 @@ describe('SockJS websocket send buffer', () => {
     expect(await next()).toContain('CONNECTED');
     ws.send(JSON.stringify(['SUBSCRIBE\nid:0\ndestination:/topic/flood\nreceipt:r0\n\n\0']));
     expect(await next()).toContain('RECEIPT');
-    const [session] = running.server.sessions.values();
+    const [session] = running.server.sessions.values() as Iterable<Session>;
     expect(session.connection.transport).toBe('sockjs-websocket');
     const socket = (ws as unknown as { _socket: Socket })._socket;
     socket.pause();
@@ -304,7 +305,7 @@ describe.each([
     await send('CONNECT\naccept-version:1.2\nheart-beat:0,0\n\n\0');
     await send('SUBSCRIBE\nid:0\ndestination:/topic/flood\nreceipt:r0\n\n\0');
     await eventually('the RECEIPT', () => body.includes('RECEIPT'));
-    const [session] = running.server.sessions.values();
+    const [session] = running.server.sessions.values() as Iterable<Session>;
     expect(session.connection.transport).toBe(transport);
     response.pause();
     paused.add(response.socket);

@@ -55,7 +55,7 @@ export function sessionOf(server: StompServer, client: RawClient): Session {
   const id = header(client.frames[0], 'session')!;
   const session = server.sessions.get(id);
   if (session === undefined) throw new Error(`no session ${id}`);
-  return session;
+  return session as Session;
 }
 
 /** Bytes the broker holds for a session: the transport's buffer plus its own drop-oldest queue. */

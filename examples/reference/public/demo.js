@@ -17,7 +17,16 @@
  *
  * Element ids are a contract with spec/e2e/pages.spec.ts: #connect, #disconnect, #state
  * (disconnected | connecting | connected), #transport, #name, #send, #messages (one <li> per
- * MESSAGE, text = body), #log (last close or error reason).
+ * MESSAGE, text = body), #log (last close or error reason), #recovered (what a resume brought
+ * back).
+ *
+ * Retention and resume (docs/retention.md): the broker numbers the messages of a retained
+ * destination (`x-stream-offset`, `x-stream-epoch`). The page keeps, in sessionStorage, the
+ * first offset it showed and its epoch, and whether it was connected. Reloaded while
+ * connected, it connects again by itself and subscribes from that first offset: the broker
+ * replays what the page had shown and what it missed meanwhile, then goes live, and the page
+ * shows each offset once and says how many messages the replay brought. Connect is enabled
+ * while connected (clicking it reconnects and resumes the same way).
  */
 (function (global) {
   'use strict';
@@ -60,22 +69,44 @@
     var ui = {
       connect: $('connect'), disconnect: $('disconnect'), state: $('state'),
       transport: $('transport'), name: $('name'), send: $('send'),
-      messages: $('messages'), log: $('log'),
+      messages: $('messages'), log: $('log'), recovered: $('recovered'),
     };
     var client = null;
     var sock = null;
     var transport;
+    var store = positionStore(opts.subscribeTo);
+    /** Offsets shown since the page loaded (one <li> each). */
+    var shown = {};
+    var shownEpoch = null;
 
     function setState(state) {
       ui.state.textContent = state;
       ui.state.className = 'state ' + state;
-      ui.connect.disabled = state !== 'disconnected';
+      ui.connect.disabled = state === 'connecting';
       ui.disconnect.disabled = state === 'disconnected';
       ui.send.disabled = state !== 'connected';
     }
 
     function log(text) {
       ui.log.textContent = text;
+    }
+
+    /** Shows a MESSAGE once per offset; false when it was already shown. */
+    function show(message) {
+      var offset = message.headers['x-stream-offset'];
+      var epoch = message.headers['x-stream-epoch'];
+      if (offset !== undefined && epoch !== undefined) {
+        if (epoch !== shownEpoch) {
+          shownEpoch = epoch;
+          shown = {};
+        }
+        if (shown[offset]) return false;
+        shown[offset] = true;
+        var saved = store.read();
+        if (!saved || saved.epoch !== epoch) store.write({ epoch: epoch, first: Number(offset), connected: true });
+      }
+      addMessage(message.body);
+      return true;
     }
 
     function addMessage(body) {
@@ -85,16 +116,24 @@
       ui.messages.scrollTop = ui.messages.scrollHeight;
     }
 
+    /** Each Connect makes a new client; callbacks of a replaced one are ignored. */
+    var generation = 0;
+
     function clientOptions() {
+      var mine = ++generation;
+      var current = function () { return mine === generation; };
       var common = {
         reconnectDelay: 0, // a demo shows a failure instead of hiding it behind retries
         heartbeatIncoming: 10000,
         heartbeatOutgoing: 10000,
-        onConnect: onConnect,
+        onConnect: function () {
+          if (current()) onConnect();
+        },
         onStompError: function (frame) {
-          log('ERROR ' + (frame.headers.message || '') + ' ' + frame.body);
+          if (current()) log('ERROR ' + (frame.headers.message || '') + ' ' + frame.body);
         },
         onWebSocketClose: function (evt) {
+          if (!current()) return;
           sock = null;
           ui.transport.textContent = '-';
           if (evt && evt.code !== 1000) log('closed: ' + evt.code + ' ' + (evt.reason || ''));
@@ -118,9 +157,31 @@
       ui.transport.textContent = transport === PLAIN_WEBSOCKET
         ? 'websocket (plain)'
         : (sock && sock.transport) || 'unknown';
+      var saved = store.read();
+      var headers = {};
+      var replaying = false;
+      var recovered = 0;
+      if (saved && typeof saved.first === 'number') {
+        // Resume from the first message this page showed: the broker replays it all, once.
+        headers['x-stream-offset'] = 'offset=' + saved.first;
+        headers['x-stream-epoch'] = saved.epoch;
+        headers.receipt = 'resume-' + Date.now().toString(36);
+        replaying = true;
+        client.watchForReceipt(headers.receipt, function (frame) {
+          replaying = false;
+          var complete = frame.headers['x-stream-recovered'] === 'true';
+          ui.recovered.textContent = 'Recovered ' + recovered + ' message' + (recovered === 1 ? '' : 's') +
+            (complete ? '' : ' (not all: some were no longer retained, or the server restarted)');
+          ui.recovered.setAttribute('data-count', String(recovered));
+          ui.recovered.setAttribute('data-complete', String(complete));
+        });
+      }
+      store.write({ epoch: saved && saved.epoch, first: saved && saved.first, connected: true });
       client.subscribe(opts.subscribeTo, function (message) {
-        addMessage(message.body);
-      });
+        // What arrives before the RECEIPT is the replay (the broker queues it first).
+        if (replaying) recovered++;
+        show(message);
+      }, headers);
       log('');
       setState('connected');
     }
@@ -135,6 +196,8 @@
 
     ui.disconnect.addEventListener('click', function () {
       if (!client) return;
+      var saved = store.read();
+      if (saved) store.write({ epoch: saved.epoch, first: saved.first, connected: false });
       var c = client;
       client = null;
       c.deactivate().then(function () { setState('disconnected'); });
@@ -182,6 +245,8 @@
       transport = requestedTransport(params);
       $('requested').textContent = transport || 'any (SockJS chooses)';
       setState('disconnected');
+      var before = store.read();
+      if (before && before.connected) ui.connect.click(); // reloaded while connected: resume
     } catch (err) {
       log(String(err.message));
       ui.connect.disabled = true;
@@ -189,6 +254,28 @@
       ui.send.disabled = true;
       ui.state.textContent = 'disconnected';
     }
+  }
+
+  /** The page's position for one destination in sessionStorage (per tab, survives a reload). */
+  function positionStore(destination) {
+    var key = 'stompbox-demo:' + location.pathname + ':' + destination;
+    return {
+      read: function () {
+        try {
+          var value = JSON.parse(global.sessionStorage.getItem(key) || 'null');
+          return value && typeof value === 'object' ? value : null;
+        } catch (e) {
+          return null;
+        }
+      },
+      write: function (value) {
+        try {
+          global.sessionStorage.setItem(key, JSON.stringify(value));
+        } catch (e) {
+          // Storage full or disabled: the page still works, it only cannot resume.
+        }
+      },
+    };
   }
 
   global.StompDemo = {
