@@ -76,8 +76,9 @@ export class PublishSession extends Session {
     if (command === 'CONNECTED' || command === 'MESSAGE') return;
     this.flow.counters.frameOut(command);
     if (command === 'RECEIPT') {
-      // Retention (SPEC §6.1) will add the message's offset here: 202 {"offset": n}.
-      this.finish({ status: 202, body: '{}', json: true });
+      // SPEC §6.3: the offset when a retention rule keeps the destination (the RECEIPT carries it, frame-router.ts).
+      const offset = new Map(headers).get('x-stream-offset');
+      this.finish({ status: 202, body: offset === undefined ? '{}' : `{"offset":${Number(offset)}}`, json: true });
       this.end('disconnect', 1000, 'published');
       return;
     }

@@ -72,6 +72,29 @@ describe('HTTP publish', () => {
     expect(message.headers.destination).toBe('/topic/news');
   });
 
+  it('answers {"offset": n} when a retention rule keeps the destination, {} otherwise', async () => {
+    const s = await start({ retention: [{ destinations: '/topic/kept/**', messages: 10 }] });
+    const client = await stompClient(s.http('/stomp'), 'websocket');
+    const inbox = await client.subscribe('/topic/kept/a');
+    const answers = [];
+    for (const body of ['one', 'two', 'three']) answers.push(JSON.parse((await post(s, '/publish?destination=/topic/kept/a', body)).body));
+    expect(answers).toEqual([{ offset: 0 }, { offset: 1 }, { offset: 2 }]);
+    const messages = await inbox.wait(3);
+    expect(messages.map((m) => m.headers['x-stream-offset'])).toEqual(['0', '1', '2']);
+    expect(JSON.parse((await post(s, '/publish?destination=/topic/other')).body)).toEqual({});
+  });
+
+  it('gives a STOMP SEND to a retained destination the offset and epoch on its RECEIPT', async () => {
+    const s = await start({ retention: [{ destinations: '/topic/**', messages: 10 }] });
+    const client = await stompClient(s.http('/stomp'), 'websocket');
+    const inbox = await client.subscribe('/topic/r');
+    client.client.publish({ destination: '/topic/r', body: 'x', headers: { receipt: 'send-1' } });
+    const receipt = await client.receipt('send-1');
+    const [message] = await inbox.wait(1);
+    expect(receipt.headers['x-stream-offset']).toBe('0');
+    expect(receipt.headers['x-stream-epoch']).toBe(message.headers['x-stream-epoch']);
+  });
+
   it('keeps a binary body byte for byte', async () => {
     const s = await start();
     const client = await stompClient(s.http('/stomp'), 'websocket');
