@@ -65,6 +65,32 @@ describeWithBrowser(lookup)('Server-Sent Events in headless Chromium', () => {
     expect(await sse.page.$$eval('script[src]', (s) => s.length)).toBe(0);
   });
 
+  it('sse.html resumes after a reload: the messages it missed come once, none twice', async () => {
+    const app = createReferenceApp({ interval: 150, count: 12 });
+    servers.push(app);
+    const { port } = await app.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${port}`;
+    const sse = await open(`${base}/sse.html`);
+    await waitForState(sse, 'connected');
+    const topic = await open(`${base}/topic.html?transport=ws`);
+    await connect(topic);
+    await sendName(topic, 'reload');
+    const before = await waitForMessages(sse, 3);
+    // The reloaded page's stream opens 600 ms late: messages are published meanwhile, which only a resume brings.
+    await sse.page.route(/\/sse\?/, async (route) => {
+      await new Promise((r) => setTimeout(r, 600));
+      await route.continue();
+    });
+    await sse.page.reload();
+    await waitForState(sse, 'connected');
+    const after = await waitForMessages(sse, 12 - before.length);
+    await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
+    const all = [...before, ...(await sse.page.$$eval('#messages li', (li) => li.map((x) => x.textContent ?? '')))];
+    expect(after.length).toBe(12 - before.length);
+    expect(new Set(all).size).toBe(12);
+    expect(all.every((b) => /^reload-\d+$/.test(b))).toBe(true);
+  });
+
   it('an EventSource gets multi-line bodies, ids and the json form; a refused one fails without retrying', async () => {
     const server = new StompServer({ brokerPrefixes: ['/topic'], sse: true, logger: silentLogger, authorization: { rules: [{ destination: '/topic/secret', access: 'none' }] } });
     servers.push(server);
