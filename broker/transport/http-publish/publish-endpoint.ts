@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Endpoint } from '../endpoint';
 import type { HttpTransportHost } from '../http-host';
-import { readBody } from '../sockjs/body-reader';
+import { readBody, type BodyOutcome } from '../sockjs/body-reader';
 import type { ResolvedHttpPublishOptions } from './publish-options';
 import { PublishConnection, PublishSession, type PublishOutcome } from './publish-session';
 
@@ -57,18 +57,30 @@ export class PublishEndpoint implements Endpoint {
     if (destination === null || destination === '') return reply(res, 400, 'STOMP_ERR_MISSING_HEADER: the query needs a "destination" parameter');
     const limit = this.host.options.maxFrameSize;
     readBody(req, limit, (outcome) => {
-      if (outcome.kind === 'aborted') return;
-      if (outcome.kind === 'too-large') return tooLarge(req, res, limit);
-      const connection = new PublishConnection(req);
-      const respond = (o: PublishOutcome): void => {
-        if (res.writableEnded || res.destroyed) return;
-        if (o.json) res.writeHead(o.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(o.body);
-        else reply(res, o.status, o.body, o.status === 401 ? { 'www-authenticate': 'Bearer realm="stompbox"' } : {});
-      };
-      const session = this.host.openSession(connection, (host) => new PublishSession(connection, host, respond));
-      connection.handler = session;
-      session.publish(destination, req.headers['content-type'], outcome.body);
+      try {
+        this.publish(req, res, destination, limit, outcome);
+      } catch (err) {
+        // Called from the request's 'end' listener: nothing may throw out of it.
+        this.host.options.logger.error({ err }, 'HTTP publish failed');
+        if (!res.headersSent) reply(res, 500, 'Internal server error');
+        else res.destroy();
+      }
     });
+  }
+
+  /** Routes a body that was read whole; answers a too-large one with 413. */
+  private publish(req: IncomingMessage, res: ServerResponse, destination: string, limit: number, outcome: BodyOutcome): void {
+    if (outcome.kind === 'aborted') return;
+    if (outcome.kind === 'too-large') return tooLarge(req, res, limit);
+    const connection = new PublishConnection(req);
+    const respond = (o: PublishOutcome): void => {
+      if (res.writableEnded || res.destroyed) return;
+      if (o.json) res.writeHead(o.status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(o.body);
+      else reply(res, o.status, o.body, o.status === 401 ? { 'www-authenticate': 'Bearer realm="stompbox"' } : {});
+    };
+    const session = this.host.openSession(connection, (host) => new PublishSession(connection, host, respond));
+    connection.handler = session;
+    session.publish(destination, req.headers['content-type'], outcome.body);
   }
 
   /** Compares digests in constant time, so the answer's timing says nothing about the token. */

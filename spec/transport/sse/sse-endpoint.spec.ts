@@ -230,6 +230,13 @@ describe('SSE authentication', () => {
     expect(refused.body).toContain('STOMP_ERR_UNAUTHORIZED');
   });
 
+  it('answers 504 when authenticate does not answer within connectTimeout', async () => {
+    const s = await start({ connectTimeout: 200, authenticate: () => new Promise(() => undefined) });
+    const r = await refusedSse(s.http('/sse?destination=/topic/a'));
+    expect(r.status).toBe(504);
+    expect(r.body).toContain('STOMP_ERR_CONNECT_TIMEOUT');
+  });
+
   it('delivers user destinations to the authenticated user only', async () => {
     const s = await start({ authenticate });
     const alice = await openSse(s.http('/sse?destination=/user/queue/inbox&token=alice-token'));
