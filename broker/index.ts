@@ -3,7 +3,7 @@
  * programming model of Spring's simple broker. This module is the public API.
  */
 export { StompServer, type StompServerConfig, type StompServerEvents } from './server';
-export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions } from './options';
+export { DEFAULTS, resolveOptions, type StompServerOptions, type ResolvedOptions, type TcpOptions } from './options';
 export { StompError, isStompError, type ErrorCode } from './errors';
 export { VERSION } from './version';
 export { silentLogger, createStderrLogger, type Logger, type LogLevel, type StderrLoggerOptions } from './logger';

@@ -1,4 +1,5 @@
 import { StompError } from './errors';
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
@@ -138,6 +139,12 @@ export interface StompServerOptions {
    * and the addresses `stompbox serve` prints. `''`: no prefix. @defaultValue `''`
    */
   publicBasePath?: string;
+  /**
+   * STOMP over TCP (and TLS) beside the HTTP endpoints, with the same sessions, limits and
+   * policies. Started by `listen()` and by `attach()`; a port that cannot be bound is logged
+   * once and the HTTP side still serves. @defaultValue none: no TCP listener
+   */
+  tcp?: TcpOptions;
   /** Serve the browser client libraries at `/lib/`. @defaultValue `true` */
   serveClientLibraries?: boolean;
   /** Directory of static files served at `/` (pages). @defaultValue none */
@@ -159,13 +166,24 @@ export interface StompServerOptions {
   logger?: Logger;
 }
 
+/** The `tcp` option: where STOMP over TCP listens, and TLS. */
+export interface TcpOptions {
+  /** TCP port; 0 picks a free one (`server.tcpAddress` tells which). */
+  port: number;
+  /** Address to bind. @defaultValue all interfaces (as `net.Server.listen`) */
+  host?: string;
+  /** TLS (`stomp+ssl`): `node:tls` secure context options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...). @defaultValue none: plain TCP */
+  tls?: SecureContextOptions;
+}
+
 /** Options after defaults were applied; frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'sse' | 'httpPublish'>> & {
+  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish'>> & {
     sse: ResolvedSseOptions | false;
     httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
+    tcp: Readonly<{ port: number; host: string | undefined; tls: SecureContextOptions | undefined }> | undefined;
     logger: Logger;
   }
 >;
@@ -294,6 +312,7 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   const retention = validateRetention(o.retention) as RetentionRule[];
+  const tcp = resolveTcp(o.tcp);
   return Object.freeze({
     ...o,
     retention,
@@ -307,8 +326,29 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
     httpPublish: resolveHttpPublishOptions(o.httpPublish),
     sockjs: Object.freeze(o.sockjs),
     staticDir: o.staticDir,
+    tcp,
     logger,
   });
+}
+
+const TCP_KEYS = new Set(['port', 'host', 'tls']);
+
+function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
+  if (tcp === undefined) return undefined;
+  if (typeof tcp !== 'object' || tcp === null || Array.isArray(tcp)) fail('tcp', 'an object { port, host, tls }', tcp);
+  const t = tcp as Record<string, unknown>;
+  const unknown = Object.keys(t).find((k) => !TCP_KEYS.has(k));
+  if (unknown !== undefined) fail(`tcp.${unknown}`, 'absent (tcp takes port, host and tls)', t[unknown]);
+  if (!Number.isInteger(t.port) || (t.port as number) < 0 || (t.port as number) > 65535) fail('tcp.port', 'an integer from 0 to 65535', t.port);
+  if (t.host !== undefined && (typeof t.host !== 'string' || t.host === '')) fail('tcp.host', 'a non-empty host name or address', t.host);
+  if (t.tls !== undefined) {
+    if (typeof t.tls !== 'object' || t.tls === null || Array.isArray(t.tls)) fail('tcp.tls', 'node:tls secure context options (an object with key and cert, or pfx)', '[not an object]');
+    const tls = t.tls as Record<string, unknown>;
+    if (tls.pfx === undefined && (tls.key === undefined || tls.cert === undefined)) {
+      fail('tcp.tls', 'node:tls secure context options with key and cert (or pfx)', Object.keys(tls));
+    }
+  }
+  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as SecureContextOptions) }) });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

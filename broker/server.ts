@@ -43,6 +43,8 @@ import { requireCredentials } from './transport/http-publish/publish-options';
 import { SseEndpoint } from './transport/sse/sse-endpoint';
 import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
 import { StaticFiles } from './transport/static-files';
+import { TcpListener } from './transport/tcp/tcp-listener';
+import { answerClientErrors } from './transport/tcp/wrong-port';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
 import { OperationsEndpoint } from './operations/operations-endpoint';
 
@@ -112,6 +114,9 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** Whether `healthPath` / `metricsPath` were given (on an attached server only those are served). */
   private readonly explicitPaths: { readonly health: boolean; readonly metrics: boolean };
   private http: HttpServer | undefined;
+  /** STOMP over TCP (option `tcp`), started by `attach()`. */
+  private readonly tcp: TcpListener | undefined;
+  private tcpStarted: Promise<AddressInfo | undefined> | undefined;
   private ownsHttp = false;
   private closing: Promise<void> | undefined;
   /** Running totals (plain integers) behind metrics and `stats()`. */
@@ -181,6 +186,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.httpRouter.add(this.opsEndpoint);
     const files = new StaticFiles(o.staticDir, o.serveClientLibraries);
     if (!files.empty) this.httpRouter.add(files);
+    // STOMP over TCP: not an HTTP endpoint, the same accept().
+    this.tcp = o.tcp === undefined ? undefined : new TcpListener({ tcp: o.tcp, accept, connectTimeout: o.connectTimeout, maxConnections: o.maxConnections, logger: o.logger });
   }
 
   /** A snapshot of sessions, frames, messages, subscriptions, backpressure and heart-beats. */
@@ -246,7 +253,9 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
    * handle our paths only and leave every other request and upgrade alone (see
    * {@link HttpRouter}). The health check and metrics are served here only when `healthPath` /
    * `metricsPath` are set explicitly. A framework that answers every path itself (Express,
-   * Fastify, Nest) hands ours over with {@link middleware} or {@link HttpRouter.take}.
+   * Fastify, Nest) hands ours over with {@link middleware} or {@link HttpRouter.take}. A STOMP
+   * frame sent to the HTTP port gets HTTP 400 (the application's own 'clientError' listeners go
+   * first). With the `tcp` option this also starts the STOMP TCP listener (see {@link tcpReady}).
    * @throws StompError `STOMP_ERR_INVALID_OPTION` when already attached
    */
   attach(http: HttpServer): this {
@@ -266,20 +275,40 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     const path = (value: string | false, explicit: boolean): string | undefined => (value === false || (!owned && !explicit) ? undefined : value);
     this.opsEndpoint.paths = { health: path(o.healthPath, this.explicitPaths.health), metrics: path(o.metricsPath, this.explicitPaths.metrics) };
     this.httpRouter.attach(http);
+    answerClientErrors(http, () => this.tcp?.address?.port);
+    this.tcpStarted = this.tcp?.start();
     return this;
   }
 
-  /** Creates an HTTP server, attaches to it and listens. Resolves with the bound address. */
-  listen(port = 0, host?: string): Promise<AddressInfo> {
+  /**
+   * Creates an HTTP server, attaches to it and listens. Resolves with the HTTP address once the
+   * TCP listener (option `tcp`) is up too, or once its failure to bind was logged.
+   */
+  async listen(port = 0, host?: string): Promise<AddressInfo> {
     const http = createServer();
     this.attachTo(http, true);
-    return new Promise((resolve, reject) => {
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => {
         http.off('error', reject);
         resolve(http.address() as AddressInfo);
       });
     });
+    await this.tcpStarted;
+    return address;
+  }
+
+  /**
+   * Resolves once the STOMP TCP listener is up, with its address; with undefined when there is
+   * none (no `tcp` option, not attached yet) or its port could not be bound (logged).
+   */
+  tcpReady(): Promise<AddressInfo | undefined> {
+    return this.tcpStarted ?? Promise.resolve(undefined);
+  }
+
+  /** Where STOMP over TCP listens (option `tcp`), once it does. */
+  get tcpAddress(): AddressInfo | undefined {
+    return this.tcp?.address;
   }
 
   /** The HTTP server in use, if attached. */
@@ -305,6 +334,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     for (const session of [...registry.open]) session.connection.terminate();
     this.flow.stop();
     await this.httpRouter.close();
+    await this.tcp?.close();
     for (const session of [...registry.open]) session.closed('server shutdown');
     this.heartbeats.stop();
     if (this.http !== undefined && this.ownsHttp) {

@@ -23,6 +23,9 @@ Options:
       --app-prefix <p>       application destination prefix (repeatable; env STOMPBOX_APP_PREFIXES)
       --static <dir>         serve the files of <dir> at / (env STOMPBOX_STATIC)
       --heartbeat <s,r>      server heart-beats in ms, e.g. 10000,10000 (env STOMPBOX_HEARTBEAT)
+      --tcp-port <n|off>     STOMP over TCP on this port, bound like --host (env TCP_PORT;
+                             default 61613; 0 picks a free one; off: none). A port in use is
+                             logged once and HTTP still serves
       --base-path <prefix>   path prefix a reverse proxy serves us under and strips, e.g. /app
                              (env STOMPBOX_BASE_PATH; option publicBasePath)
       --demo                 run the reference app itself: its /subscribe and /queue handlers and
@@ -42,6 +45,7 @@ const FLAGS = {
   static: { type: 'string' },
   heartbeat: { type: 'string' },
   'base-path': { type: 'string' },
+  'tcp-port': { type: 'string' },
   demo: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -91,7 +95,9 @@ export async function serve(argv: string[]): Promise<number> {
   const port = integer('port', values.port ?? env.PORT ?? env.STOMPBOX_PORT, filePort ?? 6032);
   const host = values.host ?? env.STOMPBOX_HOST ?? fileHost;
   const demo = values.demo === true || fileDemo === true;
-  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, publishToken: env.PUBLISH_TOKEN || undefined }) : new StompServer(options);
+  const tcp = tcpOption(values['tcp-port'] ?? env.TCP_PORT, fileOptions.tcp, host);
+  options.tcp = tcp;
+  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp, publishToken: env.PUBLISH_TOKEN || undefined }) : new StompServer(options);
   // Signal handlers first: whoever reads the banner below may signal us at once.
   let stopped!: (code: number) => void;
   const done = new Promise<number>((resolve) => (stopped = resolve));
@@ -116,6 +122,7 @@ export async function serve(argv: string[]): Promise<number> {
   const http = createServer(demo || options.staticDir !== undefined ? undefined : indexPage(server));
   server.attach(http);
   const address = await listen(http, port, host);
+  const tcpAddress = await server.tcpReady();
   const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const base = `${shown}:${address.port}${server.options.publicBasePath}`;
   const o = server.options;
@@ -123,6 +130,7 @@ export async function serve(argv: string[]): Promise<number> {
     `stompbox listening on http://${base}/\n` +
       (demo ? `  demo pages: http://${base}/topic.html, http://${base}/queue.html\n` : '') +
       o.endpoints.map((e) => `  endpoint ${e}: SockJS http://${base}${e}, WebSocket ws://${base}${e}\n`).join('') +
+      (tcpAddress === undefined ? '' : `  STOMP over TCP${o.tcp?.tls === undefined ? '' : ' (TLS)'}: ${shown}:${tcpAddress.port}\n`) +
       `  broker prefixes: ${o.brokerPrefixes.join(', ') || '(none)'}; application prefixes: ${o.applicationPrefixes.join(', ') || '(none)'}\n`,
   );
   return done;
@@ -177,6 +185,13 @@ function readConfig(file: string | undefined): ServeConfig {
   } catch (err) {
     throw new CliError(`Config file "${file}" is not valid: ${(err as Error).message}`, EXIT.usage);
   }
+}
+
+/** `--tcp-port` / env `TCP_PORT` over the config file's `tcp`, else port 61613; `off`: none. */
+function tcpOption(value: string | undefined, file: StompServerOptions['tcp'], host: string | undefined): StompServerOptions['tcp'] {
+  if (value === 'off') return undefined;
+  if (value === undefined && file !== undefined) return { host, ...file };
+  return { ...file, port: integer('tcp-port', value, 61613), host: file?.host ?? host };
 }
 
 function parseHeartbeat(value: string): [number, number] {

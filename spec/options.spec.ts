@@ -43,6 +43,7 @@ const TOP_LEVEL: [string, unknown][] = [
   ['sse', false],
   ['httpPublish', false],
   ['staticDir', undefined],
+  ['tcp', undefined],
 ];
 
 describe('resolveOptions defaults', () => {
@@ -53,7 +54,7 @@ describe('resolveOptions defaults', () => {
   });
 
   it('has a test above for every field of DEFAULTS', () => {
-    const tested = [...TOP_LEVEL.map(([name]) => name), 'sockjs'].filter((n) => n !== 'staticDir');
+    const tested = [...TOP_LEVEL.map(([name]) => name), 'sockjs'].filter((n) => n !== 'staticDir' && n !== 'tcp');
     expect(tested.sort()).toEqual(Object.keys(DEFAULTS).sort());
   });
 
@@ -76,8 +77,8 @@ describe('resolveOptions defaults', () => {
     expect(resolved.logger).toBe(silentLogger);
   });
 
-  it('lists a default in DEFAULTS for every resolved option but staticDir and logger', () => {
-    const keys = Object.keys(resolved).filter((k) => k !== 'staticDir' && k !== 'logger');
+  it('lists a default in DEFAULTS for every resolved option but staticDir, tcp and logger', () => {
+    const keys = Object.keys(resolved).filter((k) => k !== 'staticDir' && k !== 'tcp' && k !== 'logger');
     expect(keys.sort()).toEqual(Object.keys(DEFAULTS).sort());
   });
 
@@ -147,6 +148,35 @@ describe('resolved options', () => {
     const server = new StompServer({ maxHeaders: 7 });
     expect(server.options.maxHeaders).toBe(7);
     expect(Object.isFrozen(server.options)).toBe(true);
+  });
+});
+
+describe('the tcp option', () => {
+  it('resolves port, host and tls, frozen', () => {
+    const tls = { key: 'k', cert: 'c' };
+    const tcp = resolve({ tcp: { port: 61613, host: '127.0.0.1', tls } }).tcp!;
+    expect(tcp).toEqual({ port: 61613, host: '127.0.0.1', tls });
+    expect(Object.isFrozen(tcp)).toBe(true);
+    expect(resolve({ tcp: { port: 0 } }).tcp).toEqual({ port: 0, host: undefined, tls: undefined });
+  });
+
+  it.each<[string, unknown]>([
+    ['tcp', 61613],
+    ['tcp', null],
+    ['tcp.port', {}],
+    ['tcp.port', { port: -1 }],
+    ['tcp.port', { port: 65536 }],
+    ['tcp.port', { port: '61613' }],
+    ['tcp.host', { port: 0, host: '' }],
+    ['tcp.tls', { port: 0, tls: 'cert.pem' }],
+    ['tcp.tls', { port: 0, tls: { cert: 'c' } }],
+    ['tcp.tsl', { port: 0, tsl: {} }],
+  ])('refuses a bad %s (%p), naming it', (name, tcp) => {
+    expect(() => resolve({ tcp: tcp as StompServerOptions['tcp'] })).toThrow(expect.objectContaining({ code: 'STOMP_ERR_INVALID_OPTION', message: expect.stringContaining(`"${name}"`) }));
+  });
+
+  it('never prints a private key in its message', () => {
+    expect(() => resolve({ tcp: { port: 0, tls: { key: 'SECRET-KEY' } } })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('SECRET-KEY') }));
   });
 });
 

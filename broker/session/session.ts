@@ -18,6 +18,9 @@ import type { SessionState, StompSession } from './stomp-session';
 
 export type { SessionState } from './stomp-session';
 
+/** Transports that carry any bytes; the others (SockJS) carry text only. */
+const BINARY_TRANSPORTS: ReadonlySet<string> = new Set(['websocket', 'tcp', 'tcp-tls']);
+
 /** Why a session stopped reading from its client; reading resumes once no reason is left. */
 export type InputHold = 'backlog' | 'send-buffer';
 const HOLD_BITS: Readonly<Record<InputHold, number>> = { backlog: 1, 'send-buffer': 2 };
@@ -265,7 +268,8 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
     if (this.flow.blocked() && !this.flow.overLimit()) return;
     // SockJS carries text only: a body that is not UTF-8 would arrive altered, no longer matching
     // its content-length, and the client's parser would lose every frame after it. Skip it.
-    if (message.binary && this.connection.transport !== 'websocket') {
+    // (Plain WebSocket and TCP carry bytes.)
+    if (message.binary && !BINARY_TRANSPORTS.has(this.connection.transport)) {
       this.host.options.logger.warn(
         { sessionId: this.sessionId, transport: this.connection.transport, destination: message.destination },
         'MESSAGE with a non-UTF-8 body not delivered: this transport carries text only',

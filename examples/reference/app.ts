@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { StompError, StompServer, type Logger } from '../../broker';
+import { StompError, StompServer, type Logger, type StompServerOptions } from '../../broker';
 import { SubController } from './sub-controller';
 
 /** Settings of the reference app; the defaults are the original's (20 messages, one per second). */
@@ -16,6 +16,8 @@ export interface ReferenceAppOptions {
   logger?: Logger;
   /** The prefix a reverse proxy serves the app under (see the `publicBasePath` option). @defaultValue `''` */
   publicBasePath?: string;
+  /** STOMP over TCP (see the `tcp` option); `npm start` sets it from env `TCP_PORT`. @defaultValue none */
+  tcp?: StompServerOptions['tcp'];
   /** Turns HTTP publish (`POST /publish`) on with this bearer token (env `PUBLISH_TOKEN` in `npm start`). @defaultValue off */
   publishToken?: string;
 }
@@ -52,6 +54,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     publicBasePath: opts.publicBasePath,
     // SPEC §6.1: a reload, a transport switch or an absent zhangsan loses nothing of the last 100 (5 minutes).
     retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+    tcp: opts.tcp,
     // SPEC §6.3: Server-Sent Events on at /sse; HTTP publish only when a token is given.
     sse: { path: '/sse' },
     httpPublish: opts.publishToken === undefined ? false : { path: '/publish', token: opts.publishToken },

@@ -2,13 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { closeClients, RawClient } from '../helpers/clients';
 import { buildCli, killCliProcesses, removeCli, runCli, runToExit, type CliProcess } from './support';
 
 beforeAll(() => {
   buildCli();
 });
 afterAll(() => removeCli());
-afterEach(() => killCliProcesses());
+afterEach(async () => {
+  await closeClients();
+  killCliProcesses();
+});
 
 /** `stompbox serve` on a free port of 127.0.0.1; resolves with the process and its port. */
 async function startServe(args: string[] = [], env: Record<string, string> = {}): Promise<{ proc: CliProcess; port: number }> {
@@ -82,6 +86,19 @@ describe('stompbox serve, sub and pub', () => {
     expect(page).toContain('<code>/webServer</code>');
     expect(page).toContain('<code>/queueServer</code>');
     expect((await fetch(`http://127.0.0.1:${port}/nothing-here`)).status).toBe(404);
+  });
+
+  it('serves STOMP over TCP on --tcp-port (0 picks a port, the banner names it; off: none)', async () => {
+    const { proc, port } = await startServe(['--tcp-port', '0']);
+    const m = /STOMP over TCP: 127\.0\.0\.1:(\d+)\n/.exec(proc.stdout);
+    expect(m).not.toBeNull();
+    const c = await RawClient.connected(`tcp://127.0.0.1:${m![1]}`);
+    c.send('SUBSCRIBE\nid:1\ndestination:/topic/cli-tcp\nreceipt:r\n\n\0');
+    await c.nextCommand('RECEIPT');
+    expect(await runToExit(['pub', `ws://127.0.0.1:${port}/webServer`, '/topic/cli-tcp', 'over tcp'])).toMatchObject({ code: 0 });
+    expect((await c.nextCommand('MESSAGE')).body.toString()).toBe('over tcp');
+    const { proc: none } = await startServe(['--tcp-port', 'off']);
+    expect(none.stdout).not.toContain('STOMP over TCP');
   });
 
   it('prints addresses under --base-path and serves the iframe transports\' sockjs-client under it', async () => {

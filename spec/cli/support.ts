@@ -46,7 +46,8 @@ const children = new Set<ChildProcess>();
 export function runCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): CliProcess {
   const child = spawn(process.execPath, [buildCli(), ...args], {
     cwd: ROOT,
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), ...options.env },
+    // TCP_PORT=0: `serve` would take STOMP's 61613 (RabbitMQ's on CI) for its TCP listener.
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), TCP_PORT: '0', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.add(child);

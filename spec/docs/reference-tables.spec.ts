@@ -78,7 +78,7 @@ describe('docs/options.md', () => {
   const defaults = flatten(DEFAULTS as unknown as Record<string, unknown>);
 
   it('has a row for every option of DEFAULTS and for the pluggable parts', () => {
-    const names = [...Object.keys(defaults), 'staticDir', 'logger', 'broker', 'relay', 'authenticate', 'authorization', 'interceptors'];
+    const names = [...Object.keys(defaults), 'staticDir', 'tcp', 'tcp.port', 'tcp.host', 'tcp.tls', 'logger', 'broker', 'relay', 'authenticate', 'authorization', 'interceptors'];
     expect(names.filter((n) => !table.has(n))).toEqual([]);
   });
 

@@ -166,7 +166,7 @@ function referenceAppBundle(): string {
 function startReferenceChild(): Promise<{ child: ChildProcess; port: number; exited: Promise<{ code: number | null; signal: string | null }> }> {
   const child = spawn(process.execPath, [referenceAppBundle()], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', NODE_PATH: join(ROOT, 'node_modules') },
+    env: { ...process.env, PORT: '0', TCP_PORT: '0', NODE_PATH: join(ROOT, 'node_modules') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -86,6 +86,8 @@ export class ChildBroker {
   private capTimer: ReturnType<typeof setInterval> | undefined;
   readonly exited: Promise<ChildExit>;
   port = 0;
+  /** The STOMP-over-TCP port, when the options have `tcp`. */
+  tcpPort: number | undefined;
   private nextId = 0;
   private readonly replies = new Map<number, (reply: any) => void>();
 
@@ -128,6 +130,8 @@ export class ChildBroker {
       child.stdout!.on('data', onData);
       void broker.exited.then((exit) => reject(new Error(`child broker exited (${describeExit(exit)}) before listening: ${broker.stderr}`)));
     });
+    const tcp = /^tcp (\d+)$/m.exec(broker.stdout);
+    broker.tcpPort = tcp === null ? undefined : Number(tcp[1]);
     broker.capRss(broker.rss() + RSS_CAP_MB * MB);
     return broker;
   }

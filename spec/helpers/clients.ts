@@ -1,11 +1,14 @@
 /**
- * Test clients, all real: a raw `ws` STOMP client that writes literal frames and decodes what
- * comes back with our FrameDecoder (server command set); @stomp/stompjs over plain WebSocket
+ * Test clients, all real: a raw STOMP client (over `ws`, or over a TCP/TLS socket for
+ * `tcp://` and `tcps://` URLs) that writes literal frames and decodes what comes back with our
+ * FrameDecoder (server command set); @stomp/stompjs over plain WebSocket
  * or over sockjs-client forced to one transport. Every client opened here is remembered and
  * closed by `closeClients()` (call it in afterEach, before closing servers).
  */
 import { Client, type IFrame, type IMessage, type StompHeaders } from '@stomp/stompjs';
 import SockJS from 'sockjs-client';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { StompError } from '../../broker/errors';
 import { FrameDecoder } from '../../broker/stomp/decoder';
@@ -13,7 +16,10 @@ import { SERVER_COMMANDS } from '../../broker/stomp/frame';
 import type { StompVersion } from '../../broker/stomp/versions';
 import { LOOSE_LIMITS, plain, type PlainFrame } from './frames';
 
-/** One WebSocket message as the client received it. */
+/**
+ * One WebSocket message as the client received it. Over TCP, a byte stream, each frame (from
+ * its command to its NUL) and each heart-beat EOL counts as one message, `binary` always true.
+ */
 export interface WireMessage {
   readonly data: Buffer;
   readonly binary: boolean;
@@ -52,9 +58,23 @@ export function header(frame: PlainFrame, name: string): string | undefined {
   return frame.headers.find(([n]) => n === name)?.[1];
 }
 
+/** What RawClient writes to: a WebSocket, or a TCP (TLS) socket. */
+interface RawWire {
+  readonly ws: WebSocket | undefined;
+  readonly socket: Socket | undefined;
+  send(data: string | Uint8Array): void;
+  /** Starts a clean close (WebSocket close handshake; TCP FIN). */
+  end(): void;
+  /** Drops the underlying socket with no close handshake. */
+  destroy(): void;
+  readonly isClosed: () => boolean;
+}
+
 /**
- * A STOMP client over a raw `ws` socket: sends literal frames, keeps every WebSocket message
- * and every decoded frame. The decoder unescapes headers by the version CONNECTED names.
+ * A STOMP client over a raw `ws` socket or a raw TCP socket: sends literal frames, keeps every
+ * WebSocket message (TCP: every frame and heart-beat, see {@link WireMessage}) and every decoded
+ * frame. The decoder unescapes headers by the version CONNECTED names. Over TCP the close
+ * `code` is 1000 when the server ended the stream (FIN) and 1006 when it was reset.
  */
 export class RawClient {
   readonly messages: WireMessage[] = [];
@@ -67,7 +87,9 @@ export class RawClient {
   private readonly listeners = new Set<() => void>();
   private readonly decoder: FrameDecoder;
 
-  private constructor(readonly ws: WebSocket) {
+  private readonly wire: RawWire;
+
+  private constructor(target: WebSocket | Socket) {
     this.decoder = new FrameDecoder(
       LOOSE_LIMITS,
       (f) => {
@@ -77,19 +99,15 @@ export class RawClient {
       },
       SERVER_COMMANDS,
     );
-    this.opened = new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    let closedWith: (closed: { code: number; reason: string }) => void = () => undefined;
     this.closed = new Promise((resolve) => {
-      ws.once('close', (code: number, reason: Buffer) => {
-        this.closeCode = code;
-        resolve({ code, reason: reason.toString() });
+      closedWith = (closed) => {
+        this.closeCode = closed.code;
+        resolve(closed);
         this.poke();
-      });
+      };
     });
-    ws.on('error', () => undefined);
-    ws.on('message', (data: Buffer, binary: boolean) => {
+    const received = (data: Buffer, binary: boolean): void => {
       this.messages.push({ data, binary });
       try {
         this.decoder.push(data);
@@ -97,15 +115,88 @@ export class RawClient {
         this.decodeError = err as StompError;
       }
       this.poke();
-    });
+    };
+    if (target instanceof WebSocket) {
+      const ws = target;
+      this.wire = {
+        ws,
+        socket: undefined,
+        send: (data) => ws.send(data, { binary: typeof data !== 'string' }),
+        end: () => ws.close(),
+        destroy: () => (ws as unknown as { _socket: Socket })._socket.destroy(),
+        isClosed: () => ws.readyState === WebSocket.CLOSED,
+      };
+      this.opened = new Promise((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.once('close', (code: number, reason: Buffer) => closedWith({ code, reason: reason.toString() }));
+      ws.on('error', () => undefined);
+      ws.on('message', received);
+    } else {
+      const socket = target;
+      let ended = false;
+      let gone = false;
+      this.wire = {
+        ws: undefined,
+        socket,
+        send: (data) => void socket.write(data),
+        end: () => void socket.end(),
+        destroy: () => void socket.destroy(),
+        isClosed: () => gone,
+      };
+      this.opened = new Promise((resolve, reject) => {
+        socket.once(socket.constructor.name === 'TLSSocket' ? 'secureConnect' : 'connect', () => resolve());
+        socket.once('error', reject);
+      });
+      socket.setNoDelay(true);
+      socket.on('error', () => undefined);
+      socket.on('end', () => {
+        ended = true;
+      });
+      socket.once('close', (hadError: boolean) => {
+        gone = true;
+        closedWith(ended && !hadError ? { code: 1000, reason: 'end' } : { code: 1006, reason: 'reset' });
+      });
+      const splitter = new StreamSplitter((piece) => received(piece, true));
+      socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+    }
   }
 
-  /** Opens a socket to `url` offering `protocols` and waits until it is open. */
-  static async open(url: string, protocols: string[] = ['v12.stomp', 'v11.stomp', 'v10.stomp']): Promise<RawClient> {
-    const client = new RawClient(new WebSocket(url, protocols));
+  /**
+   * Opens a connection to `url` and waits until it is open: `ws://` offering `protocols`,
+   * `tcp://host:port` plain TCP, `tcps://host:port` TLS (`tls` options, e.g. the test CA).
+   */
+  static async open(url: string, protocols: string[] = ['v12.stomp', 'v11.stomp', 'v10.stomp'], tls: { ca?: string | Buffer } = {}): Promise<RawClient> {
+    const client = new RawClient(RawClient.dial(url, protocols, tls));
     closers.add(() => client.close());
     await client.opened;
     return client;
+  }
+
+  private static dial(url: string, protocols: string[], tls: { ca?: string | Buffer }): WebSocket | Socket {
+    const parsed = new URL(url);
+    const port = Number(parsed.port);
+    if (parsed.protocol === 'tcp:') return tcpConnect(port, parsed.hostname);
+    if (parsed.protocol === 'tcps:') return tlsConnect({ port, host: parsed.hostname, servername: 'localhost', ...tls });
+    return new WebSocket(url, protocols);
+  }
+
+  /** The WebSocket (ws:// clients only). */
+  get ws(): WebSocket {
+    if (this.wire.ws === undefined) throw new Error('This RawClient speaks TCP, not WebSocket');
+    return this.wire.ws;
+  }
+
+  /** The TCP socket (tcp:// and tcps:// clients only). */
+  get socket(): Socket {
+    if (this.wire.socket === undefined) throw new Error('This RawClient speaks WebSocket, not TCP');
+    return this.wire.socket;
+  }
+
+  /** Drops the connection with no close handshake (a dead peer). */
+  destroySocket(): void {
+    this.wire.destroy();
   }
 
   /** Opens a socket, sends CONNECT (1.2, no heart-beats unless given) and waits for CONNECTED. */
@@ -118,9 +209,9 @@ export class RawClient {
     return client;
   }
 
-  /** Sends one WebSocket message: a string as text, bytes as binary. */
+  /** Sends one WebSocket message, a string as text and bytes as binary (TCP: writes the bytes). */
   send(data: string | Uint8Array): void {
-    this.ws.send(data, { binary: typeof data !== 'string' });
+    this.wire.send(data);
   }
 
   /** The next frame not yet returned by `next()`. */
@@ -176,9 +267,16 @@ export class RawClient {
 
   /** Closes the socket (if open) and waits for the close. */
   async close(): Promise<void> {
-    if (this.ws.readyState === WebSocket.CLOSED) return;
-    if (this.ws.readyState === WebSocket.CONNECTING) await this.opened.catch(() => undefined);
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
+    if (this.wire.isClosed()) return;
+    const ws = this.wire.ws;
+    if (ws === undefined) {
+      await this.opened.catch(() => undefined);
+      if (!this.wire.isClosed()) this.wire.end();
+      await this.closed;
+      return;
+    }
+    if (ws.readyState === WebSocket.CONNECTING) await this.opened.catch(() => undefined);
+    if (ws.readyState === WebSocket.OPEN) ws.close();
     await this.closed;
   }
 
@@ -202,6 +300,48 @@ export class RawClient {
 
   private poke(): void {
     for (const l of [...this.listeners]) l();
+  }
+}
+
+/**
+ * Cuts a STOMP byte stream from the server into what a WebSocket would have carried as
+ * messages: each heart-beat EOL alone, each frame from its command to its NUL (by
+ * `content-length` when the head has one). A test helper: it trusts the server's framing.
+ */
+class StreamSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly emit: (piece: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      const n = this.nextLength();
+      if (n === 0) return;
+      const piece = Buffer.from(this.buf.subarray(0, n));
+      this.buf = this.buf.subarray(n);
+      this.emit(piece);
+    }
+  }
+
+  /** Bytes of the next whole piece at the start of the buffer, or 0 while it is incomplete. */
+  private nextLength(): number {
+    const b = this.buf;
+    if (b.length === 0) return 0;
+    if (b[0] === 0x0a) return 1;
+    if (b[0] === 0x0d) return b.length >= 2 ? 2 : 0;
+    const lf2 = b.indexOf('\n\n');
+    const crlf2 = b.indexOf('\r\n\r\n');
+    const ends = [lf2 === -1 ? -1 : lf2 + 2, crlf2 === -1 ? -1 : crlf2 + 4].filter((e) => e !== -1);
+    if (ends.length === 0) return 0;
+    const bodyStart = Math.min(...ends);
+    const length = /(?:^|\n)content-length:(\d+)\r?\n/.exec(b.subarray(0, bodyStart).toString('latin1'));
+    if (length !== null) {
+      const end = bodyStart + Number(length[1]);
+      return b.length > end ? end + 1 : 0;
+    }
+    const nul = b.indexOf(0, bodyStart);
+    return nul === -1 ? 0 : nul + 1;
   }
 }
 

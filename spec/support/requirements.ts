@@ -33,6 +33,21 @@ export function hasCommand(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 }
 
+/** Debian's Python, where python3-stomp installs (a pyenv or venv python3 on PATH may lack it). */
+export const PYTHON = spawnSync('/usr/bin/python3', ['-c', '1']).status === 0 ? '/usr/bin/python3' : 'python3';
+
+/** stomp.py importable by {@link PYTHON}. */
+export function hasPythonStomp(): { ok: boolean; detail: string } {
+  const r = spawnSync(PYTHON, ['-c', 'import stomp; print(".".join(map(str, stomp.__version__)))'], { timeout: 10_000 });
+  return r.status === 0 ? { ok: true, detail: `stomp.py ${r.stdout.toString().trim()} (${PYTHON})` } : { ok: false, detail: `${PYTHON} cannot import stomp` };
+}
+
+/** The stomp gem loadable by ruby. */
+export function hasRubyStomp(): { ok: boolean; detail: string } {
+  const r = spawnSync('ruby', ['-e', 'require "stomp"; print Stomp::Version::STRING'], { timeout: 10_000 });
+  return r.status === 0 ? { ok: true, detail: `stomp gem ${r.stdout.toString().trim()}` } : { ok: false, detail: 'ruby cannot require "stomp"' };
+}
+
 export const REQUIREMENTS: readonly Requirement[] = [
   {
     name: 'Redis on 127.0.0.1:6379',
@@ -60,6 +75,18 @@ export const REQUIREMENTS: readonly Requirement[] = [
       const found = findChromium();
       return found.path !== undefined ? { ok: true, detail: found.path } : { ok: false, detail: found.reason };
     },
+  },
+  {
+    name: "Debian's python3-stomp (stomp.py)",
+    neededBy: 'spec/e2e/tcp-clients.spec.ts',
+    hint: 'apt-get install python3-stomp',
+    probe: hasPythonStomp,
+  },
+  {
+    name: "Debian's ruby-stomp",
+    neededBy: 'spec/e2e/tcp-clients.spec.ts',
+    hint: 'apt-get install ruby-stomp',
+    probe: hasRubyStomp,
   },
   {
     name: 'the npm registry',

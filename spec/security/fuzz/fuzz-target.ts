@@ -5,12 +5,14 @@
  * Every STOMP frame the server sent back is decoded, so the runner can check what came back
  * (no STOMP_ERR_INTERNAL, an ERROR always followed by a close).
  *
- * Targets today: plain WebSocket (text or binary messages) and the SockJS websocket transport
- * (STOMP bytes carried in a SockJS array of one string, or any text as is). A STOMP-over-TCP
- * listener (SPEC §6.3) becomes one more target: a `net.Socket` whose `send` is `write`, whose
- * `settle` sends a heart-beat EOL and waits for the socket to stay writable or close, decoding
- * the stream with the same FrameDecoder; the STOMP cases run on it unchanged.
+ * Targets: plain WebSocket (text or binary messages), the SockJS websocket transport (STOMP
+ * bytes carried in a SockJS array of one string, or any text as is), and STOMP over TCP (SPEC
+ * §6.3): a `net.Socket` whose `send` is `write` and whose stream is decoded with the same
+ * FrameDecoder; the STOMP cases run on it unchanged. TCP has no ping: its `settle` writes a
+ * heart-beat EOL and counts the connection open when the socket is still writable and its
+ * write went out.
  */
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { StompError } from '../../../broker/errors';
 import { FrameDecoder } from '../../../broker/stomp/decoder';
@@ -208,6 +210,96 @@ export function sockJsStompTarget(endpoint: string): FuzzTarget {
         (first) => first.toString() === 'o',
       ),
   };
+}
+
+/** A raw TCP socket as a fuzz connection (STOMP over TCP). */
+class TcpFuzzConnection implements FuzzConnection {
+  readonly frames: PlainFrame[] = [];
+  decodeError: string | undefined;
+  closeCode: number | undefined;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(private readonly socket: Socket) {
+    const decode = stompStream();
+    socket.on('data', (chunk: Buffer) => {
+      decode(chunk, this as unknown as WsConnection);
+      this.poke();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', (hadError: boolean) => {
+      this.closeCode = hadError ? 1006 : 1000;
+      this.poke();
+    });
+  }
+
+  static open(port: number): Promise<TcpFuzzConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      const timer = setTimeout(() => reject(new Error(`could not connect to ${port} within 5 s`)), 5000);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.setNoDelay(true);
+        resolve(new TcpFuzzConnection(socket));
+      });
+    });
+  }
+
+  send(data: Uint8Array): void {
+    if (this.socket.writable) this.socket.write(data);
+  }
+
+  async settle(ms: number): Promise<Standing> {
+    if (this.closeCode !== undefined) return 'closed';
+    let written = false;
+    if (this.socket.writable) {
+      this.socket.write('\n', () => {
+        written = true;
+        this.poke();
+      });
+    }
+    await this.until(() => this.closeCode !== undefined || written, ms);
+    if (this.closeCode !== undefined) return 'closed';
+    return written && this.socket.writable ? 'open' : 'hung';
+  }
+
+  async closedWithin(ms: number): Promise<boolean> {
+    await this.until(() => this.closeCode !== undefined, ms);
+    return this.closeCode !== undefined;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private until(done: () => boolean, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!done()) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        resolve();
+      }, ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private poke(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+/** STOMP over TCP on 127.0.0.1:`port`: the bytes of every message go as they are, one stream. */
+export function tcpTarget(port: number): FuzzTarget {
+  return { name: 'STOMP over TCP', open: () => TcpFuzzConnection.open(port) };
 }
 
 /** The SockJS websocket transport at `endpoint`, each message sent as text exactly as given (any JSON, or none). */
