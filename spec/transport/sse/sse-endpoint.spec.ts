@@ -324,6 +324,28 @@ describe('SSE slow consumers and shutdown', () => {
     await bystander.stop();
   });
 
+  it('under drop-oldest keeps a stream that stops reading within the limit, dropping its oldest events', async () => {
+    const s = await start({ sendBufferLimit: 64 * 1024, sendTimeLimit: 60_000, slowConsumerPolicy: 'drop-oldest', logger: silentLogger });
+    const stuck = connect(s.port, '127.0.0.1');
+    stuck.write(`GET /sse?destination=/topic/flood HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+    await new Promise<void>((resolve) => stuck.once('data', () => resolve()));
+    stuck.pause();
+    const steady = await openSse(s.http('/sse?destination=/topic/flood'));
+    const body = 'y'.repeat(1024);
+    let maxHeld = 0;
+    for (let i = 0; i < 3000; i++) {
+      await publish(s, '/topic/flood', body);
+      for (const session of s.server.sessions.values()) maxHeld = Math.max(maxHeld, session.connection.bufferedAmount + (session.flow.outbox?.bytes ?? 0));
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(s.server.stats().messages.dropped).toBeGreaterThan(0);
+    expect(maxHeld).toBeLessThanOrEqual(64 * 1024 + 2 * 1100);
+    expect(s.server.stats().sessions.open).toBe(2);
+    await publish(s, '/topic/flood', 'last');
+    await steady.until('the steady stream to get the last message', () => steady.events.some((e) => e.data === 'last'), 10_000);
+    stuck.destroy();
+  });
+
   it('ends every stream at shutdown with a stomp-error event', async () => {
     const server = new StompServer({ ...base(), logger: silentLogger });
     const { port } = await server.listen(0, '127.0.0.1');
