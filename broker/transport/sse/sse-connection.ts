@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Connection, ConnectionHandler, HandshakeInfo } from '../connection';
+import { randomId } from '../../security/random-id';
 import type { TurnWriter } from '../turn-writer';
 
 /** The response head of an event stream. */
@@ -30,8 +31,12 @@ export class SseConnection implements Connection {
   private ended = false;
   private gone = false;
   /** Events of this turn, not yet written: ASCII text (id lines, comments) and encoded bytes (data lines, the outbox). */
-  private turn: (string | Uint8Array)[] | undefined;
+  private turn: (number | string | Uint8Array)[] | undefined;
   private turnBytes = 0;
+  /** Event ids start with this stream's random prefix (opaque to the client, unique per stream). */
+  readonly idPrefix = randomId(6);
+  /** `id: <prefix>-`, the start of every id line. */
+  private readonly idHead: Buffer;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -39,6 +44,7 @@ export class SseConnection implements Connection {
     private readonly writer: TurnWriter<SseConnection>,
   ) {
     this.handshake = { url: req.url ?? '/', headers: req.headers, remoteAddress: req.socket.remoteAddress };
+    this.idHead = Buffer.from(`id: ${this.idPrefix}-`, 'latin1');
     res.on('close', () => this.onClose());
   }
 
@@ -56,15 +62,17 @@ export class SseConnection implements Connection {
   }
 
   /**
-   * Writes one event: its `id:` line (ASCII, made by the session) and its data lines (shared by
-   * every stream the message goes to). The path of every MESSAGE that goes straight out.
+   * Writes one event: its `id:` line and its data lines (shared by every stream the message goes
+   * to). The id is this stream's prefix and `counter` (written straight into the turn's buffer,
+   * no string made), or a whole ASCII id line (ids that carry retention positions). The path of
+   * every MESSAGE that goes straight out.
    */
-  sendEvent(idLine: string, data: Uint8Array): void {
-    this.queue(idLine, idLine.length);
+  sendEvent(id: number | string, data: Uint8Array): void {
+    this.queue(id, typeof id === 'number' ? this.idHead.length + base36Length(id) + 1 : id.length);
     this.queue(data, data.length);
   }
 
-  private queue(item: string | Uint8Array, bytes: number): void {
+  private queue(item: number | string | Uint8Array, bytes: number): void {
     if (this.ended) return;
     if (this.turn === undefined) {
       this.turn = [];
@@ -75,12 +83,19 @@ export class SseConnection implements Connection {
   }
 
   /** The turn's events in one buffer: one copy of each, and one chunk of the response. */
-  private joined(turn: (string | Uint8Array)[], bytes: number): Buffer {
+  private joined(turn: (number | string | Uint8Array)[], bytes: number): Buffer {
     const out = Buffer.allocUnsafe(bytes);
     let at = 0;
     for (const item of turn) {
-      if (typeof item === 'string') at += out.write(item, at, 'latin1');
-      else {
+      if (typeof item === 'number') {
+        at += this.idHead.copy(out, at);
+        at = writeBase36(out, at, item);
+        out[at++] = LF;
+      } else if (typeof item === 'string') {
+        // ASCII id lines of some 20 characters: a loop is cheaper than a native write per line.
+        for (let i = 0; i < item.length; i++) out[at + i] = item.charCodeAt(i);
+        at += item.length;
+      } else {
         out.set(item, at);
         at += item.length;
       }
@@ -151,4 +166,27 @@ export class SseConnection implements Connection {
     this.turnBytes = 0;
     this.handler?.closed('sse response closed');
   }
+}
+
+const LF = 0x0a; // '\n'
+const DIGITS = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz', 'latin1');
+
+/** Characters of `n` in base 36. */
+function base36Length(n: number): number {
+  let length = 1;
+  while (n >= 36) {
+    n = Math.floor(n / 36);
+    length++;
+  }
+  return length;
+}
+
+/** Writes `n` in base 36 at `at`; returns the offset after it. */
+function writeBase36(out: Buffer, at: number, n: number): number {
+  const end = at + base36Length(n);
+  for (let i = end - 1; i >= at; i--) {
+    out[i] = DIGITS[n % 36];
+    n = Math.floor(n / 36);
+  }
+  return end;
 }

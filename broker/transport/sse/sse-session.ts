@@ -2,7 +2,6 @@ import { Buffer } from 'node:buffer';
 import { isPattern } from '../../destinations/segments';
 import type { BrokerMessage } from '../../messaging/broker-message';
 import type { Subscription } from '../../messaging/message-broker';
-import { randomId } from '../../security/random-id';
 import { Session } from '../../session/session';
 import type { SessionHost } from '../../session/session-host';
 import { EMPTY_BODY, type Frame } from '../../stomp/frame';
@@ -41,8 +40,7 @@ const HEARTBEAT = Buffer.from(SSE_HEARTBEAT);
  */
 export class SseSession extends Session {
   declare readonly connection: SseConnection;
-  /** Event ids: this stream's random prefix and a counter (unique per event, opaque to the client). */
-  private readonly idPrefix = randomId(6);
+  /** Events so far: the counter of the event ids (after the connection's random prefix). */
   private events = 0;
   private receipts = 0;
   private warnedBinary = false;
@@ -121,9 +119,11 @@ export class SseSession extends Session {
     this.flow.counters.messagesDelivered++;
     const stamp = message.headers.length < 2 ? undefined : stampOf(message.headers);
     if (stamp !== undefined) this.track(subscription, stamp);
-    const idLine = `id: ${eventId(this.idPrefix, ++this.events, this.positions)}\n`;
-    if (this.flow.outbox === undefined) this.connection.sendEvent(idLine, data);
-    else this.flow.enqueue(Buffer.concat([Buffer.from(idLine, 'latin1'), data]), false);
+    const counter = ++this.events;
+    // Without retained positions the id is the stream's prefix and the counter, written by the connection.
+    const id = this.positions.size === 0 ? counter : `id: ${eventId(this.connection.idPrefix, counter, this.positions)}\n`;
+    if (this.flow.outbox === undefined) this.connection.sendEvent(id, data);
+    else this.flow.enqueue(Buffer.concat([Buffer.from(typeof id === 'number' ? `id: ${eventId(this.connection.idPrefix, counter, this.positions)}\n` : id, 'latin1'), data]), false);
   }
 
   override sendHeartbeat(): void {
