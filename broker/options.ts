@@ -2,6 +2,8 @@ import { StompError } from './errors';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
+import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
+import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
 import { validateRetention, type RetentionRule } from './retention/retention-rules';
 import { VERSION } from './version';
 
@@ -148,6 +150,16 @@ export interface StompServerOptions {
   /** Directory of static files served at `/` (pages). @defaultValue none */
   staticDir?: string;
   /**
+   * Server-Sent Events (`GET /sse?destination=<d>`, docs/sse.md): `true` for the defaults, or
+   * `{ path, heartbeat, retry }`. @defaultValue `false` (off)
+   */
+  sse?: boolean | SseOptions;
+  /**
+   * HTTP publish for backends (`POST /publish?destination=<d>`, docs/sse.md): `{ path, token }`;
+   * a token is required unless `authenticate` is set. @defaultValue `false` (off)
+   */
+  httpPublish?: false | HttpPublishOptions;
+  /**
    * A pino-compatible logger (`debug`, `info`, `warn`, `error`); pass `silentLogger` for none.
    * @defaultValue `createStderrLogger()`: stderr, `warn` and above (env `STOMPBOX_LOG_LEVEL` changes the level)
    */
@@ -166,7 +178,9 @@ export interface TcpOptions {
 
 /** Options after defaults were applied; frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp'>> & {
+  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish'>> & {
+    sse: ResolvedSseOptions | false;
+    httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
     tcp: Readonly<{ port: number; host: string | undefined; tls: SecureContextOptions | undefined }> | undefined;
@@ -218,6 +232,8 @@ export const DEFAULTS = Object.freeze({
   serveClientLibraries: true,
   publicBasePath: '',
   allowedOrigins: [] as string[], // same origin only
+  sse: false as boolean | SseOptions, // off; true: SSE_DEFAULTS (transport/sse/sse-options.ts)
+  httpPublish: false as false | HttpPublishOptions, // off
 });
 
 function fail(option: string, expected: string, got: unknown): never {
@@ -306,6 +322,8 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
     allowedOrigins: Object.freeze([...o.allowedOrigins]) as string[],
     applicationPrefixes: Object.freeze([...o.applicationPrefixes]) as string[],
     heartbeat: Object.freeze([...hb]) as [number, number],
+    sse: resolveSseOptions(o.sse),
+    httpPublish: resolveHttpPublishOptions(o.httpPublish),
     sockjs: Object.freeze(o.sockjs),
     staticDir: o.staticDir,
     tcp,

@@ -37,6 +37,10 @@ import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
 import { HttpRouter } from './transport/http-router';
 import { ScreenedEndpoint, type Admission } from './transport/screened-endpoint';
+import type { HttpTransportHost } from './transport/http-host';
+import { PublishEndpoint } from './transport/http-publish/publish-endpoint';
+import { requireCredentials } from './transport/http-publish/publish-options';
+import { SseEndpoint } from './transport/sse/sse-endpoint';
 import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
 import { StaticFiles } from './transport/static-files';
 import { TcpListener } from './transport/tcp/tcp-listener';
@@ -77,7 +81,7 @@ type Listener = (...args: any[]) => void;
  * server.onMessage('/subscribe', ({ name }) => server.template.convertAndSend('/topic/greetings', `hi ${name}`));
  * await server.listen(6032);
  */
-export class StompServer extends EventEmitter implements SessionHost {
+export class StompServer extends EventEmitter implements SessionHost, HttpTransportHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
   /** Retention and resume (docs/retention.md): the rules, the store, history reads and epochs. */
@@ -152,6 +156,7 @@ export class StompServer extends EventEmitter implements SessionHost {
     // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
     const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
     this.explicitPaths = { health: rest.healthPath !== undefined, metrics: rest.metricsPath !== undefined };
+    requireCredentials(o.httpPublish, authenticate !== undefined);
     this.flow = new FlowControl(o, o.logger);
     this.operations = new Operations({
       options: o,
@@ -175,6 +180,9 @@ export class StompServer extends EventEmitter implements SessionHost {
       const sockjs = new SockJsEndpoint({ prefix, sockjs: o.sockjs, messageLimit, flushGrace: o.sendTimeLimit, allowedOrigins: o.allowedOrigins, logger: o.logger }, accept);
       this.httpRouter.add(new ScreenedEndpoint(sockjs, { origins: this.origins, admission, requests: true, exempt: (p) => ws.owns(p) }));
     }
+    // SSE and HTTP publish screen origins themselves (their refusals are part of their answers) and admit through openSession().
+    if (o.sse !== false) this.httpRouter.add(new SseEndpoint(o.sse, this));
+    if (o.httpPublish !== false) this.httpRouter.add(new PublishEndpoint(o.httpPublish, this));
     this.httpRouter.add(this.opsEndpoint);
     const files = new StaticFiles(o.staticDir, o.serveClientLibraries);
     if (!files.empty) this.httpRouter.add(files);
@@ -416,8 +424,18 @@ export class StompServer extends EventEmitter implements SessionHost {
   }
 
   private accept(connection: Connection): ConnectionHandler {
+    return this.openSession(connection, (host) => new Session(connection, host));
+  }
+
+  /** True when a request with these headers may proceed (the `allowedOrigins` policy). */
+  allowsOrigin(headers: IncomingMessage['headers']): boolean {
+    return this.origins.allows(headers);
+  }
+
+  /** Opens a session of any transport: counted, and sent its ERROR at once when refused (shutdown, `maxConnections`). */
+  openSession<S extends Session>(connection: Connection, make: (host: SessionHost) => S): S {
     const refuse = this.refusing();
-    const session = new Session(connection, this);
+    const session = make(this);
     this.sessionRegistry.add(session);
     this.counters.sessionsOpened++;
     this.options.logger.info({ sessionId: session.sessionId, transport: connection.transport, remoteAddress: connection.handshake.remoteAddress }, 'Session opened');

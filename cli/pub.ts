@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { StompboxClient } from '../client';
 import { clientOptions, CONNECTION_FLAGS, CONNECTION_HELP, headers, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
+import { HttpPublisher } from './pub-http';
 
 export const PUB_HELP = `Usage: stompbox pub <url> <destination> [body | -] [options]
 
@@ -11,13 +12,17 @@ application/json, anything else as text. Exits once the server confirmed every m
 
 Options:
       --content-type <type>  content-type of every message (overrides the guess)
+      --http                 POST to the server's HTTP publish endpoint instead (<url> is
+                             http://host:port/publish); no STOMP connection
+      --token <token>        bearer token for --http (env STOMPBOX_PUBLISH_TOKEN)
 ${CONNECTION_HELP}
 
 Examples:
   stompbox pub ws://localhost:6032/webServer /subscribe '{"name":"zhangsan"}'
-  printf 'a\\nb\\n' | stompbox pub http://localhost:6032/webServer /topic/lines -`;
+  printf 'a\\nb\\n' | stompbox pub http://localhost:6032/webServer /topic/lines -
+  stompbox pub --http --token "$PUBLISH_TOKEN" http://localhost:6032/publish /topic/getResponse hello`;
 
-const FLAGS = { ...CONNECTION_FLAGS, 'content-type': { type: 'string' } } as const;
+const FLAGS = { ...CONNECTION_FLAGS, 'content-type': { type: 'string' }, http: { type: 'boolean' }, token: { type: 'string' } } as const;
 
 /** `stompbox pub`: resolves with the exit code once every message was confirmed. */
 export async function pub(argv: string[]): Promise<number> {
@@ -34,6 +39,8 @@ export async function pub(argv: string[]): Promise<number> {
   if (body === undefined && !fromStdin) throw new CliError('pub needs a body, or "-" to read lines from standard input', EXIT.usage);
   const extra = headers(values.header);
   const contentType = values['content-type'];
+  if (values.http === true) return pubHttp(url, destination, fromStdin ? undefined : body!, contentType, values);
+  if (values.token !== undefined) throw new CliError('--token goes with --http', EXIT.usage);
   const client = new StompboxClient({ ...clientOptions(url, values), reconnect: false });
   try {
     await client.connect();
@@ -56,6 +63,25 @@ export async function pub(argv: string[]): Promise<number> {
     return EXIT.ok;
   } finally {
     await client.close();
+  }
+}
+
+/** `pub --http`: each message (the body, or each input line) as one POST, in order. */
+async function pubHttp(url: string, destination: string, body: string | undefined, contentType: string | undefined, values: Record<string, unknown>): Promise<number> {
+  if (values.header !== undefined || values.login !== undefined || values.passcode !== undefined || values.transport !== undefined) {
+    throw new CliError('--http sends no STOMP: --header, --login, --passcode and --transport do not apply', EXIT.usage);
+  }
+  const token = (values.token as string | undefined) ?? process.env.STOMPBOX_PUBLISH_TOKEN;
+  const timeout = Number((values.timeout as string | undefined) ?? 10000);
+  if (!Number.isInteger(timeout) || timeout < 1) throw new CliError(`--timeout must be a positive integer; received "${String(values.timeout)}"`, EXIT.usage);
+  const publisher = new HttpPublisher(url, destination, token, timeout);
+  const send = (text: string): Promise<void> => publisher.publish({ body: text, contentType: contentType ?? guessType(text) });
+  try {
+    if (body !== undefined) await send(body);
+    else for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) await send(line);
+    return EXIT.ok;
+  } finally {
+    publisher.close();
   }
 }
 

@@ -97,7 +97,7 @@ export async function serve(argv: string[]): Promise<number> {
   const demo = values.demo === true || fileDemo === true;
   const tcp = tcpOption(values['tcp-port'] ?? env.TCP_PORT, fileOptions.tcp, host);
   options.tcp = tcp;
-  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp }) : new StompServer(options);
+  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp, publishToken: env.PUBLISH_TOKEN || undefined }) : new StompServer(options);
   // Signal handlers first: whoever reads the banner below may signal us at once.
   let stopped!: (code: number) => void;
   const done = new Promise<number>((resolve) => (stopped = resolve));

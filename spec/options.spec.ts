@@ -40,6 +40,8 @@ const TOP_LEVEL: [string, unknown][] = [
   ['serveClientLibraries', true],
   ['publicBasePath', ''],
   ['allowedOrigins', []],
+  ['sse', false],
+  ['httpPublish', false],
   ['staticDir', undefined],
   ['tcp', undefined],
 ];

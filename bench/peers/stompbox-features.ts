@@ -64,7 +64,7 @@ export async function optionsFor(features: readonly Capability[]): Promise<Featu
     endpoints.ssePath = SSE_PATH;
   }
   if (on('http-publish')) {
-    options.publish = { path: PUBLISH_PATH, token: PUBLISH_TOKEN };
+    options.httpPublish = { path: PUBLISH_PATH, token: PUBLISH_TOKEN };
     endpoints.publishPath = PUBLISH_PATH;
     endpoints.publishToken = PUBLISH_TOKEN;
   }

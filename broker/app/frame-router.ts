@@ -13,7 +13,7 @@ import type { HandlerRegistry } from './handler-registry';
 import { ReservedQueues } from './reserved-queues';
 import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
-import type { HistorySubscribed, Retention } from '../retention/retention';
+import { RetainingBroker, type HistorySubscribed, type Retention } from '../retention/retention';
 
 /**
  * Authorizes an inbound SEND or SUBSCRIBE (segment limits, then the `authorization` rules for
@@ -91,13 +91,25 @@ export class FrameRouter {
     }
     const message = messageFromFrame(destination, frame, !session.binaryInput);
     this.counters.messagesPublished++;
-    if (user === undefined) return this.broker.publish(message);
+    if (user === undefined) return frame.headers.has('receipt') ? this.publishForReceipt(session, message) : this.broker.publish(message);
     const toUser = this.broker.publishToUser(user.user, message.withDestination(user.destination));
     const literal = this.router.literalUserDestinations ? this.broker.publish(message) : undefined;
     if (toUser === undefined && literal === undefined) return;
     return Promise.all([toUser, literal]).then(() => undefined);
   }
 
+
+  /**
+   * Publishes a SEND that asked for a receipt: when a retention rule keeps its destination, the
+   * RECEIPT says where the message landed (`x-stream-offset`, `x-stream-epoch`), which HTTP
+   * publish answers as `{"offset": n}`.
+   */
+  private publishForReceipt(session: StompSession, message: BrokerMessage): Promise<void> | void {
+    if (!(this.broker instanceof RetainingBroker)) return this.broker.publish(message);
+    return this.broker.publishRetained(message).then((landed) => {
+      if (landed !== undefined) session.receiptHeaders = [['x-stream-offset', String(landed.offset)], ['x-stream-epoch', landed.epoch]];
+    });
+  }
 
   /** Authorizes a SUBSCRIBE, builds and registers its subscription, running a subscribe handler if one maps it. */
   subscribe(session: StompSession, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {

@@ -108,7 +108,7 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
     }
   }
 
-  private enqueue(frame: Frame): void {
+  protected enqueue(frame: Frame): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     this.flow.inbound(frame.command);
     if (this.busy) this.wait(frame);

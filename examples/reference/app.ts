@@ -18,6 +18,8 @@ export interface ReferenceAppOptions {
   publicBasePath?: string;
   /** STOMP over TCP (see the `tcp` option); `npm start` sets it from env `TCP_PORT`. @defaultValue none */
   tcp?: StompServerOptions['tcp'];
+  /** Turns HTTP publish (`POST /publish`) on with this bearer token (env `PUBLISH_TOKEN` in `npm start`). @defaultValue off */
+  publishToken?: string;
 }
 
 /** The reference app's defaults. */
@@ -33,6 +35,7 @@ export const REFERENCE_RETENTION = Object.freeze([
  * The reference app: the Node port of the classic Spring demo. Two SockJS endpoints,
  * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic` and
  * `/user`; no application prefix, so clients SEND straight to `/subscribe` and `/queue`.
+ * Server-Sent Events at `/sse` (sse.html), HTTP publish at `/publish` when `publishToken` is set.
  */
 export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer {
   const { interval, count, maxPushesPerSession, maxPushes } = { ...REFERENCE_DEFAULTS, ...stripUndefined(opts) };
@@ -52,6 +55,9 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     // SPEC §6.1: a reload, a transport switch or an absent zhangsan loses nothing of the last 100 (5 minutes).
     retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
     tcp: opts.tcp,
+    // SPEC §6.3: Server-Sent Events on at /sse; HTTP publish only when a token is given.
+    sse: { path: '/sse' },
+    httpPublish: opts.publishToken === undefined ? false : { path: '/publish', token: opts.publishToken },
   });
 
   // The Spring original's SubController, registered like a @Controller bean.

@@ -3,20 +3,20 @@ import { createReferenceApp } from './app';
 /**
  * `npm start`: the reference app on PORT (default 6032), bound to HOST (default: every
  * interface), under the proxy prefix STOMPBOX_BASE_PATH (default none), with STOMP over TCP on
- * TCP_PORT (default 61613, STOMP's port; `off`: none). A TCP port already taken is logged once
- * and the HTTP side still serves.
+ * TCP_PORT (default 61613, STOMP's port; `off`: none), and HTTP publish on when PUBLISH_TOKEN
+ * is set. A TCP port already taken is logged once and the HTTP side still serves.
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 6032);
   const host = process.env.HOST || undefined;
   const tcpPort = process.env.TCP_PORT ?? '61613';
   const tcp = tcpPort === 'off' ? undefined : { port: Number(tcpPort), host };
-  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined, tcp });
+  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined, tcp, publishToken: process.env.PUBLISH_TOKEN || undefined });
   const address = await app.listen(port, host);
   const base = `http://localhost:${address.port}${app.options.publicBasePath}`;
   const tcpAddress = app.tcpAddress;
   process.stdout.write(
-    `stompbox reference app on ${base}/\n  topic demo: ${base}/topic.html\n  queue demo: ${base}/queue.html\n` +
+    `stompbox reference app on ${base}/\n  topic demo: ${base}/topic.html\n  queue demo: ${base}/queue.html\n  SSE demo: ${base}/sse.html\n` +
       (tcpAddress === undefined ? '' : `  STOMP over TCP: localhost:${tcpAddress.port}\n`),
   );
   const stop = (): void => {

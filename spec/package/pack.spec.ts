@@ -105,6 +105,7 @@ describe('the packed tarball', () => {
       'dist/examples/reference/public/index.html',
       'dist/examples/reference/public/topic.html',
       'dist/examples/reference/public/queue.html',
+      'dist/examples/reference/public/sse.html',
       'dist/examples/reference/public/demo.js',
       'dist/examples/reference/public/demo.css',
     ]) {
