@@ -5,12 +5,13 @@
  * Bodies are bounded as they arrive, requests that cannot open a session keep nothing, one
  * message limit holds for every transport, and a session's id alone does not reach it.
  */
+import { ScreenedEndpoint } from '../../broker/transport/screened-endpoint';
 import { Agent, request as httpRequest } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import type { StompServer } from '../../broker';
-import type { SockJsEndpoint } from '../../broker/transport/sockjs/sockjs-endpoint';
+import { SockJsEndpoint } from '../../broker/transport/sockjs/sockjs-endpoint';
 import { closeClients, header, RawClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
 import { closeSockJsClients, CONNECT, SockJsPolling, SockJsSocket, sessionId, waitUntil } from '../helpers/sockjs';
@@ -32,8 +33,11 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 /** The SockJS endpoints of a server (private: the specs look at what they hold). */
+/** The server's SockJS endpoints, unwrapped from the router's origin screening. */
 function endpointsOf(server: StompServer): SockJsEndpoint[] {
-  return (server as unknown as { sockjsEndpoints: SockJsEndpoint[] }).sockjsEndpoints;
+  return server.httpRouter.list
+    .map((e) => (e instanceof ScreenedEndpoint ? e.inner : e))
+    .filter((e): e is SockJsEndpoint => e instanceof SockJsEndpoint);
 }
 
 /** Messages that are not a JSON array of strings, each with the HTTP answer SockJS gives a sender. */

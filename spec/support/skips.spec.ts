@@ -54,12 +54,14 @@ describe('skip reasons', () => {
 });
 
 describe('REQUIREMENTS', () => {
-  it('name Redis, redis-server, RabbitMQ with STOMP, Chromium and the npm registry, each with the specs that need it and a hint', () => {
+  it('name Redis, redis-server, RabbitMQ with STOMP, Chromium, the Debian STOMP clients and the npm registry, each with the specs that need it and a hint', () => {
     expect(REQUIREMENTS.map((r) => r.name)).toEqual([
       'Redis on 127.0.0.1:6379',
       'redis-server on PATH (throwaway instances)',
       'RabbitMQ with its STOMP plugin on 127.0.0.1:61613',
       'Chromium',
+      "Debian's python3-stomp (stomp.py)",
+      "Debian's ruby-stomp",
       'the npm registry',
     ]);
     for (const r of REQUIREMENTS) {
