@@ -146,9 +146,15 @@ function listen(http: HttpServer, port: number, host: string | undefined): Promi
   });
 }
 
-/** GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
+/** The broker's paths, then GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
 function indexPage(server: StompServer): (req: IncomingMessage, res: ServerResponse) => void {
+  // This listener comes before the broker's own: it hands the broker its paths first (SockJS,
+  // /lib/, health), so the broker's listener finds them taken and every other path gets our 404.
+  const broker = server.middleware();
   return (req, res) => {
+    let ours = true;
+    broker(req, res, () => (ours = false));
+    if (ours) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
