@@ -1,5 +1,5 @@
 import { StompError } from './errors';
-import type { SecureContextOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
@@ -172,8 +172,12 @@ export interface TcpOptions {
   port: number;
   /** Address to bind. @defaultValue all interfaces (as `net.Server.listen`) */
   host?: string;
-  /** TLS (`stomp+ssl`): `node:tls` secure context options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...). @defaultValue none: plain TCP */
-  tls?: SecureContextOptions;
+  /**
+   * TLS (`stomp+ssl`): `node:tls` server options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...;
+   * `requestCert` asks clients for a certificate, which `authenticate` then sees as
+   * `request.clientCertificate`). @defaultValue none: plain TCP
+   */
+  tls?: TlsOptions;
 }
 
 /** Options after defaults were applied; frozen. */
@@ -183,7 +187,7 @@ export type ResolvedOptions = Readonly<
     httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
-    tcp: Readonly<{ port: number; host: string | undefined; tls: SecureContextOptions | undefined }> | undefined;
+    tcp: Readonly<{ port: number; host: string | undefined; tls: TlsOptions | undefined }> | undefined;
     logger: Logger;
   }
 >;
@@ -348,7 +352,7 @@ function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
       fail('tcp.tls', 'node:tls secure context options with key and cert (or pfx)', Object.keys(tls));
     }
   }
-  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as SecureContextOptions) }) });
+  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as TlsOptions) }) });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -80,6 +80,8 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   private busy = false;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private closeReason: CloseReason | undefined;
+  /** True once CONNECTED went out: from then on ERROR frames are escaped by the negotiated version. */
+  private answeredConnect = false;
 
   constructor(
     readonly connection: Connection,
@@ -244,7 +246,12 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void {
     this.flow.counters.frameOut(command);
-    this.write(encodeFrame(command, headers, body, this.version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
+    if (command === 'CONNECTED') this.answeredConnect = true;
+    // An ERROR instead of CONNECTED reaches a client that knows no version yet: like CONNECTED
+    // it is written unescaped (STOMP 1.2 §"Value Encoding" exempts CONNECT and CONNECTED, and
+    // 1.0 escapes nothing), its EOLs made spaces, so `:` arrives as `:` and not `\c`.
+    const version = command === 'ERROR' && !this.answeredConnect ? '1.0' : this.version;
+    this.write(encodeFrame(command, headers, body, version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
   }
 
   sendReceipt(receipt: string): void {
