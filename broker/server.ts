@@ -47,6 +47,7 @@ import { TcpListener } from './transport/tcp/tcp-listener';
 import { answerClientErrors } from './transport/tcp/wrong-port';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
 import { OperationsEndpoint } from './operations/operations-endpoint';
+import { andThen, isPromiseLike } from './value-or-promise';
 
 /** Options of {@link StompServer}: the validated options plus the pluggable parts. */
 export interface StompServerConfig extends StompServerOptions {
@@ -378,7 +379,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
       return sub;
     };
-    return subscribed instanceof Promise ? subscribed.then(announce) : announce(subscribed);
+    return andThen(subscribed, announce);
   }
 
   routeUnsubscribe(session: StompSession, sub: Subscription): Promise<void> | void {
@@ -412,7 +413,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.relay?.closeSession(session);
     if (!left.connected) return;
     const removed = this.broker.removeSession(session);
-    if (removed instanceof Promise) {
+    if (isPromiseLike(removed)) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
     }
     this.emit('disconnect', { ...this.info(session), reason });

@@ -14,6 +14,7 @@ import { ReservedQueues } from './reserved-queues';
 import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
 import { RetainingBroker, type HistorySubscribed, type Retention } from '../retention/retention';
+import { andThen } from '../value-or-promise';
 
 /**
  * Authorizes an inbound SEND or SUBSCRIBE (segment limits, then the `authorization` rules for
@@ -181,7 +182,7 @@ export class FrameRouter {
       return after(h.subscription);
     };
     const subscribed = this.retention!.subscribe(this.broker, sub, request.position!);
-    return subscribed instanceof Promise ? subscribed.then(done) : done(subscribed);
+    return andThen(subscribed, done);
   }
 }
 

@@ -11,6 +11,7 @@ import type { Authenticated } from './session-host';
 import type { StompSession } from './stomp-session';
 import { isPattern } from '../destinations/segments';
 import { parseStreamPosition, refusePatternHistory } from '../retention/stream-position';
+import { andThen } from '../value-or-promise';
 
 /**
  * The client-frame table: one entry per command, each citing its section of the STOMP 1.2
@@ -60,8 +61,7 @@ function connect(session: StompSession, frame: Frame): Promise<void> | void {
     return ready.then(reply);
   };
   const who = session.host.authenticate(session, frame.headers);
-  if (who instanceof Promise) return who.then(finish);
-  return finish(who);
+  return andThen(who, finish);
 }
 
 /**
@@ -136,8 +136,7 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
     }
   };
   const result = session.host.routeSubscribe(session, frame, request);
-  if (result instanceof Promise) return result.then(registered);
-  registered(result);
+  return andThen(result, registered);
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */

@@ -10,6 +10,7 @@ import { Counters } from '../operations/counters';
 import { FlowControl, type OutboundKind, type SessionFlow } from '../operations/flow-control';
 import { randomId, SESSION_ID_BYTES } from '../security/random-id';
 import { AckTracker } from './ack-tracker';
+import { errorFrame } from './error-frame';
 import { detachFrame, heldSize } from './held-frame';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
@@ -333,15 +334,8 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   /** Sends ERROR (with `receipt-id` when the frame asked for a receipt), then closes. */
   sendError(err: StompError, frame: Frame | undefined, reason: CloseReason): void {
     if (this.state === 'closed') return;
-    const headers: [string, string][] = [
-      ['message', err.message],
-      ['code', err.code],
-      ['content-type', 'text/plain;charset=UTF-8'],
-    ];
-    const receipt = frame?.headers.get('receipt');
-    if (receipt !== undefined) headers.push(['receipt-id', receipt]);
-    if (err.code === 'STOMP_ERR_UNSUPPORTED_VERSION') headers.push(['version', '1.2,1.1,1.0']);
-    this.sendFrame('ERROR', headers, new TextEncoder().encode(err.detail ?? err.message));
+    const { headers, body } = errorFrame(err, frame?.headers.get('receipt'));
+    this.sendFrame('ERROR', headers, body);
     this.end(reason, 1000, err.code);
   }
 
