@@ -15,7 +15,8 @@ import { DestinationRouter } from './messaging/destination-router';
 import type { MessageBroker, Subscription } from './messaging/message-broker';
 import { MessagingTemplate } from './messaging/messaging-template';
 import { SimpleBroker } from './messaging/simple-broker';
-import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
+import { refuseUnknown } from './option-kit';
+import { resolveOptions, SERVER_OPTION_NAMES, type ResolvedOptions, type StompServerOptions } from './options';
 import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
 import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
 import { Counters } from './operations/counters';
@@ -68,6 +69,14 @@ export interface StompServerConfig extends StompServerOptions {
   /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
   messageStore?: MessageStore;
 }
+
+/** The pluggable parts of {@link StompServerConfig}: taken by the server itself, not by `resolveOptions`. */
+const SERVER_PARTS = ['broker', 'relay', 'authenticate', 'authorization', 'interceptors', 'messageStore'] as const;
+/** Every name `new StompServer()` accepts: the options (options.ts) and the parts. */
+const SERVER_CONFIG_NAMES: ReadonlySet<string> = new Set([...SERVER_OPTION_NAMES, ...SERVER_PARTS]);
+type UnlistedPart = Exclude<keyof StompServerConfig, keyof StompServerOptions | (typeof SERVER_PARTS)[number]>;
+const everyPartIsListed: [UnlistedPart] extends [never] ? true : UnlistedPart = true;
+void everyPartIsListed;
 
 export type { StompServerEvents } from './app/events';
 
@@ -129,6 +138,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
+    // A misspelt option (`maxFrameSzie`, `authenticat`) would otherwise configure nothing, silently.
+    if (config !== null && typeof config === 'object') refuseUnknown(config, SERVER_CONFIG_NAMES);
     const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {

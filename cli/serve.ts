@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StompServer, VERSION, type StompServerOptions } from '../broker';
+import { refuseUnknown } from '../broker/option-kit';
+import { SERVER_OPTION_NAMES } from '../broker/options';
 import { createReferenceApp, REFERENCE_RETENTION } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
@@ -176,6 +178,9 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** What a config file may hold: `port`, `host`, `demo`, and the options of StompServer. */
+const CONFIG_NAMES: ReadonlySet<string> = new Set(['port', 'host', 'demo', ...SERVER_OPTION_NAMES]);
+
 function readConfig(file: string | undefined): ServeConfig {
   if (file === undefined || file === '') return {};
   let text: string;
@@ -187,6 +192,8 @@ function readConfig(file: string | undefined): ServeConfig {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    // Every key goes to new StompServer(): a misspelt one is refused here, naming the file.
+    refuseUnknown(parsed, CONFIG_NAMES);
     return parsed as ServeConfig;
   } catch (err) {
     throw new CliError(`Config file "${file}" is not valid: ${(err as Error).message}`, EXIT.usage);

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StompError } from '../errors';
+import { freezeDefaults, invalidOption, refuseUnknown } from '../option-kit';
 import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import { hasPrefix } from '../messaging/destination-router';
@@ -41,6 +42,28 @@ export interface StompBrokerRelayOptions {
   logger?: Logger;
 }
 
+/** The defaults of {@link StompBrokerRelayOptions} (Spring's, and RabbitMQ's prefixes); frozen. */
+export const BROKER_RELAY_DEFAULTS = freezeDefaults({
+  host: '127.0.0.1',
+  port: 61613,
+  clientLogin: 'guest',
+  clientPasscode: 'guest',
+  systemLogin: 'guest',
+  systemPasscode: 'guest',
+  virtualHost: '/',
+  prefixes: ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'] as readonly string[],
+  heartbeat: [10000, 10000] as readonly [number, number], // ms: [send, receive]
+  reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
+  connectTimeout: 5000, // ms
+});
+
+/** The options of {@link StompBrokerRelayOptions} without an entry in BROKER_RELAY_DEFAULTS. */
+export const BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['logger'] as const);
+
+const RELAY_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(BROKER_RELAY_DEFAULTS), ...BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT]);
+type UnlistedRelayOption = Exclude<keyof StompBrokerRelayOptions, keyof typeof BROKER_RELAY_DEFAULTS | (typeof BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT)[number]>;
+const everyRelayOptionIsListed: [UnlistedRelayOption] extends [never] ? true : UnlistedRelayOption = true;
+void everyRelayOptionIsListed;
 const RESPONSE_HEADERS_DROPPED: ReadonlySet<string> = new Set(['content-length']);
 
 /**
@@ -77,17 +100,18 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   constructor(options: StompBrokerRelayOptions = {}) {
     super();
     validate(options);
+    const d = BROKER_RELAY_DEFAULTS;
     const base = {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 61613,
-      virtualHost: options.virtualHost ?? '/',
-      heartbeat: options.heartbeat ?? ([10000, 10000] as const),
-      connectTimeout: options.connectTimeout ?? 5000,
+      host: options.host ?? d.host,
+      port: options.port ?? d.port,
+      virtualHost: options.virtualHost ?? d.virtualHost,
+      heartbeat: options.heartbeat ?? d.heartbeat,
+      connectTimeout: options.connectTimeout ?? d.connectTimeout,
     };
-    this.system = { ...base, login: options.systemLogin ?? 'guest', passcode: options.systemPasscode ?? 'guest' };
-    this.client = { ...base, login: options.clientLogin ?? 'guest', passcode: options.clientPasscode ?? 'guest' };
-    this.prefixes = options.prefixes ?? ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'];
-    this.backoff = options.reconnectDelay ?? [100, 5000];
+    this.system = { ...base, login: options.systemLogin ?? d.systemLogin, passcode: options.systemPasscode ?? d.systemPasscode };
+    this.client = { ...base, login: options.clientLogin ?? d.clientLogin, passcode: options.clientPasscode ?? d.clientPasscode };
+    this.prefixes = options.prefixes ?? d.prefixes;
+    this.backoff = options.reconnectDelay ?? d.reconnectDelay;
     this.logger = options.logger ?? createStderrLogger();
     this.outage = new OutageLog(this.logger, 'The external STOMP broker of the relay', { host: this.system.host, port: this.system.port });
   }
@@ -317,9 +341,9 @@ function forwardNow(entry: RelayedSession, frame: Frame): void {
 }
 
 function validate(o: StompBrokerRelayOptions): void {
-  const fail = (option: string, expected: string, received: unknown): never => {
-    throw new StompError('STOMP_ERR_INVALID_OPTION', `StompBrokerRelay option ${option} must be ${expected}; received ${JSON.stringify(received)}`);
-  };
+  const fail = (option: string, expected: string, received: unknown): never => invalidOption(option, expected, received, 'StompBrokerRelay');
+  if (typeof o !== 'object' || o === null) fail('options', 'an object', o);
+  refuseUnknown(o, RELAY_OPTION_NAMES, 'StompBrokerRelay');
   if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) fail('port', 'an integer 1-65535', o.port);
   const hb = o.heartbeat;
   if (hb !== undefined && !(hb.length === 2 && hb.every((n) => Number.isInteger(n) && n >= 0))) fail('heartbeat', '[send ms, receive ms], integers >= 0', hb);

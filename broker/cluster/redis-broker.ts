@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
-import { StompError } from '../errors';
+import { freezeDefaults, invalidOption, refuseUnknown } from '../option-kit';
 import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscriber, Subscription } from '../messaging/message-broker';
@@ -36,6 +36,22 @@ export interface RedisBrokerOptions {
   /** This node's id. @defaultValue random */
   nodeId?: NodeId;
 }
+
+/** The defaults of {@link RedisBrokerOptions} (units in comments); frozen. */
+export const REDIS_BROKER_DEFAULTS = freezeDefaults({
+  prefix: 'stompbox:',
+  presenceTtl: 15000, // ms
+  maxBuffered: 10000, // cluster messages
+  reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
+});
+
+/** The options of {@link RedisBrokerOptions} without an entry in REDIS_BROKER_DEFAULTS (`flushDelay` defaults to the reconnectDelay cap). */
+export const REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['client', 'redis', 'flushDelay', 'logger', 'nodeId'] as const);
+
+const REDIS_BROKER_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(REDIS_BROKER_DEFAULTS), ...REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT]);
+type UnlistedRedisOption = Exclude<keyof RedisBrokerOptions, keyof typeof REDIS_BROKER_DEFAULTS | (typeof REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT)[number]>;
+const everyRedisOptionIsListed: [UnlistedRedisOption] extends [never] ? true : UnlistedRedisOption = true;
+void everyRedisOptionIsListed;
 
 /** What a node counted since it started. */
 export interface RedisBrokerStats {
@@ -93,16 +109,18 @@ export class RedisBroker extends SimpleBroker {
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range, or ioredis missing */
   constructor(options: RedisBrokerOptions = {}) {
     super();
-    const [first, cap] = options.reconnectDelay ?? [100, 5000];
-    const ttl = options.presenceTtl ?? 15000;
-    this.maxBuffered = options.maxBuffered ?? 10000;
+    if (typeof options !== 'object' || options === null) invalidOption('options', 'an object', options, 'RedisBroker');
+    refuseUnknown(options, REDIS_BROKER_OPTION_NAMES, 'RedisBroker');
+    const [first, cap] = options.reconnectDelay ?? REDIS_BROKER_DEFAULTS.reconnectDelay;
+    const ttl = options.presenceTtl ?? REDIS_BROKER_DEFAULTS.presenceTtl;
+    this.maxBuffered = options.maxBuffered ?? REDIS_BROKER_DEFAULTS.maxBuffered;
     this.flushDelay = options.flushDelay ?? cap;
     invalidUnless(Number.isFinite(this.flushDelay) && this.flushDelay >= 0, 'flushDelay', 'a number of ms >= 0', options.flushDelay);
     invalidUnless(Number.isFinite(ttl) && ttl >= 150, 'presenceTtl', 'a number of ms >= 150', ttl);
     invalidUnless(Number.isInteger(this.maxBuffered) && this.maxBuffered >= 0, 'maxBuffered', 'an integer >= 0', this.maxBuffered);
     invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
-    this.prefix = options.prefix ?? 'stompbox:';
+    this.prefix = options.prefix ?? REDIS_BROKER_DEFAULTS.prefix;
     this.logger = options.logger ?? createStderrLogger();
     const retry = (attempt: number): number | null => (this.closed ? null : Math.min(cap, first * 2 ** Math.min(attempt - 1, 16)));
     this.pub = options.client ?? createRedis(options.redis ?? {}, retry as (n: number) => number);
@@ -349,5 +367,5 @@ export class RedisBroker extends SimpleBroker {
 }
 
 function invalidUnless(ok: boolean, option: string, expected: string, received: unknown): void {
-  if (!ok) throw new StompError('STOMP_ERR_INVALID_OPTION', `RedisBroker option ${option} must be ${expected}; received ${JSON.stringify(received)}`);
+  if (!ok) invalidOption(option, expected, received, 'RedisBroker');
 }
