@@ -7,7 +7,7 @@ import type { PlainFrame } from '../helpers/frames';
 import { closeServers, startServer, type Running } from '../helpers/server';
 import { recordSkip } from '../support/skips';
 import { describeWith, eventually, hasCommand } from './services';
-import { deleteKeys, freePort, redisCommand, startRedis } from './throwaway-redis';
+import { deleteKeys, freePort, redisCommand, spawnNode, startRedis } from './throwaway-redis';
 
 // SPEC §6.1 "Cluster": with RedisBroker, history lives in Redis streams, so every node gives the
 // same offsets and epochs and a client resumes on any node (issue 15, "Cluster").
@@ -228,6 +228,42 @@ describeThrowaway('RedisBroker history when Redis loses data or a node loses its
     await publish(a, '/topic/cut', ['30']);
     expect((await messages(client, 1)).map(offsetOf)).toEqual([30]);
     expect(extra(client)).toHaveLength(0);
+  });
+
+  it('catches up a node stopped (SIGSTOP) until Redis cut its subscriber at the pub/sub output-buffer limit', async () => {
+    await redisCommand(port, 'CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 256kb 128kb 1');
+    const retention = [{ destinations: '/topic/**', messages: 5000 }];
+    const a = await startNode({ redis: { port } }, { ...RETAINED, retention });
+    // The burst is the client's too: its send buffer may hold it, so only the cluster's catch-up is on trial.
+    const { child, port: nodePort } = await spawnNode({ redisPort: port, prefix, presenceTtl: 5000, retention, sendBufferLimit: 64 << 20 });
+    try {
+      const client = await RawClient.connected(`ws://127.0.0.1:${nodePort}/stomp`);
+      await subscribe(client, '/topic/stall');
+      const big = 'x'.repeat(4096);
+      await publish(a, '/topic/stall', range(0, 10).map((i) => `${i} ${big}`));
+      await messages(client, 10);
+      const pubsubClients = async (): Promise<number> => String(await redisCommand(port, 'CLIENT', 'LIST', 'TYPE', 'pubsub')).trim().split('\n').length;
+      const before = await pubsubClients();
+      child.kill('SIGSTOP');
+      // 12 MB for a stopped reader: past what the sockets absorb, Redis drops its subscriber connection at 256 kB.
+      await publish(a, '/topic/stall', range(10, 3010).map((i) => `${i} ${big}`));
+      await eventually('Redis to cut the stopped node', async () => (await pubsubClients()) < before, 5000);
+      child.kill('SIGCONT');
+      await publish(a, '/topic/stall', range(3010, 3020).map((i) => `${i} ${big}`));
+      const rest = await messages(client, 3010, 20000).catch((err: Error) => {
+        const got = client.frames.filter((f) => f.command === 'MESSAGE').map(offsetOf);
+        const runs: string[] = [];
+        for (let i = 0; i < got.length; i++) if (i === 0 || got[i] !== got[i - 1] + 1) runs.push(`${got[i]}..`);
+        throw new Error(`${err.message}; got ${got.length} (runs ${runs.join(' ')}; last ${got.at(-1)}), other frames ${client.frames.filter((f) => f.command !== 'MESSAGE').map((f) => `${f.command} ${header(f, 'message')}`)}`);
+      });
+      expect(rest.map(offsetOf)).toEqual(range(10, 3020));
+      expect(rest.map((f) => body(f).split(' ')[0])).toEqual(range(10, 3020).map(String));
+      const metrics = await (await fetch(`http://127.0.0.1:${nodePort}/metrics`)).text();
+      expect(Number(/^stompbox_retained_caught_up_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(/^stompbox_retained_lost_total (\d+)$/m.exec(metrics)?.[1]).toBe('0');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('counts and logs what the stream no longer held when the node caught up', async () => {

@@ -1,9 +1,14 @@
 /**
  * Throwaway redis-server processes for the specs that flush, kill or cut a Redis (never the
- * shared one on 6379), and key cleanup for the specs that use the shared one.
+ * shared one on 6379), key cleanup for the specs that use the shared one, and cluster nodes
+ * in processes of their own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { Redis } from 'ioredis';
 import { eventually, listening } from './services';
 
@@ -49,4 +54,21 @@ export async function deleteKeys(port: number, prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** Starts spec/cluster/fixtures/cluster-node.ts as a process of its own (to SIGKILL or SIGSTOP it); resolves with its port. */
+export async function spawnNode(options: object): Promise<{ child: ChildProcess; port: number }> {
+  const out = join(mkdtempSync(join(tmpdir(), 'stompbox-node-')), 'node.js');
+  buildSync({ entryPoints: [join(__dirname, 'fixtures/cluster-node.ts')], bundle: true, platform: 'node', outfile: out, logLevel: 'error' });
+  const child = spawn(process.execPath, [out, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /port (\d+)/.exec(text);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`cluster node exited (${code}) before listening`)));
+  });
+  return { child, port };
 }
