@@ -130,7 +130,7 @@ export class RedisMessageStore implements MessageStore {
 
   /** The connection is back: sends the appends held meanwhile, in order. */
   flush(): void {
-    for (const p of this.pending.splice(0)) this.call(p.args).then(p.resolve, p.reject);
+    for (const p of this.pending.splice(0)) this.call(p.args).then(p.resolve, (err: unknown) => p.reject(unavailable(err)));
   }
 
   /** Refuses what is still held (the broker is closing). */
@@ -167,7 +167,7 @@ export class RedisMessageStore implements MessageStore {
   private run(script: string, key: HistoryKey, argv: (string | Buffer)[]): Promise<unknown> {
     const p = this.host.prefix;
     const args = [this.scripts.get(script)!, '3', `${p}h:${key}`, `${p}hm:${key}`, this.statsKey(), ...argv, script];
-    if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args);
+    if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args).catch(unavailable);
     if (this.pending.length >= this.host.maxBuffered) {
       if (this.counts.lost++ % 1000 === 0) this.host.logger.warn({ node: this.host.nodeId, lost: this.counts.lost }, 'Redis unreachable and maxBuffered reached: refusing retained messages');
       return Promise.reject(new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis is unreachable and ${this.host.maxBuffered} retained messages already wait for it`));
@@ -186,6 +186,12 @@ export class RedisMessageStore implements MessageStore {
       return this.host.redis.callBuffer('EVAL', script, ...rest);
     }
   }
+}
+
+/** A Redis failure as the publisher sees it: the message may or may not be stored (the reply never came, or Redis refused the script). */
+function unavailable(err: unknown): never {
+  if (err instanceof StompError) throw err;
+  throw new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis did not confirm the retained message (${err instanceof Error ? err.message : String(err)}); it may or may not be stored`);
 }
 
 function ageArg(limits: RetentionLimits): string {

@@ -13,7 +13,8 @@
  *   destinations, count and age drops.
  * A history whose meta hash is gone (FLUSHALL, a restart without persistence, an eviction)
  * starts again under the new epoch the caller proposed: offsets are never reused under an epoch.
- * Times come from Redis (TIME), one clock for every node, never going back per history.
+ * Times come from Redis (TIME), one clock for every node, never going back per history. With a
+ * `maxAge`, both keys expire that long after the last append.
  */
 
 const PRELUDE = `
@@ -83,6 +84,11 @@ redis.call('HSET', meta, 'epoch', epoch, 'next', num(nxt + 1), 'at', num(now), '
 redis.call('HINCRBY', stats, 'messages', 1)
 redis.call('HINCRBY', stats, 'bytes', #ARGV[1])
 trim(tonumber(ARGV[2]), tonumber(ARGV[3]), now, nxt + 1)
+if tonumber(ARGV[3]) > 0 then
+  -- Its last message is past the age by then: an idle history goes as a whole (a later append starts a new epoch).
+  redis.call('PEXPIRE', stream, ARGV[3])
+  redis.call('PEXPIRE', meta, ARGV[3])
+end
 if ARGV[5] ~= '' then
   redis.call('PUBLISH', ARGV[5], 'R' .. num(nxt) .. ' ' .. epoch .. ' ' .. num(now) .. '\\n' .. ARGV[1])
 end
