@@ -24,7 +24,7 @@ import { FlowControl } from './operations/flow-control';
 import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
-import type { MessageStore } from './retention/message-store';
+import type { MessageStore, StoreProvider } from './retention/message-store';
 import { MemoryMessageStore } from './retention/memory-store';
 import { RetainingBroker, Retention, type PublishReceipt } from './retention/retention';
 import type { BrokerMessage } from './messaging/broker-message';
@@ -66,7 +66,10 @@ export interface StompServerConfig extends StompServerOptions {
   authorization?: AuthorizationOptions;
   /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
   interceptors?: Interceptor[];
-  /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
+  /**
+   * Where retained messages live (the store seam, docs/retention.md).
+   * @defaultValue the broker's own when it has one (`RedisBroker`: Redis streams), else a new {@link MemoryMessageStore} of `retentionBytes`
+   */
   messageStore?: MessageStore;
 }
 
@@ -156,7 +159,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     const rules = new RetentionRules(o.retention);
-    this.retention = new Retention(rules, messageStore ?? new MemoryMessageStore(o.retentionBytes));
+    const provided = rules.active && messageStore === undefined ? (this.broker as Partial<StoreProvider>).createMessageStore?.() : undefined;
+    this.retention = new Retention(rules, messageStore ?? provided ?? new MemoryMessageStore(o.retentionBytes));
     this.publisher = rules.active ? this.retention.wrap(this.broker) : this.broker;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
