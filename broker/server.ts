@@ -28,6 +28,7 @@ import { MemoryMessageStore } from './retention/memory-store';
 import { RetainingBroker, Retention, type PublishReceipt } from './retention/retention';
 import type { BrokerMessage } from './messaging/broker-message';
 import { RetentionRules } from './retention/retention-rules';
+import type { QueueStore } from './queues/queue-store';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
@@ -66,6 +67,8 @@ export interface StompServerConfig extends StompServerOptions {
   interceptors?: Interceptor[];
   /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
   messageStore?: MessageStore;
+  /** Where queue messages are recorded (the queue store seam, docs/queues.md). @defaultValue a new {@link MemoryQueueStore}: nothing survives a restart */
+  queueStore?: QueueStore;
 }
 
 export type { StompServerEvents } from './app/events';
@@ -128,7 +131,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
-    const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, ...rest } = config;
+    const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, queueStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
