@@ -5,6 +5,7 @@ import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
 import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
 import { validateRetention, type RetentionRule } from './retention/retention-rules';
+import { resolveStoreOption, type ResolvedStoreOption, type StoreOption } from './store/store-options';
 import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
@@ -90,6 +91,13 @@ export interface StompServerOptions {
   retention?: RetentionRule[];
   /** Bytes every retained message together may cost (bodies, headers, 200 per message); past it the oldest go first, whatever their destination. @defaultValue `67108864` (64 MiB) */
   retentionBytes?: number;
+  /**
+   * Where retained history and persistent queue messages live (docs/store.md): `'memory'`
+   * (nothing survives a restart) or `{ sqlite: { file, maxBytes, synchronous, queues } }`, a
+   * SQLite file (needs the optional peer dependency `better-sqlite3` 12) that keeps offsets,
+   * epochs, queue messages and their in-flight state across restarts. @defaultValue `'memory'`
+   */
+  store?: StoreOption;
   /** Serve Prometheus metrics (needs `prom-client` installed) at `metricsPath`. @defaultValue `false` */
   metrics?: boolean;
   /**
@@ -178,7 +186,8 @@ export interface TcpOptions {
 
 /** Options after defaults were applied; frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish'>> & {
+  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish' | 'store'>> & {
+    store: ResolvedStoreOption;
     sse: ResolvedSseOptions | false;
     httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
@@ -218,6 +227,7 @@ export const DEFAULTS = Object.freeze({
   shutdownTimeout: 5000, // ms
   retention: [] as RetentionRule[], // nothing retained
   retentionBytes: 64 * 1024 * 1024, // bytes, every retained message together
+  store: 'memory' as StoreOption, // nothing survives a restart
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
@@ -316,6 +326,7 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   return Object.freeze({
     ...o,
     retention,
+    store: resolveStoreOption(o.store),
     endpoints: Object.freeze([...o.endpoints]) as string[],
     websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
     brokerPrefixes: Object.freeze([...o.brokerPrefixes]) as string[],

@@ -29,6 +29,7 @@ import { RetainingBroker, Retention, type PublishReceipt } from './retention/ret
 import type { BrokerMessage } from './messaging/broker-message';
 import { RetentionRules } from './retention/retention-rules';
 import type { QueueStore } from './queues/queue-store';
+import { openStores } from './store/open-stores';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
@@ -89,6 +90,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   readonly broker: MessageBroker;
   /** Retention and resume (docs/retention.md): the rules, the store, history reads and epochs. */
   readonly retention: Retention;
+  /** Where queue messages are recorded (the queue store seam): memory, or the `store` option's SQLite file. */
+  readonly queueStore: QueueStore;
   /** The broker as publishers use it: retaining what the rules retain, then `broker`. */
   private readonly publisher: MessageBroker;
   readonly relay: FrameRelay | undefined;
@@ -147,7 +150,9 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     const rules = new RetentionRules(o.retention);
-    this.retention = new Retention(rules, messageStore ?? new MemoryMessageStore(o.retentionBytes));
+    const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore, queueStore });
+    this.retention = new Retention(rules, stores.messageStore);
+    this.queueStore = stores.queueStore;
     this.publisher = rules.active ? this.retention.wrap(this.broker) : this.broker;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
@@ -349,6 +354,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     } else this.httpRouter.detach();
     await this.broker.close();
     await this.retention.store.close();
+    await this.queueStore.close();
   }
 
   // ---- SessionHost ----
