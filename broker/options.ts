@@ -6,6 +6,7 @@ import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPu
 import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
 import { validateRetention, type RetentionRule } from './retention/retention-rules';
 import { resolveStoreOption, type ResolvedStoreOption, type StoreOption } from './store/store-options';
+import { validateQueues, type QueueRule } from './queues/queue-rules';
 import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
@@ -98,6 +99,15 @@ export interface StompServerOptions {
    * epochs, queue messages and their in-flight state across restarts. @defaultValue `'memory'`
    */
   store?: StoreOption;
+  /**
+   * Queue rules (docs/queues.md): destinations matching `destinations` are queues: each message
+   * to exactly one subscriber (round-robin among those with credit), kept until acknowledged,
+   * redelivered after NACK or a lost session, dead-lettered past `maxRedeliveries`. The first
+   * matching rule applies. @defaultValue `[]` (no queues: `/queue` fans out as Spring's simple broker)
+   */
+  queues?: QueueRule[];
+  /** Bytes every queue message held (waiting and in flight) may cost together (bodies, headers, 256 per message); past it a rule's `overflow` applies. @defaultValue `67108864` (64 MiB) */
+  queueBytes?: number;
   /** Serve Prometheus metrics (needs `prom-client` installed) at `metricsPath`. @defaultValue `false` */
   metrics?: boolean;
   /**
@@ -228,6 +238,8 @@ export const DEFAULTS = Object.freeze({
   retention: [] as RetentionRule[], // nothing retained
   retentionBytes: 64 * 1024 * 1024, // bytes, every retained message together
   store: 'memory' as StoreOption, // nothing survives a restart
+  queues: [] as QueueRule[], // no queues: /queue fans out
+  queueBytes: 64 * 1024 * 1024, // bytes, every held queue message together
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
@@ -284,6 +296,7 @@ const INTEGER_OPTIONS = [
   ['maxFramesPerSecond', 0],
   ['shutdownTimeout', 0],
   ['retentionBytes', 1024],
+  ['queueBytes', 1024],
 ] as const;
 
 /**
@@ -322,11 +335,13 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   const retention = validateRetention(o.retention) as RetentionRule[];
+  const queues = validateQueues(o.queues) as QueueRule[];
   const tcp = resolveTcp(o.tcp);
   return Object.freeze({
     ...o,
     retention,
     store: resolveStoreOption(o.store),
+    queues,
     endpoints: Object.freeze([...o.endpoints]) as string[],
     websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
     brokerPrefixes: Object.freeze([...o.brokerPrefixes]) as string[],

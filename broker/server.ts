@@ -25,11 +25,14 @@ import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
 import type { MessageStore } from './retention/message-store';
 import { MemoryMessageStore } from './retention/memory-store';
-import { RetainingBroker, Retention, type PublishReceipt } from './retention/retention';
+import { Retention, type PublishReceipt } from './retention/retention';
 import type { BrokerMessage } from './messaging/broker-message';
 import { RetentionRules } from './retention/retention-rules';
 import type { QueueStore } from './queues/queue-store';
 import { openStores } from './store/open-stores';
+import { QueueBroker, isReceipting } from './queues/queue-broker';
+import { QueueEngine } from './queues/queue-engine';
+import { QueueRules } from './queues/queue-rules';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
@@ -92,8 +95,12 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   readonly retention: Retention;
   /** Where queue messages are recorded (the queue store seam): memory, or the `store` option's SQLite file. */
   readonly queueStore: QueueStore;
-  /** The broker as publishers use it: retaining what the rules retain, then `broker`. */
+  /** The broker as publishers use it: queues first (when rules make some), retaining what the rules retain, then `broker`. */
   private readonly publisher: MessageBroker;
+  /** The queue engine (docs/queues.md); undefined when no `queues` rule exists. */
+  readonly queues: QueueEngine | undefined;
+  /** Hears ACK and NACK for the queue engine (SessionHost). */
+  readonly acknowledger: MessageBroker | undefined;
   readonly relay: FrameRelay | undefined;
   readonly heartbeats: HeartbeatScheduler;
   readonly router: DestinationRouter;
@@ -153,7 +160,22 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore, queueStore });
     this.retention = new Retention(rules, stores.messageStore);
     this.queueStore = stores.queueStore;
-    this.publisher = rules.active ? this.retention.wrap(this.broker) : this.broker;
+    const retaining = rules.active ? this.retention.wrap(this.broker) : this.broker;
+    const queueRules = new QueueRules(o.queues);
+    this.queues = !queueRules.active
+      ? undefined
+      : new QueueEngine({
+          rules: queueRules,
+          store: this.queueStore,
+          budget: o.queueBytes,
+          defaultPrefetch: o.maxPendingAcks,
+          logger: o.logger,
+          publishElsewhere: (user, m) => void (user === undefined ? retaining.publish(m) : retaining.publishToUser(user, m)),
+        });
+    // A store that fails to load fails listen(); nobody else need hear of it.
+    this.queues?.ready.catch(() => undefined);
+    this.publisher = this.queues === undefined ? retaining : new QueueBroker(retaining, this.queues);
+    this.acknowledger = this.queues === undefined ? undefined : this.publisher;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
     this.template = new MessagingTemplate(countingPublishes(this.publisher, this.counters), this.router);
@@ -173,6 +195,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       heartbeats: this.heartbeats,
       broker: this.broker,
       retention: this.retention,
+      queues: this.queues,
       sessions: this.sessions,
       openSessions: () => this.sessionRegistry.open,
       shuttingDown: () => this.sessionRegistry.shuttingDown,
@@ -210,7 +233,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
    */
   publish(message: BrokerMessage): Promise<PublishReceipt | undefined> {
     this.counters.messagesPublished++;
-    if (this.publisher instanceof RetainingBroker) return this.publisher.publishRetained(message);
+    if (isReceipting(this.publisher)) return this.publisher.publishRetained(message);
     return Promise.resolve(this.publisher.publish(message)).then(() => undefined);
   }
 
@@ -293,6 +316,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
    * TCP listener (option `tcp`) is up too, or once its failure to bind was logged.
    */
   async listen(port = 0, host?: string): Promise<AddressInfo> {
+    // A durable queue store brings its queues back before the first session arrives.
+    await this.queues?.ready;
     const http = createServer();
     this.attachTo(http, true);
     const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -352,6 +377,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
         http.closeAllConnections();
       });
     } else this.httpRouter.detach();
+    await this.queues?.close();
     await this.broker.close();
     await this.retention.store.close();
     await this.queueStore.close();
@@ -391,7 +417,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   routeUnsubscribe(session: StompSession, sub: Subscription): Promise<void> | void {
-    const done = this.broker.unsubscribe(sub);
+    const done = this.publisher.unsubscribe(sub);
     const announce = (): void => void this.emit('unsubscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
     if (done === undefined) return announce();
     return done.then(announce);
@@ -420,7 +446,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
     this.relay?.closeSession(session);
     if (!left.connected) return;
-    const removed = this.broker.removeSession(session);
+    const removed = this.publisher.removeSession(session);
     if (removed instanceof Promise) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
     }

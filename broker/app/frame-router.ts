@@ -13,7 +13,8 @@ import type { HandlerRegistry } from './handler-registry';
 import { ReservedQueues } from './reserved-queues';
 import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
-import { RetainingBroker, type HistorySubscribed, type Retention } from '../retention/retention';
+import type { HistorySubscribed, Retention } from '../retention/retention';
+import { isReceipting } from '../queues/queue-broker';
 
 /**
  * Authorizes an inbound SEND or SUBSCRIBE (segment limits, then the `authorization` rules for
@@ -105,7 +106,7 @@ export class FrameRouter {
    * publish answers as `{"offset": n}`.
    */
   private publishForReceipt(session: StompSession, message: BrokerMessage): Promise<void> | void {
-    if (!(this.broker instanceof RetainingBroker)) return this.broker.publish(message);
+    if (!isReceipting(this.broker)) return this.broker.publish(message);
     return this.broker.publishRetained(message).then((landed) => {
       if (landed !== undefined) session.receiptHeaders = [['x-stream-offset', String(landed.offset)], ['x-stream-epoch', landed.epoch]];
     });
@@ -160,7 +161,7 @@ export class FrameRouter {
         `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
       );
     }
-    const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user };
+    const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user, selector: request.selector, prefetch: request.prefetch };
     const after = (kept: Subscription = sub): Promise<Subscription> | Subscription => {
       const handled = match === undefined ? undefined : this.dispatcher.dispatchSubscribe(session, frame, sub, mapped!, match);
       return handled === undefined ? kept : handled.then(() => kept);

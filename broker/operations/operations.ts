@@ -7,6 +7,8 @@ import type { ResolvedOptions } from '../options';
 import type { HeartbeatScheduler } from '../session/heartbeat';
 import type { StompSession } from '../session/stomp-session';
 import type { Counters } from './counters';
+import { NO_QUEUES, type QueueStats } from '../queues/queue-stats';
+import { registerQueueMetrics } from '../queues/queue-metrics';
 import type { FlowControl } from './flow-control';
 
 /**
@@ -44,6 +46,8 @@ export interface BrokerStats {
   readonly handlerErrors: number;
   /** Retained messages (docs/retention.md): histories, messages, bytes against the budget, drops by reason. */
   readonly retention: StoreStats;
+  /** Queues (docs/queues.md): depth, in flight, redelivered, dead-lettered, expired, dropped, store size; zeros without queue rules. */
+  readonly queues: QueueStats;
   readonly shuttingDown: boolean;
 }
 
@@ -55,6 +59,7 @@ export interface OperationsSource {
   readonly heartbeats: HeartbeatScheduler;
   readonly broker: MessageBroker;
   readonly retention?: { stats(): StoreStats };
+  readonly queues?: { stats(): QueueStats };
   readonly sessions: ReadonlyMap<string, StompSession>;
   /** Every open connection's session (connecting ones too). */
   openSessions(): Iterable<StompSession>;
@@ -123,6 +128,7 @@ export class Operations {
       heartbeats: { sessions: s.heartbeats.size, timeouts: c.heartbeatTimeouts },
       handlerErrors: c.handlerErrors,
       retention: s.retention?.stats() ?? NO_RETENTION,
+      queues: s.queues?.stats() ?? NO_QUEUES,
       shuttingDown: s.shuttingDown(),
     };
   }
@@ -182,6 +188,7 @@ function createRegistry(prom: Prom, ops: Operations): PromClient.Registry {
   counter('stompbox_retained_dropped_total', 'Retained messages dropped, by reason (count, age, bytes)', ['reason'], (c, s) => {
     for (const [reason, n] of Object.entries(s.retention.dropped)) setCounter(c, n, { reason });
   });
+  registerQueueMetrics(gauge, counter, () => ops.stats().queues);
   counter('stompbox_sessions_closed_total', 'Sessions ended, by reason', ['reason'], (c, s) => {
     for (const [reason, n] of Object.entries(s.sessions.closed)) setCounter(c, n, { reason });
   });
