@@ -68,6 +68,7 @@ export class SqliteMessageStore implements MessageStore, StorePart {
   private readonly epochPrefix = randomBytes(6).toString('base64url');
   private epochCounter = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
   private readonly sql: Record<'insert' | 'range' | 'deleteRange' | 'front' | 'firstAt' | 'readOffset' | 'readTime' | 'oldest' | 'deleteSeq' | 'saveHead' | 'forget', SqliteStatement>;
 
   constructor(
@@ -159,6 +160,8 @@ export class SqliteMessageStore implements MessageStore, StorePart {
 
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.closed) return;
+    this.closed = true;
     this.timer = undefined;
     this.db.release();
   }

@@ -48,6 +48,7 @@ export class SqliteQueueStore implements QueueStore, StorePart {
   /** Ids of the entries kept in the file, with the bytes each counts. */
   private kept = new Map<number, number>();
   private readonly all: boolean;
+  private closed = false;
   private readonly sql: Record<'insert' | 'mark' | 'remove', SqliteStatement>;
 
   constructor(private readonly db: SqliteDatabase) {
@@ -126,6 +127,9 @@ export class SqliteQueueStore implements QueueStore, StorePart {
   }
 
   close(): void {
+    // Both the queue engine and the server close it: the first close counts.
+    if (this.closed) return;
+    this.closed = true;
     this.db.release();
   }
 

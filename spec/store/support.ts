@@ -13,16 +13,20 @@ import { buildSync } from 'esbuild';
 import WebSocket from 'ws';
 
 const ROOT = path.resolve(__dirname, '../..');
-let bundle: { dir: string; file: string } | undefined;
+const bundles = new Map<string, { dir: string; file: string }>();
 const children = new Set<ChildProcess>();
 const clients = new Set<Client>();
 
-function bundled(): string {
-  if (bundle !== undefined) return bundle.file;
+/** The reference app, and the durability specs' own broker (fixtures/durable-broker.ts). */
+const ENTRIES = { reference: path.join(ROOT, 'examples/reference/main.ts'), durable: path.join(__dirname, 'fixtures/durable-broker.ts') };
+
+function bundled(entry: keyof typeof ENTRIES): string {
+  const known = bundles.get(entry);
+  if (known !== undefined) return known.file;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'stompbox-store-'));
   const file = path.join(dir, 'main.js');
-  buildSync({ entryPoints: [path.join(ROOT, 'examples/reference/main.ts')], bundle: true, platform: 'node', target: 'node20', packages: 'external', outfile: file, logLevel: 'error' });
-  bundle = { dir, file };
+  buildSync({ entryPoints: [ENTRIES[entry]], bundle: true, platform: 'node', target: 'node20', packages: 'external', outfile: file, logLevel: 'error' });
+  bundles.set(entry, { dir, file });
   return file;
 }
 
@@ -48,7 +52,16 @@ export interface Failed {
 
 /** Starts the reference app with `STORE=<store>`; resolves once it listens, or with how it failed. */
 export function startApp(store: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<App | Failed> {
-  const child = spawn(process.execPath, [...nodeArgs, bundled()], {
+  return start('reference', '/webServer/websocket', store, extraEnv, nodeArgs);
+}
+
+/** Starts fixtures/durable-broker.ts (queues `/queue/**`, retained `/topic/**`) on the SQLite file `store`. */
+export function startBroker(store: string, extraEnv: Record<string, string> = {}): Promise<App | Failed> {
+  return start('durable', '/ws', store, extraEnv, []);
+}
+
+function start(entry: keyof typeof ENTRIES, wsPath: string, store: string, extraEnv: Record<string, string>, nodeArgs: string[]): Promise<App | Failed> {
+  const child = spawn(process.execPath, [...nodeArgs, bundled(entry)], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', TCP_PORT: 'off', STORE: store, NODE_PATH: path.join(ROOT, 'node_modules'), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,8 +74,8 @@ export function startApp(store: string, extraEnv: Record<string, string> = {}, n
   return new Promise((resolve) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /localhost:(\d+)/.exec(out);
-      if (m !== null) resolve({ child, port: Number(m[1]), url: `ws://127.0.0.1:${m[1]}/webServer/websocket`, exited });
+      const m = /(?:localhost:|listening on )(\d+)/.exec(out);
+      if (m !== null) resolve({ child, port: Number(m[1]), url: `ws://127.0.0.1:${m[1]}${wsPath}`, exited });
     });
     void exited.then(({ code }) => resolve({ code, stderr: err }));
   });
@@ -125,6 +138,6 @@ export async function killApps(): Promise<void> {
 
 /** Removes the bundle (afterAll). */
 export function removeBundle(): void {
-  if (bundle !== undefined) rmSync(bundle.dir, { recursive: true, force: true });
-  bundle = undefined;
+  for (const { dir } of bundles.values()) rmSync(dir, { recursive: true, force: true });
+  bundles.clear();
 }
