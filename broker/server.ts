@@ -196,6 +196,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       broker: this.broker,
       retention: this.retention,
       queues: this.queues,
+      store: stores.database,
       sessions: this.sessions,
       openSessions: () => this.sessionRegistry.open,
       shuttingDown: () => this.sessionRegistry.shuttingDown,

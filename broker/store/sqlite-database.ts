@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { StompError } from '../errors';
 import type { Logger } from '../logger';
 import type { ResolvedSqliteOptions } from './store-options';
+import type { StoreFileStats } from './store-stats';
 
 /** The part of a better-sqlite3 statement the stores use (declared here: `better-sqlite3` stays an optional peer dependency). */
 export interface SqliteStatement {
@@ -159,6 +160,11 @@ export class SqliteDatabase {
           : new StompError('STOMP_ERR_INTERNAL', 'The store could not commit a write'),
       );
     }
+  }
+
+  stats(): StoreFileStats {
+    const { file, maxBytes } = this.options;
+    return { kind: 'sqlite', file, fileBytes: this.fileBytes(), bytes: this.counts.retained + this.counts.queued, maxBytes, commits: this.commits };
   }
 
   /** Bytes of the file and its WAL on disk. */
