@@ -184,7 +184,11 @@ function settle(session: StompSession, frame: Frame): Promise<void> | void {
   if (session.acks.settle(id, v12, subscription, settled) === 0) {
     throw new StompError('STOMP_ERR_UNKNOWN_ACK', `${frame.command} names "${id}", which is not a message awaiting acknowledgement`);
   }
-  if (hook !== undefined && settled!.subscription !== undefined) return hook.call(broker, settled!.subscription, settled!.messageIds);
+  if (hook === undefined || settled!.subscription === undefined) return;
+  const done = hook.call(broker, settled!.subscription, settled!.messageIds);
+  // The engine settled it in memory already: only the RECEIPT waits for the store (session.ts).
+  if (done !== undefined) session.markOrdered();
+  return done;
 }
 
 /** STOMP 1.2 §BEGIN. */
