@@ -88,3 +88,19 @@ describe('pipelined SENDs on the durable store', () => {
     expect(header(await bystander.nextCommand('RECEIPT'), 'receipt-id')).toBe('ok');
   });
 });
+
+describe('store.sqlite.queues', () => {
+  it("'all' keeps queue messages sent without persistent:true across a restart", async () => {
+    const config = { logger: silentLogger, queues: [{ destinations: '/queue/**' }], store: { sqlite: { file: join(dir, 'all.db'), queues: 'all' as const } } };
+    const first = await startServer(config);
+    const producer = await RawClient.connected(first.ws('/stomp'));
+    producer.send('SEND\ndestination:/queue/q\nreceipt:r\n\nplain\0');
+    await producer.nextCommand('RECEIPT');
+    await first.server.close();
+    const second = await startServer(config);
+    const consumer = await RawClient.connected(second.ws('/stomp'));
+    consumer.send('SUBSCRIBE\nid:0\ndestination:/queue/q\n\n\0');
+    const message = await consumer.nextCommand('MESSAGE');
+    expect(message.body.toString()).toBe('plain');
+  });
+});
