@@ -65,3 +65,7 @@ export type {
 } from './retention/message-store';
 export type { RetentionRule } from './retention/retention-rules';
 export type { StreamPosition } from './retention/stream-position';
+export { MemoryQueueStore } from './queues/queue-store';
+export type { QueueStore, QueueEntry, QueueKey, LoadedEntry, QueueStoreStats, RemoveReason } from './queues/queue-store';
+export type { StoreOption, SqliteStoreOptions } from './store/store-options';
+export type { StoreFileStats } from './store/store-stats';

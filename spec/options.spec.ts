@@ -33,6 +33,7 @@ const TOP_LEVEL: [string, unknown][] = [
   ['shutdownTimeout', 5000],
   ['retention', []],
   ['retentionBytes', 67108864],
+  ['store', 'memory'],
   ['metrics', false],
   ['metricsPath', '/metrics'],
   ['healthPath', '/health'],
