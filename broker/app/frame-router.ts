@@ -96,8 +96,16 @@ export class FrameRouter {
     const effect = user === undefined ? (frame.headers.has('receipt') ? this.publishForReceipt(message) : this.broker.publish(message)) : this.publishToUser(user, message);
     // With the durable store a broker publish takes its place (offset, queue position) at once:
     // the session may go on with its next frames while the commit is pending (session.ts).
-    if (effect !== undefined && this.options.store !== 'memory') session.markOrdered();
+    // So with a store whose appends keep their order once called (Redis streams).
+    if (effect !== undefined && (this.options.store !== 'memory' || this.orderedAppend(destination, user?.destination))) session.markOrdered();
     return effect as Promise<void> | void;
+  }
+
+  /** True when a retained SEND's append keeps its place once called (the Redis store), so the session need not wait for it. */
+  private orderedAppend(destination: string, userDestination: string | undefined): boolean {
+    const retention = this.retention;
+    if (retention === undefined || retention.store.ordered !== true) return false;
+    return retention.limitsFor(destination) !== undefined || (userDestination !== undefined && retention.limitsFor(userDestination) !== undefined);
   }
 
   private publishToUser(user: { user: string; destination: string }, message: BrokerMessage): Promise<void> | void {

@@ -106,6 +106,8 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   private readonly lastSeq = new Map<NodeId, number>();
   private readonly buffer: [string, Buffer][] = [];
   private seq = 0;
+  /** Presence lookups of user messages not yet answered. */
+  private lookups = 0;
   private subReady = false;
   private closed = false;
   private readonly readyPromise: Promise<void>;
@@ -166,6 +168,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     if (this.store !== undefined) return this.store;
     const store = new RedisMessageStore({ redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, maxBuffered: this.maxBuffered });
     this.store = store;
+    if (this.pub.status === 'ready') store.loadScripts();
     this.cursors = new StreamCursors((d, from, n) => store.range(d, from, n), (m) => this.deliverLocal(m), store.counts, this.logger, this.maxBuffered);
     return store;
   }
@@ -217,14 +220,23 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   override publishToUser(user: string, message: BrokerMessage): Promise<void> | void {
     this.deliverLocalToUser(user, message);
     if (!this.online) return; // presence unknown: only local sessions are reachable
-    return this.presence.nodesOf(user).then(
+    // Lookups go out on one connection and answer in order, so the sends they lead to keep the
+    // publish order without the publisher waiting for each: a session's next frame is handled
+    // at once. Only past maxBuffered unanswered does the publisher wait (backpressure).
+    this.lookups++;
+    const routed = this.presence.nodesOf(user).then(
       (nodes) => {
+        this.lookups--;
         for (const node of nodes.keys()) {
           if (node !== this.nodeId) this.send(`${this.prefix}to:${node}`, encodeEnvelope(this.nodeId, 0, message, user));
         }
       },
-      (err: unknown) => this.logger.warn({ err: String(err) }, 'User lookup failed; message reached local sessions only'),
+      (err: unknown) => {
+        this.lookups--;
+        this.logger.warn({ err: String(err) }, 'User lookup failed; message reached local sessions only');
+      },
     );
+    return this.lookups > this.maxBuffered ? routed : undefined;
   }
 
   override addSession(subscriber: Subscriber): Promise<void> | void {
@@ -349,6 +361,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     this.presence.start();
     this.presence.restore(counts).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'Restoring presence failed'));
     // Held appends go at once: a node not yet re-subscribed reads them from the stream when it is.
+    this.store?.loadScripts();
     this.store?.flush();
     if (this.buffer.length === 0 || this.flushTimer !== undefined) return;
     // Until the flush, new messages queue behind the held ones, keeping publish order.

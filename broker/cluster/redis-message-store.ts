@@ -53,12 +53,16 @@ interface Pending {
  */
 export class RedisMessageStore implements MessageStore {
   readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0 };
+  /** Appends go out on one connection (or wait in order while it is down): each takes its place when called. */
+  readonly ordered = true;
   private readonly scripts = new Map<string, string>();
   /** Messages appended (and so PUBLISHed by the script): the broker must not publish them again. */
   private readonly appended = new WeakSet<BrokerMessage>();
   private readonly pending: Pending[] = [];
   private snapshot: StoreStats = { destinations: 0, messages: 0, bytes: 0, budget: 0, dropped: { count: 0, age: 0, bytes: 0 } };
   private refreshedAt = 0;
+  /** The epoch a history that does not exist yet gets on its first append (random, replaced once used). */
+  private candidate = newEpoch();
 
   constructor(private readonly host: RedisStoreHost) {
     for (const script of [APPEND, READ]) this.scripts.set(script, createHash('sha1').update(script).digest('hex'));
@@ -68,9 +72,10 @@ export class RedisMessageStore implements MessageStore {
     const envelope = encodeEnvelope(this.host.nodeId, 0, message);
     // Principal-form user histories are not broadcast: the broker routes them through presence.
     const channel = key.startsWith('\0') ? '' : `${this.host.prefix}d:${message.destination}`;
-    const epoch = randomBytes(9).toString('base64url');
+    const epoch = this.candidate;
     return this.run(APPEND, key, [envelope, String(limits.messages), ageArg(limits), epoch, channel]).then((reply) => {
       const [offset, epochOf] = (reply as Buffer[]).map((b) => b.toString());
+      if (epochOf === epoch && this.candidate === epoch) this.candidate = newEpoch(); // taken by a new history: never offered again
       const out = stamped(message, Number(offset), epochOf);
       if (channel !== '') this.appended.add(out);
       return { offset: Number(offset), epoch: epochOf, message: out };
@@ -126,6 +131,11 @@ export class RedisMessageStore implements MessageStore {
     const n = (k: string): number => h.get(k) ?? 0;
     this.snapshot = { destinations: n('destinations'), messages: n('messages'), bytes: n('bytes'), budget: 0, dropped: { count: n('count'), age: n('age'), bytes: 0 } };
     return this.snapshot;
+  }
+
+  /** Loads the scripts into Redis (on every connect: a restarted Redis has none), so appends need not fall back to EVAL. */
+  loadScripts(): void {
+    for (const script of this.scripts.keys()) this.host.redis.callBuffer('SCRIPT', 'LOAD', script).catch(() => undefined);
   }
 
   /** The connection is back: sends the appends held meanwhile, in order. */
@@ -192,6 +202,10 @@ export class RedisMessageStore implements MessageStore {
 function unavailable(err: unknown): never {
   if (err instanceof StompError) throw err;
   throw new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis did not confirm the retained message (${err instanceof Error ? err.message : String(err)}); it may or may not be stored`);
+}
+
+function newEpoch(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 function ageArg(limits: RetentionLimits): string {
