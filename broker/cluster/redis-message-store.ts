@@ -30,6 +30,8 @@ export interface CatchUpCounts {
   caughtUp: number;
   /** Messages this node's subscribers did not get: trimmed before the catch-up could read them, or refused while Redis was unreachable. */
   lost: number;
+  /** Appends whose connection broke before Redis answered: refused to the publisher, they may or may not be stored. */
+  failed: number;
 }
 
 interface Pending {
@@ -52,7 +54,7 @@ interface Pending {
  * count and age, and by Redis's own `maxmemory`.
  */
 export class RedisMessageStore implements MessageStore {
-  readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0 };
+  readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0 };
   /** Appends go out on one connection (or wait in order while it is down): each takes its place when called. */
   readonly ordered = true;
   private readonly scripts = new Map<string, string>();
@@ -140,7 +142,7 @@ export class RedisMessageStore implements MessageStore {
 
   /** The connection is back: sends the appends held meanwhile, in order. */
   flush(): void {
-    for (const p of this.pending.splice(0)) this.call(p.args).then(p.resolve, (err: unknown) => p.reject(unavailable(err)));
+    for (const p of this.pending.splice(0)) this.call(p.args).then(p.resolve, (err: unknown) => this.failed(err).catch(p.reject));
   }
 
   /** Refuses what is still held (the broker is closing). */
@@ -148,6 +150,12 @@ export class RedisMessageStore implements MessageStore {
     const held = this.pending.splice(0);
     this.counts.lost += held.length;
     for (const p of held) p.reject(new StompError('STOMP_ERR_BROKER_UNAVAILABLE', 'The cluster broker closed before Redis came back'));
+  }
+
+  /** A script Redis did not answer (the connection broke) or refused: counted, logged once per 1000, refused to the publisher. */
+  private failed(err: unknown): Promise<never> {
+    if (this.counts.failed++ % 1000 === 0) this.host.logger.warn({ node: this.host.nodeId, failed: this.counts.failed, err: String(err) }, 'Redis did not confirm retained messages; they may or may not be stored');
+    return Promise.reject(unavailable(err));
   }
 
   private statsKey(): string {
@@ -177,7 +185,7 @@ export class RedisMessageStore implements MessageStore {
   private run(script: string, key: HistoryKey, argv: (string | Buffer)[]): Promise<unknown> {
     const p = this.host.prefix;
     const args = [this.scripts.get(script)!, '3', `${p}h:${key}`, `${p}hm:${key}`, this.statsKey(), ...argv, script];
-    if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args).catch(unavailable);
+    if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args).catch((err: unknown) => this.failed(err));
     if (this.pending.length >= this.host.maxBuffered) {
       if (this.counts.lost++ % 1000 === 0) this.host.logger.warn({ node: this.host.nodeId, lost: this.counts.lost }, 'Redis unreachable and maxBuffered reached: refusing retained messages');
       return Promise.reject(new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis is unreachable and ${this.host.maxBuffered} retained messages already wait for it`));
@@ -199,9 +207,9 @@ export class RedisMessageStore implements MessageStore {
 }
 
 /** A Redis failure as the publisher sees it: the message may or may not be stored (the reply never came, or Redis refused the script). */
-function unavailable(err: unknown): never {
-  if (err instanceof StompError) throw err;
-  throw new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis did not confirm the retained message (${err instanceof Error ? err.message : String(err)}); it may or may not be stored`);
+function unavailable(err: unknown): StompError {
+  if (err instanceof StompError) return err;
+  return new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis did not confirm the retained message (${err instanceof Error ? err.message : String(err)}); it may or may not be stored`);
 }
 
 function newEpoch(): string {
