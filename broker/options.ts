@@ -1,10 +1,12 @@
 import { StompError } from './errors';
-import type { SecureContextOptions } from 'node:tls';
+import { freezeDefaults, invalidOption, refuseUnknown } from './option-kit';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
 import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
 import { validateRetention, type RetentionRule } from './retention/retention-rules';
+import { resolveStoreOption, type ResolvedStoreOption, type StoreOption } from './store/store-options';
 import { validateQueues, type QueueRule } from './queues/queue-rules';
 import { VERSION } from './version';
 
@@ -91,6 +93,13 @@ export interface StompServerOptions {
   retention?: RetentionRule[];
   /** Bytes every retained message together may cost (bodies, headers, 200 per message); past it the oldest go first, whatever their destination. @defaultValue `67108864` (64 MiB) */
   retentionBytes?: number;
+  /**
+   * Where retained history and persistent queue messages live (docs/store.md): `'memory'`
+   * (nothing survives a restart) or `{ sqlite: { file, maxBytes, synchronous, queues } }`, a
+   * SQLite file (needs the optional peer dependency `better-sqlite3` 12) that keeps offsets,
+   * epochs, queue messages and their in-flight state across restarts. @defaultValue `'memory'`
+   */
+  store?: StoreOption;
   /**
    * Queue rules (docs/queues.md): destinations matching `destinations` are queues: each message
    * to exactly one subscriber (round-robin among those with credit), kept until acknowledged,
@@ -182,24 +191,29 @@ export interface TcpOptions {
   port: number;
   /** Address to bind. @defaultValue all interfaces (as `net.Server.listen`) */
   host?: string;
-  /** TLS (`stomp+ssl`): `node:tls` secure context options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...). @defaultValue none: plain TCP */
-  tls?: SecureContextOptions;
+  /**
+   * TLS (`stomp+ssl`): `node:tls` server options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...;
+   * `requestCert` asks clients for a certificate, which `authenticate` then sees as
+   * `request.clientCertificate`). @defaultValue none: plain TCP
+   */
+  tls?: TlsOptions;
 }
 
 /** Options after defaults were applied; frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish'>> & {
+  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish' | 'store'>> & {
+    store: ResolvedStoreOption;
     sse: ResolvedSseOptions | false;
     httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
-    tcp: Readonly<{ port: number; host: string | undefined; tls: SecureContextOptions | undefined }> | undefined;
+    tcp: Readonly<{ port: number; host: string | undefined; tls: TlsOptions | undefined }> | undefined;
     logger: Logger;
   }
 >;
 
-/** The defaults of every option (units in comments). */
-export const DEFAULTS = Object.freeze({
+/** The defaults of every option (units in comments); frozen, arrays and `sockjs` too. */
+export const DEFAULTS = freezeDefaults({
   endpoints: ['/stomp'],
   websocketEndpoints: [] as string[],
   brokerPrefixes: ['/topic', '/queue'],
@@ -228,19 +242,20 @@ export const DEFAULTS = Object.freeze({
   shutdownTimeout: 5000, // ms
   retention: [] as RetentionRule[], // nothing retained
   retentionBytes: 64 * 1024 * 1024, // bytes, every retained message together
+  store: 'memory' as StoreOption, // nothing survives a restart
   queues: [] as QueueRule[], // no queues: /queue fans out
   queueBytes: 64 * 1024 * 1024, // bytes, every held queue message together
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
   serverName: `stompbox/${VERSION}`,
-  sockjs: Object.freeze({
+  sockjs: {
     heartbeatDelay: 25000, // ms (Spring's SockJS default)
     disconnectDelay: 5000, // ms
     streamLimit: 128 * 1024, // bytes
     clientUrl: '/lib/sockjs.min.js',
     bindRemoteAddress: false,
-  }),
+  },
   serveClientLibraries: true,
   publicBasePath: '',
   allowedOrigins: [] as string[], // same origin only
@@ -248,8 +263,25 @@ export const DEFAULTS = Object.freeze({
   httpPublish: false as false | HttpPublishOptions, // off
 });
 
+/**
+ * The options of {@link StompServerOptions} that have no entry in {@link DEFAULTS} (absent means
+ * none). With the keys of DEFAULTS these are every name `resolveOptions` accepts: a new option
+ * is one line, in DEFAULTS or here (tsc refuses an option of the interface listed in neither).
+ */
+export const OPTIONS_WITHOUT_DEFAULT = Object.freeze(['staticDir', 'tcp', 'logger'] as const);
+
+/** Every option name of {@link StompServerOptions}. */
+export const SERVER_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(DEFAULTS), ...OPTIONS_WITHOUT_DEFAULT]);
+
+/** An option of the interface in neither list: `true` is then not assignable, and tsc names it. */
+type Unlisted = Exclude<keyof StompServerOptions, keyof typeof DEFAULTS | (typeof OPTIONS_WITHOUT_DEFAULT)[number]>;
+const everyOptionIsListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyOptionIsListed;
+
+const SOCKJS_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(DEFAULTS.sockjs));
+
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }
 
 function checkInteger(option: string, value: number, min: number): void {
@@ -295,6 +327,11 @@ const INTEGER_OPTIONS = [
  */
 export function resolveOptions(options: StompServerOptions = {}, logger: Logger): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
+  refuseUnknown(options, SERVER_OPTION_NAMES);
+  if (options.sockjs !== undefined) {
+    if (typeof options.sockjs !== 'object' || options.sockjs === null || Array.isArray(options.sockjs)) fail('sockjs', 'an object', options.sockjs);
+    refuseUnknown(options.sockjs, SOCKJS_OPTION_NAMES, '', 'sockjs.');
+  }
   const o = { ...DEFAULTS, ...stripUndefined(options), sockjs: { ...DEFAULTS.sockjs, ...stripUndefined(options.sockjs ?? {}) } };
   if (typeof o.publicBasePath !== 'string' || (o.publicBasePath !== '' && (checkPathQuietly(o.publicBasePath) || o.publicBasePath === '/'))) {
     fail('publicBasePath', '"" or a path starting with "/" and not ending with "/"', o.publicBasePath);
@@ -330,6 +367,7 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   return Object.freeze({
     ...o,
     retention,
+    store: resolveStoreOption(o.store),
     queues,
     endpoints: Object.freeze([...o.endpoints]) as string[],
     websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
@@ -346,14 +384,13 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   });
 }
 
-const TCP_KEYS = new Set(['port', 'host', 'tls']);
+const TCP_KEYS: ReadonlySet<string> = new Set(['port', 'host', 'tls']);
 
 function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
   if (tcp === undefined) return undefined;
   if (typeof tcp !== 'object' || tcp === null || Array.isArray(tcp)) fail('tcp', 'an object { port, host, tls }', tcp);
   const t = tcp as Record<string, unknown>;
-  const unknown = Object.keys(t).find((k) => !TCP_KEYS.has(k));
-  if (unknown !== undefined) fail(`tcp.${unknown}`, 'absent (tcp takes port, host and tls)', t[unknown]);
+  refuseUnknown(t, TCP_KEYS, '', 'tcp.');
   if (!Number.isInteger(t.port) || (t.port as number) < 0 || (t.port as number) > 65535) fail('tcp.port', 'an integer from 0 to 65535', t.port);
   if (t.host !== undefined && (typeof t.host !== 'string' || t.host === '')) fail('tcp.host', 'a non-empty host name or address', t.host);
   if (t.tls !== undefined) {
@@ -363,7 +400,7 @@ function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
       fail('tcp.tls', 'node:tls secure context options with key and cert (or pfx)', Object.keys(tls));
     }
   }
-  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as SecureContextOptions) }) });
+  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as TlsOptions) }) });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StompServer, VERSION, type StompServerOptions } from '../broker';
+import { refuseUnknown } from '../broker/option-kit';
+import { SERVER_OPTION_NAMES } from '../broker/options';
 import { createReferenceApp, REFERENCE_QUEUES, REFERENCE_RETENTION } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
@@ -150,9 +152,15 @@ function listen(http: HttpServer, port: number, host: string | undefined): Promi
   });
 }
 
-/** GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
+/** The broker's paths, then GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
 function indexPage(server: StompServer): (req: IncomingMessage, res: ServerResponse) => void {
+  // This listener comes before the broker's own: it hands the broker its paths first (SockJS,
+  // /lib/, health), so the broker's listener finds them taken and every other path gets our 404.
+  const broker = server.middleware();
   return (req, res) => {
+    let ours = true;
+    broker(req, res, () => (ours = false));
+    if (ours) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
@@ -174,6 +182,9 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** What a config file may hold: `port`, `host`, `demo`, and the options of StompServer. */
+const CONFIG_NAMES: ReadonlySet<string> = new Set(['port', 'host', 'demo', ...SERVER_OPTION_NAMES]);
+
 function readConfig(file: string | undefined): ServeConfig {
   if (file === undefined || file === '') return {};
   let text: string;
@@ -185,6 +196,8 @@ function readConfig(file: string | undefined): ServeConfig {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    // Every key goes to new StompServer(): a misspelt one is refused here, naming the file.
+    refuseUnknown(parsed, CONFIG_NAMES);
     return parsed as ServeConfig;
   } catch (err) {
     throw new CliError(`Config file "${file}" is not valid: ${(err as Error).message}`, EXIT.usage);

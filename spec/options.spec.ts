@@ -33,6 +33,7 @@ const TOP_LEVEL: [string, unknown][] = [
   ['shutdownTimeout', 5000],
   ['retention', []],
   ['retentionBytes', 67108864],
+  ['store', 'memory'],
   ['queues', []],
   ['queueBytes', 67108864],
   ['metrics', false],

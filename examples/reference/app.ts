@@ -20,6 +20,8 @@ export interface ReferenceAppOptions {
   tcp?: StompServerOptions['tcp'];
   /** Turns HTTP publish (`POST /publish`) on with this bearer token (env `PUBLISH_TOKEN` in `npm start`). @defaultValue off */
   publishToken?: string;
+  /** Where retained history and persistent queue messages live (see the `store` option); `npm start` sets a SQLite file from env `STORE`. @defaultValue `'memory'` */
+  store?: StompServerOptions['store'];
 }
 
 /** The reference app's defaults. */
@@ -64,6 +66,8 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
     queues: REFERENCE_QUEUES.map((r) => ({ ...r })),
     tcp: opts.tcp,
+    // SPEC §6.2: env STORE=<file> keeps history (offsets, epochs) and persistent queue messages across restarts.
+    store: opts.store,
     // SPEC §6.3: Server-Sent Events on at /sse; HTTP publish only when a token is given.
     sse: { path: '/sse' },
     httpPublish: opts.publishToken === undefined ? false : { path: '/publish', token: opts.publishToken },

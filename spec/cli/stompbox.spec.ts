@@ -146,6 +146,20 @@ describe('stompbox serve, sub and pub', () => {
     }
   });
 
+  it('exits 2 for a config file with an option StompServer does not know, naming the file, the key and the nearest option', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stompbox-config-'));
+    try {
+      const config = path.join(dir, 'typo.json');
+      writeFileSync(config, JSON.stringify({ port: 0, endpoints: ['/ws'], maxFrameSzie: 1024 }));
+      const { code, stderr } = await runToExit(['serve', '--port', '0', '--host', '127.0.0.1', '--config', config]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('typo.json');
+      expect(stderr).toContain('Unknown option "maxFrameSzie"; did you mean "maxFrameSize"?');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 for a config file that is not JSON', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stompbox-config-'));
     try {
