@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BrokerMessage } from '../../broker/messaging/broker-message';
 import { silentLogger } from '../../broker';
 import { RECORD_OVERHEAD } from '../../broker/retention/memory-store';
-import type { RetentionLimits } from '../../broker/retention/message-store';
+import { userHistoryKey, type RetentionLimits } from '../../broker/retention/message-store';
 import { SqliteDatabase } from '../../broker/store/sqlite-database';
 import { SqliteMessageStore } from '../../broker/store/sqlite-message-store';
 import { resolveStoreOption, type ResolvedSqliteOptions } from '../../broker/store/store-options';
@@ -74,6 +74,18 @@ describe('SqliteMessageStore', () => {
     expect(read.messages[0].message.contentType).toBe('text/plain');
     expect((await s.append('/a', text('/a', 'three'), KEEP_10)).offset).toBe(2);
     expect(s.stats().messages).toBe(3);
+  });
+
+  it("keeps a principal-form user history under its own key (NUL and all) across a reopen", async () => {
+    let { s } = store();
+    const key = userHistoryKey('zhangsan', '/user/queue/x');
+    const { epoch } = await s.append(key, text('/user/queue/x', 'for zhangsan'), KEEP_10);
+    s = reopen(s);
+    expect(s.head(key)).toMatchObject({ epoch, next: 1 });
+    expect(s.head(userHistoryKey('lisi', '/user/queue/x'))).toBeUndefined();
+    const read = s.read(key, { offset: 0 }, KEEP_10);
+    expect(bodies(read)).toEqual(['for zhangsan']);
+    expect(read.messages[0].message.destination).toBe('/user/queue/x');
   });
 
   it('commits queued appends before a read or a head, so they never disagree with an offset given out', () => {
