@@ -1,5 +1,6 @@
 import { StompError } from './errors';
-import type { SecureContextOptions } from 'node:tls';
+import { freezeDefaults, invalidOption, refuseUnknown } from './option-kit';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
@@ -190,8 +191,12 @@ export interface TcpOptions {
   port: number;
   /** Address to bind. @defaultValue all interfaces (as `net.Server.listen`) */
   host?: string;
-  /** TLS (`stomp+ssl`): `node:tls` secure context options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...). @defaultValue none: plain TCP */
-  tls?: SecureContextOptions;
+  /**
+   * TLS (`stomp+ssl`): `node:tls` server options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...;
+   * `requestCert` asks clients for a certificate, which `authenticate` then sees as
+   * `request.clientCertificate`). @defaultValue none: plain TCP
+   */
+  tls?: TlsOptions;
 }
 
 /** Options after defaults were applied; frozen. */
@@ -202,13 +207,13 @@ export type ResolvedOptions = Readonly<
     httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
-    tcp: Readonly<{ port: number; host: string | undefined; tls: SecureContextOptions | undefined }> | undefined;
+    tcp: Readonly<{ port: number; host: string | undefined; tls: TlsOptions | undefined }> | undefined;
     logger: Logger;
   }
 >;
 
-/** The defaults of every option (units in comments). */
-export const DEFAULTS = Object.freeze({
+/** The defaults of every option (units in comments); frozen, arrays and `sockjs` too. */
+export const DEFAULTS = freezeDefaults({
   endpoints: ['/stomp'],
   websocketEndpoints: [] as string[],
   brokerPrefixes: ['/topic', '/queue'],
@@ -244,13 +249,13 @@ export const DEFAULTS = Object.freeze({
   metricsPath: '/metrics',
   healthPath: '/health',
   serverName: `stompbox/${VERSION}`,
-  sockjs: Object.freeze({
+  sockjs: {
     heartbeatDelay: 25000, // ms (Spring's SockJS default)
     disconnectDelay: 5000, // ms
     streamLimit: 128 * 1024, // bytes
     clientUrl: '/lib/sockjs.min.js',
     bindRemoteAddress: false,
-  }),
+  },
   serveClientLibraries: true,
   publicBasePath: '',
   allowedOrigins: [] as string[], // same origin only
@@ -258,8 +263,25 @@ export const DEFAULTS = Object.freeze({
   httpPublish: false as false | HttpPublishOptions, // off
 });
 
+/**
+ * The options of {@link StompServerOptions} that have no entry in {@link DEFAULTS} (absent means
+ * none). With the keys of DEFAULTS these are every name `resolveOptions` accepts: a new option
+ * is one line, in DEFAULTS or here (tsc refuses an option of the interface listed in neither).
+ */
+export const OPTIONS_WITHOUT_DEFAULT = Object.freeze(['staticDir', 'tcp', 'logger'] as const);
+
+/** Every option name of {@link StompServerOptions}. */
+export const SERVER_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(DEFAULTS), ...OPTIONS_WITHOUT_DEFAULT]);
+
+/** An option of the interface in neither list: `true` is then not assignable, and tsc names it. */
+type Unlisted = Exclude<keyof StompServerOptions, keyof typeof DEFAULTS | (typeof OPTIONS_WITHOUT_DEFAULT)[number]>;
+const everyOptionIsListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyOptionIsListed;
+
+const SOCKJS_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(DEFAULTS.sockjs));
+
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }
 
 function checkInteger(option: string, value: number, min: number): void {
@@ -305,6 +327,11 @@ const INTEGER_OPTIONS = [
  */
 export function resolveOptions(options: StompServerOptions = {}, logger: Logger): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
+  refuseUnknown(options, SERVER_OPTION_NAMES);
+  if (options.sockjs !== undefined) {
+    if (typeof options.sockjs !== 'object' || options.sockjs === null || Array.isArray(options.sockjs)) fail('sockjs', 'an object', options.sockjs);
+    refuseUnknown(options.sockjs, SOCKJS_OPTION_NAMES, '', 'sockjs.');
+  }
   const o = { ...DEFAULTS, ...stripUndefined(options), sockjs: { ...DEFAULTS.sockjs, ...stripUndefined(options.sockjs ?? {}) } };
   if (typeof o.publicBasePath !== 'string' || (o.publicBasePath !== '' && (checkPathQuietly(o.publicBasePath) || o.publicBasePath === '/'))) {
     fail('publicBasePath', '"" or a path starting with "/" and not ending with "/"', o.publicBasePath);
@@ -357,14 +384,13 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   });
 }
 
-const TCP_KEYS = new Set(['port', 'host', 'tls']);
+const TCP_KEYS: ReadonlySet<string> = new Set(['port', 'host', 'tls']);
 
 function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
   if (tcp === undefined) return undefined;
   if (typeof tcp !== 'object' || tcp === null || Array.isArray(tcp)) fail('tcp', 'an object { port, host, tls }', tcp);
   const t = tcp as Record<string, unknown>;
-  const unknown = Object.keys(t).find((k) => !TCP_KEYS.has(k));
-  if (unknown !== undefined) fail(`tcp.${unknown}`, 'absent (tcp takes port, host and tls)', t[unknown]);
+  refuseUnknown(t, TCP_KEYS, '', 'tcp.');
   if (!Number.isInteger(t.port) || (t.port as number) < 0 || (t.port as number) > 65535) fail('tcp.port', 'an integer from 0 to 65535', t.port);
   if (t.host !== undefined && (typeof t.host !== 'string' || t.host === '')) fail('tcp.host', 'a non-empty host name or address', t.host);
   if (t.tls !== undefined) {
@@ -374,7 +400,7 @@ function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
       fail('tcp.tls', 'node:tls secure context options with key and cert (or pfx)', Object.keys(tls));
     }
   }
-  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as SecureContextOptions) }) });
+  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as TlsOptions) }) });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

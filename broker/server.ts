@@ -15,7 +15,8 @@ import { DestinationRouter } from './messaging/destination-router';
 import type { MessageBroker, Subscription } from './messaging/message-broker';
 import { MessagingTemplate } from './messaging/messaging-template';
 import { SimpleBroker } from './messaging/simple-broker';
-import { resolveOptions, type ResolvedOptions, type StompServerOptions } from './options';
+import { refuseUnknown } from './option-kit';
+import { resolveOptions, SERVER_OPTION_NAMES, type ResolvedOptions, type StompServerOptions } from './options';
 import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
 import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
 import { Counters } from './operations/counters';
@@ -23,7 +24,7 @@ import { FlowControl } from './operations/flow-control';
 import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
-import type { MessageStore } from './retention/message-store';
+import type { MessageStore, StoreProvider } from './retention/message-store';
 import { MemoryMessageStore } from './retention/memory-store';
 import { Retention, type PublishReceipt } from './retention/retention';
 import type { BrokerMessage } from './messaging/broker-message';
@@ -52,6 +53,7 @@ import { TcpListener } from './transport/tcp/tcp-listener';
 import { answerClientErrors } from './transport/tcp/wrong-port';
 import { WebSocketEndpoint } from './transport/ws-endpoint';
 import { OperationsEndpoint } from './operations/operations-endpoint';
+import { andThen, isPromiseLike } from './value-or-promise';
 
 /** Options of {@link StompServer}: the validated options plus the pluggable parts. */
 export interface StompServerConfig extends StompServerOptions {
@@ -69,11 +71,22 @@ export interface StompServerConfig extends StompServerOptions {
   authorization?: AuthorizationOptions;
   /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
   interceptors?: Interceptor[];
-  /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
+  /**
+   * Where retained messages live (the store seam, docs/retention.md).
+   * @defaultValue the broker's own when it has one (`RedisBroker`: Redis streams), else a new {@link MemoryMessageStore} of `retentionBytes`
+   */
   messageStore?: MessageStore;
   /** Where queue messages are recorded (the queue store seam, docs/queues.md). @defaultValue a new {@link MemoryQueueStore}: nothing survives a restart */
   queueStore?: QueueStore;
 }
+
+/** The pluggable parts of {@link StompServerConfig}: taken by the server itself, not by `resolveOptions`. */
+const SERVER_PARTS = ['broker', 'relay', 'authenticate', 'authorization', 'interceptors', 'messageStore', 'queueStore'] as const;
+/** Every name `new StompServer()` accepts: the options (options.ts) and the parts. */
+const SERVER_CONFIG_NAMES: ReadonlySet<string> = new Set([...SERVER_OPTION_NAMES, ...SERVER_PARTS]);
+type UnlistedPart = Exclude<keyof StompServerConfig, keyof StompServerOptions | (typeof SERVER_PARTS)[number]>;
+const everyPartIsListed: [UnlistedPart] extends [never] ? true : UnlistedPart = true;
+void everyPartIsListed;
 
 export type { StompServerEvents } from './app/events';
 
@@ -141,6 +154,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
+    // A misspelt option (`maxFrameSzie`, `authenticat`) would otherwise configure nothing, silently.
+    if (config !== null && typeof config === 'object') refuseUnknown(config, SERVER_CONFIG_NAMES);
     const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, queueStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
@@ -157,7 +172,9 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     const rules = new RetentionRules(o.retention);
-    const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore, queueStore });
+    // A cluster broker keeps history itself (RedisBroker: Redis streams, the same offsets on every node); it goes before a local file.
+    const provided = rules.active && messageStore === undefined ? (this.broker as Partial<StoreProvider>).createMessageStore?.() : undefined;
+    const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore: messageStore ?? provided, queueStore });
     this.retention = new Retention(rules, stores.messageStore);
     this.queueStore = stores.queueStore;
     const retaining = rules.active ? this.retention.wrap(this.broker) : this.broker;
@@ -414,7 +431,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
       return sub;
     };
-    return subscribed instanceof Promise ? subscribed.then(announce) : announce(subscribed);
+    return andThen(subscribed, announce);
   }
 
   routeUnsubscribe(session: StompSession, sub: Subscription): Promise<void> | void {
@@ -448,7 +465,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.relay?.closeSession(session);
     if (!left.connected) return;
     const removed = this.publisher.removeSession(session);
-    if (removed instanceof Promise) {
+    if (isPromiseLike(removed)) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
     }
     this.emit('disconnect', { ...this.info(session), reason });

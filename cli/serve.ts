@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StompServer, VERSION, type StompServerOptions } from '../broker';
-import { createReferenceApp, REFERENCE_RETENTION } from '../examples/reference/app';
+import { refuseUnknown } from '../broker/option-kit';
+import { SERVER_OPTION_NAMES } from '../broker/options';
+import { createReferenceApp, REFERENCE_QUEUES, REFERENCE_RETENTION } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
 
@@ -10,8 +12,10 @@ export const SERVE_HELP = `Usage: stompbox serve [options]
 
 Runs the broker. Settings come from flags, then environment variables, then a JSON config
 file, then the reference app's defaults: endpoints /webServer and /queueServer (SockJS and
-plain WebSocket), broker prefixes /topic and /user, no application prefix, the last 100
-messages of /topic/** and /user/** retained for 5 minutes (option retention), port 6032.
+plain WebSocket), broker prefixes /topic, /user and /queue, no application prefix, the last
+100 messages of /topic/** and /user/** retained for 5 minutes (option retention), every
+/queue/<name> a queue with dead letters to /queue/DLQ.<name> after 3 redeliveries (option
+queues), port 6032.
 
 Options:
   -p, --port <n>             port (env PORT or STOMPBOX_PORT; default 6032; 0 picks a free one)
@@ -53,11 +57,13 @@ const FLAGS = {
 /** The reference app's broker settings: the defaults of `stompbox serve`. */
 export const REFERENCE_SETTINGS: Readonly<StompServerOptions> = Object.freeze({
   endpoints: ['/webServer', '/queueServer'],
-  brokerPrefixes: ['/topic', '/user'],
+  brokerPrefixes: ['/topic', '/user', '/queue'],
   applicationPrefixes: [],
   userDestinationPrefix: '/user',
   // SPEC §6.1: the last 100 messages of every topic and user destination, for 5 minutes.
   retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+  // SPEC §6.2: every /queue/<name> a queue, dead letters to /queue/DLQ.<name> after 3 redeliveries.
+  queues: REFERENCE_QUEUES.map((r) => ({ ...r })),
 });
 
 interface ServeConfig extends StompServerOptions {
@@ -146,9 +152,15 @@ function listen(http: HttpServer, port: number, host: string | undefined): Promi
   });
 }
 
-/** GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
+/** The broker's paths, then GET / (and HEAD): a small page naming the version and the endpoints; other paths 404. */
 function indexPage(server: StompServer): (req: IncomingMessage, res: ServerResponse) => void {
+  // This listener comes before the broker's own: it hands the broker its paths first (SockJS,
+  // /lib/, health), so the broker's listener finds them taken and every other path gets our 404.
+  const broker = server.middleware();
   return (req, res) => {
+    let ours = true;
+    broker(req, res, () => (ours = false));
+    if (ours) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
@@ -170,6 +182,9 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** What a config file may hold: `port`, `host`, `demo`, and the options of StompServer. */
+const CONFIG_NAMES: ReadonlySet<string> = new Set(['port', 'host', 'demo', ...SERVER_OPTION_NAMES]);
+
 function readConfig(file: string | undefined): ServeConfig {
   if (file === undefined || file === '') return {};
   let text: string;
@@ -181,6 +196,8 @@ function readConfig(file: string | undefined): ServeConfig {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    // Every key goes to new StompServer(): a misspelt one is refused here, naming the file.
+    refuseUnknown(parsed, CONFIG_NAMES);
     return parsed as ServeConfig;
   } catch (err) {
     throw new CliError(`Config file "${file}" is not valid: ${(err as Error).message}`, EXIT.usage);

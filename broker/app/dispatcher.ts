@@ -8,6 +8,7 @@ import type { StompSession } from '../session/stomp-session';
 import type { Frame } from '../stomp/frame';
 import type { ExceptionHandlerMapping, MatchedMapping, Mapping, ReplyOptions } from './handler-registry';
 import type { MessageContext, MessageHandler, SubscribeHandler } from './message-context';
+import { isPromiseLike } from '../value-or-promise';
 
 /** Where handler failures go: the sending session's subscriptions to this destination. */
 export const ERRORS_DESTINATION = '/user/queue/errors';
@@ -66,10 +67,10 @@ export class Dispatcher {
   private settle(session: StompSession, frame: Frame, mapping: Mapping, ctx: MessageContext, result: unknown, sub: Subscription | undefined): Promise<void> | void {
     const onError = (err: unknown): Promise<void> | void => this.failed(session, frame, mapping, ctx, err, sub);
     try {
-      const routed = isPromise(result)
+      const routed = isPromiseLike(result)
         ? result.then((value) => this.routeReturn(session, mapping, ctx, value, sub, onError))
         : this.routeReturn(session, mapping, ctx, result, sub, onError);
-      return isPromise(routed) ? routed.then(undefined, onError) : routed;
+      return isPromiseLike(routed) ? routed.then(undefined, onError) : routed;
     } catch (err) {
       return onError(err);
     }
@@ -146,8 +147,8 @@ export class Dispatcher {
       try {
         const result = handler.handler(err, ctx);
         const report = (again: unknown): void => this.reportError(session, frame, ctx, again);
-        const routed = isPromise(result) ? result.then((v) => this.routeReturn(session, handler, ctx, v, sub, report)) : this.routeReturn(session, handler, ctx, result, sub, report);
-        if (isPromise(routed)) return routed.then(undefined, report);
+        const routed = isPromiseLike(result) ? result.then((v) => this.routeReturn(session, handler, ctx, v, sub, report)) : this.routeReturn(session, handler, ctx, result, sub, report);
+        if (isPromiseLike(routed)) return routed.then(undefined, report);
         return;
       } catch (again) {
         return this.reportError(session, frame, ctx, again);
@@ -218,10 +219,6 @@ export function deliverToOwn(session: StompSession, destination: string, message
 
 function fill(template: string, params: Record<string, string>): string {
   return template.replace(/\{([^}]+)\}/g, (whole, name: string) => (Object.hasOwn(params, name) ? params[name] : whole));
-}
-
-function isPromise(value: unknown): value is Promise<unknown> {
-  return typeof (value as Promise<unknown> | null)?.then === 'function';
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -13,7 +13,8 @@ import type { HandlerRegistry } from './handler-registry';
 import { ReservedQueues } from './reserved-queues';
 import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
-import type { HistorySubscribed, Retention } from '../retention/retention';
+import { RetainingBroker, type HistorySubscribed, type Retention } from '../retention/retention';
+import { andThen } from '../value-or-promise';
 import { isReceipting } from '../queues/queue-broker';
 
 /**
@@ -190,7 +191,7 @@ export class FrameRouter {
       return after(h.subscription);
     };
     const subscribed = this.retention!.subscribe(this.broker, sub, request.position!);
-    return subscribed instanceof Promise ? subscribed.then(done) : done(subscribed);
+    return andThen(subscribed, done);
   }
 }
 

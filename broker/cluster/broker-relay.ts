@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StompError } from '../errors';
+import { freezeDefaults, invalidOption, refuseUnknown } from '../option-kit';
 import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import { hasPrefix } from '../messaging/destination-router';
@@ -10,6 +11,7 @@ import { encodeFrame } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
 import { OutageLog } from './outage-log';
 import { RelayConnection, type RelayEndpoint } from './relay-connection';
+import { FORWARDERS, MAX_ACK_IDS, type RelayedSession } from './relay-session';
 
 /** Options of {@link StompBrokerRelay} (Spring's StompBrokerRelay properties). */
 export interface StompBrokerRelayOptions {
@@ -40,47 +42,29 @@ export interface StompBrokerRelayOptions {
   logger?: Logger;
 }
 
-/** Ack ids of relayed MESSAGEs remembered per session, so ACK/NACK reach the broker that issued them. */
-const MAX_ACK_IDS = 65536;
+/** The defaults of {@link StompBrokerRelayOptions} (Spring's, and RabbitMQ's prefixes); frozen. */
+export const BROKER_RELAY_DEFAULTS = freezeDefaults({
+  host: '127.0.0.1',
+  port: 61613,
+  clientLogin: 'guest',
+  clientPasscode: 'guest',
+  systemLogin: 'guest',
+  systemPasscode: 'guest',
+  virtualHost: '/',
+  prefixes: ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'] as readonly string[],
+  heartbeat: [10000, 10000] as readonly [number, number], // ms: [send, receive]
+  reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
+  connectTimeout: 5000, // ms
+});
+
+/** The options of {@link StompBrokerRelayOptions} without an entry in BROKER_RELAY_DEFAULTS. */
+export const BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['logger'] as const);
+
+const RELAY_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(BROKER_RELAY_DEFAULTS), ...BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT]);
+type UnlistedRelayOption = Exclude<keyof StompBrokerRelayOptions, keyof typeof BROKER_RELAY_DEFAULTS | (typeof BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT)[number]>;
+const everyRelayOptionIsListed: [UnlistedRelayOption] extends [never] ? true : UnlistedRelayOption = true;
+void everyRelayOptionIsListed;
 const RESPONSE_HEADERS_DROPPED: ReadonlySet<string> = new Set(['content-length']);
-
-interface RelayedSession {
-  readonly conn: RelayConnection;
-  /** Subscription ids this session holds at the external broker. */
-  readonly subs: Set<string>;
-  /** `ack` values of MESSAGEs awaiting ACK/NACK (STOMP 1.2). */
-  readonly acks: Set<string>;
-  closing: boolean;
-}
-
-type Forwarder = (relay: StompBrokerRelay, entry: RelayedSession, frame: Frame) => boolean;
-
-/** Which client frames go to the external broker; every entry returns true when it took the frame. */
-const FORWARDERS: Partial<Record<string, Forwarder>> = {
-  // STOMP 1.2 §SEND and §SUBSCRIBE: by destination prefix.
-  SEND: (relay, _e, frame) => relay.isRelayDestination(frame.headers.get('destination')),
-  SUBSCRIBE: (relay, entry, frame) => {
-    if (!relay.isRelayDestination(frame.headers.get('destination'))) return false;
-    const id = frame.headers.get('id');
-    if (id !== undefined) entry.subs.add(id);
-    return true;
-  },
-  // §UNSUBSCRIBE: subscriptions the external broker holds.
-  UNSUBSCRIBE: (_r, entry, frame) => entry.subs.delete(frame.headers.get('id') ?? ''),
-  // §ACK/§NACK: 1.2 names the ack id the external broker issued; 1.1 the subscription.
-  ACK: (_r, entry, frame) => settles(entry, frame),
-  NACK: (_r, entry, frame) => settles(entry, frame),
-  // §BEGIN/§COMMIT/§ABORT: with a relay, transactions are the external broker's.
-  BEGIN: () => true,
-  COMMIT: () => true,
-  ABORT: () => true,
-};
-
-function settles(entry: RelayedSession, frame: Frame): boolean {
-  const id = frame.headers.get('id');
-  if (id !== undefined && entry.acks.delete(id)) return true;
-  return entry.subs.has(frame.headers.get('subscription') ?? '');
-}
 
 /**
  * Spring's StompBrokerRelay: broker destinations live in an external STOMP broker
@@ -116,17 +100,18 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   constructor(options: StompBrokerRelayOptions = {}) {
     super();
     validate(options);
+    const d = BROKER_RELAY_DEFAULTS;
     const base = {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 61613,
-      virtualHost: options.virtualHost ?? '/',
-      heartbeat: options.heartbeat ?? ([10000, 10000] as const),
-      connectTimeout: options.connectTimeout ?? 5000,
+      host: options.host ?? d.host,
+      port: options.port ?? d.port,
+      virtualHost: options.virtualHost ?? d.virtualHost,
+      heartbeat: options.heartbeat ?? d.heartbeat,
+      connectTimeout: options.connectTimeout ?? d.connectTimeout,
     };
-    this.system = { ...base, login: options.systemLogin ?? 'guest', passcode: options.systemPasscode ?? 'guest' };
-    this.client = { ...base, login: options.clientLogin ?? 'guest', passcode: options.clientPasscode ?? 'guest' };
-    this.prefixes = options.prefixes ?? ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'];
-    this.backoff = options.reconnectDelay ?? [100, 5000];
+    this.system = { ...base, login: options.systemLogin ?? d.systemLogin, passcode: options.systemPasscode ?? d.systemPasscode };
+    this.client = { ...base, login: options.clientLogin ?? d.clientLogin, passcode: options.clientPasscode ?? d.clientPasscode };
+    this.prefixes = options.prefixes ?? d.prefixes;
+    this.backoff = options.reconnectDelay ?? d.reconnectDelay;
     this.logger = options.logger ?? createStderrLogger();
     this.outage = new OutageLog(this.logger, 'The external STOMP broker of the relay', { host: this.system.host, port: this.system.port });
   }
@@ -183,12 +168,10 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   forward(session: StompSession, frame: Frame): boolean | Promise<void> {
     const entry = this.sessions.get(session.sessionId);
     const forwarder = FORWARDERS[frame.command];
-    if (entry === undefined || forwarder === undefined || !forwarder(this, entry, frame)) return false;
-    const send = (): true => {
-      const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
-      if (!entry.conn.send(frame.command, headers, frame.body)) {
-        throw new StompError('STOMP_ERR_INTERNAL', 'The connection to the external broker is closed');
-      }
+    if (entry === undefined || forwarder === undefined || !forwarder(this.isRelayed, entry, frame)) return false;
+    const send = (): true | Promise<void> => {
+      if (entry.conn.overdue) return this.hold(entry, frame);
+      forwardNow(entry, frame);
       return true;
     };
     if (this.guard === undefined || (frame.command !== 'SEND' && frame.command !== 'SUBSCRIBE')) return send();
@@ -197,21 +180,49 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     return checked.then(() => void send());
   }
 
+  /**
+   * A frame for a link whose broker is silent past its heart-beat is not written into it (a
+   * frozen peer's socket takes bytes and loses them): it waits until the broker is heard from
+   * again, then goes out, or the link is closed as dead and the frame is refused with
+   * `STOMP_ERR_RELAY_UNAVAILABLE`. Meanwhile the session handles nothing else (its later frames
+   * wait under maxBacklogFrames / maxBacklogBytes, then it stops reading).
+   */
+  private hold(entry: RelayedSession, frame: Frame): Promise<void> {
+    entry.held++;
+    const silent = entry.conn.silentFor();
+    return entry.conn.alive().then(
+      () => {
+        entry.held--;
+        forwardNow(entry, frame);
+      },
+      (err: Error) => {
+        entry.held--;
+        throw new StompError(
+          'STOMP_ERR_RELAY_UNAVAILABLE',
+          `Broker relay connection lost (${err.message}): ${frame.command} held since the external broker fell silent ${silent} ms before it was not forwarded`,
+        );
+      },
+    );
+  }
+
+  private readonly isRelayed = (destination: string | undefined): boolean => this.isRelayDestination(destination);
+
   async openSession(session: StompSession): Promise<void> {
-    if (!this.available) throw new StompError('STOMP_ERR_INTERNAL', 'Broker relay unavailable: the external STOMP broker is unreachable');
+    if (!this.available) throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', 'Broker relay unavailable: the external STOMP broker is unreachable');
     const conn = new RelayConnection(this.client);
-    const entry: RelayedSession = { conn, subs: new Set(), acks: new Set(), closing: false };
+    const entry: RelayedSession = { conn, subs: new Set(), acks: new Set(), closing: false, held: 0 };
     conn.on('frame', (f: Frame) => this.toClient(session, entry, f));
     conn.on('close', (reason: string) => {
       if (this.sessions.get(session.sessionId) === entry) this.sessions.delete(session.sessionId);
       if (entry.closing || session.state !== 'connected') return;
       this.logger.warn({ sessionId: session.sessionId, reason }, 'Lost the relay connection of a session');
-      session.sendError(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost: ${reason}`), undefined, 'error');
+      // A held frame's refusal is the session's ERROR (with its receipt-id); else this one.
+      if (entry.held === 0) session.sendError(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost: ${reason}`), undefined, 'error');
     });
     try {
       await conn.opened();
     } catch (err) {
-      throw new StompError('STOMP_ERR_INTERNAL', `Broker relay unavailable: ${(err as Error).message}`);
+      throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: ${(err as Error).message}`);
     }
     if (session.state === 'closed') return conn.disconnect();
     this.sessions.set(session.sessionId, entry);
@@ -231,7 +242,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     if (!this.isRelayDestination(message.destination)) return super.publish(message);
     const conn = this.conn;
     if (conn === undefined || conn.state !== 'open') {
-      return Promise.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay unavailable: cannot publish to "${message.destination}"`));
+      return Promise.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: cannot publish to "${message.destination}"`));
     }
     const receipt = `relay-${++this.receiptCounter}`;
     const headers: [string, string][] = [['destination', message.destination], ['receipt', receipt]];
@@ -284,9 +295,14 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     conn.once('close', (reason: string) => {
       for (const [id, pending] of this.receipts) {
         this.receipts.delete(id);
-        pending.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost before the receipt: ${reason}`));
+        pending.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost before the receipt: ${reason}`));
       }
       if (this.stopped) return;
+      // The system connection died of silence: session links silent past their heart-beat too
+      // are the same frozen broker, so they close now rather than at their own next check.
+      if (reason.startsWith('no heart-beat')) {
+        for (const entry of this.sessions.values()) if (entry.conn.overdue) entry.conn.close(`${reason}, on the system connection`);
+      }
       this.outage.failed(reason);
       const delay = Math.min(this.backoff[1], this.backoff[0] * 2 ** Math.min(this.attempt++, 16));
       this.logger.debug({ host: this.system.host, port: this.system.port, attempt: this.attempt, delayMs: delay }, 'Broker relay system connection retrying');
@@ -316,10 +332,18 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   }
 }
 
+/** Writes a client frame to its session's link as it came (the encoder computes content-length). */
+function forwardNow(entry: RelayedSession, frame: Frame): void {
+  const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
+  if (!entry.conn.send(frame.command, headers, frame.body)) {
+    throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost: ${frame.command} not forwarded`);
+  }
+}
+
 function validate(o: StompBrokerRelayOptions): void {
-  const fail = (option: string, expected: string, received: unknown): never => {
-    throw new StompError('STOMP_ERR_INVALID_OPTION', `StompBrokerRelay option ${option} must be ${expected}; received ${JSON.stringify(received)}`);
-  };
+  const fail = (option: string, expected: string, received: unknown): never => invalidOption(option, expected, received, 'StompBrokerRelay');
+  if (typeof o !== 'object' || o === null) fail('options', 'an object', o);
+  refuseUnknown(o, RELAY_OPTION_NAMES, 'StompBrokerRelay');
   if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) fail('port', 'an integer 1-65535', o.port);
   const hb = o.heartbeat;
   if (hb !== undefined && !(hb.length === 2 && hb.every((n) => Number.isInteger(n) && n >= 0))) fail('heartbeat', '[send ms, receive ms], integers >= 0', hb);

@@ -72,11 +72,14 @@ export function isBrokerOwned(name: string): boolean {
   return BROKER_OWNED.has(name) || (FOLDABLE.test(name) && BROKER_OWNED.has(name.replace(/[\s\x00-\x1f]+/g, '').toLowerCase()));
 }
 
-/** Decodes a handler's payload by content type (stomp/body.ts); a body declared as JSON that does not parse is a client fault. */
+/**
+ * Decodes a handler's payload by content type (stomp/body.ts). A body declared as JSON that does
+ * not parse is a client fault of the payload, `STOMP_ERR_INVALID_JSON`; the frame itself was well formed.
+ */
 export function fromBody(body: Uint8Array, contentType: string | undefined): unknown {
   try {
     return decodeBody(body, contentType);
   } catch {
-    throw new StompError('STOMP_ERR_MALFORMED_FRAME', `Body is not valid JSON although content-type is "${contentType}"`);
+    throw new StompError('STOMP_ERR_INVALID_JSON', `Body is not valid JSON although content-type is "${contentType}"`);
   }
 }

@@ -193,6 +193,8 @@ function createRegistry(prom: Prom, ops: Operations): PromClient.Registry {
   counter('stompbox_retained_dropped_total', 'Retained messages dropped, by reason (count, age, bytes)', ['reason'], (c, s) => {
     for (const [reason, n] of Object.entries(s.retention.dropped)) setCounter(c, n, { reason });
   });
+  counter('stompbox_retained_caught_up_total', 'Retained messages this cluster node read back from Redis streams after its subscription missed them', [], (c, s) => setCounter(c, s.retention.cluster?.caughtUp ?? 0));
+  counter('stompbox_retained_lost_total', 'Retained messages this cluster node could not deliver: trimmed before it caught up, or refused while Redis was unreachable', [], (c, s) => setCounter(c, s.retention.cluster?.lost ?? 0));
   registerQueueMetrics(gauge, counter, () => ops.stats().queues);
   gauge('stompbox_store_file_bytes', 'Bytes of the durable store file and its WAL on disk (docs/store.md)', [], (g) => g.set(ops.stats().store.fileBytes));
   gauge('stompbox_store_bytes', 'Bytes of stored messages counted against store.sqlite.maxBytes', [], (g) => g.set(ops.stats().store.bytes));

@@ -1,4 +1,5 @@
 import { StompError } from '../errors';
+import { errorHeaders } from '../session/error-frame';
 import type { Connection } from '../transport/connection';
 import type { Counters } from './counters';
 import type { FlowControl, SlowConsumerPolicy } from './flow-control';
@@ -214,11 +215,7 @@ export class SessionFlow {
       `Slow consumer: ${text}; closing with ${SESSION_NOT_RELIABLE}`,
     );
     // The ERROR waits behind what the client has not read; a client that resumes reading gets it.
-    this.session.sendFrame('ERROR', [
-      ['message', text],
-      ['code', 'STOMP_ERR_SLOW_CONSUMER'],
-      ['content-type', 'text/plain;charset=UTF-8'],
-    ]);
+    this.session.sendFrame('ERROR', errorHeaders('STOMP_ERR_SLOW_CONSUMER', text));
     this.inputHeld = false;
     this.session.end('slow-consumer', SESSION_NOT_RELIABLE, text);
     this.killTimer = setTimeout(() => connection.terminate(), KILL_GRACE);

@@ -4,6 +4,7 @@ import type { Appended, HistoryHead, HistoryKey, HistoryRead, MessageStore, Offs
 import { userHistoryKey } from './message-store';
 import type { RetentionRules } from './retention-rules';
 import type { StreamPosition } from './stream-position';
+import { andThen, isPromiseLike } from '../value-or-promise';
 
 /** Where a publish to a retained destination landed (what HTTP publish answers with). */
 export interface PublishReceipt {
@@ -51,7 +52,7 @@ export class Retention {
   /** The current epoch of a broadcast destination's history; undefined when it has none yet. */
   epoch(destination: string): string | undefined | Promise<string | undefined> {
     const head = this.store.head(destination);
-    return head instanceof Promise ? head.then((h) => h?.epoch) : head?.epoch;
+    return andThen(head, (h) => h?.epoch);
   }
 
   stats(): StoreStats {
@@ -77,14 +78,14 @@ export class Retention {
       return done === undefined ? { subscription: sub, recovered } : done.then(() => ({ subscription: sub, recovered }));
     }
     const head = this.store.head(key);
-    if (head instanceof Promise) return head.then((h) => this.subscribeAsync(broker, sub, key, limits, position, h));
+    if (isPromiseLike(head)) return head.then((h) => this.subscribeAsync(broker, sub, key, limits, position, h));
     const plan = planReplay(position, head ?? NO_HISTORY);
     const gate = new ReplayGate(sub);
     const done = broker.subscribe(gate.subscription);
     // In-memory store and broker: read, replay and register in one turn, so no publish falls between.
     if (done === undefined && plan.from !== undefined) {
       const read = this.store.read(key, plan.from, limits, plan.limit);
-      if (!(read instanceof Promise)) {
+      if (!isPromiseLike(read)) {
         gate.replay(read);
         return { subscription: gate.subscription, recovered: plan.recovered };
       }
@@ -247,8 +248,7 @@ export class RetainingBroker implements MessageBroker {
   publish(message: BrokerMessage): Promise<void> | void {
     const appended = this.retention.retain(message.destination, message);
     if (appended === undefined) return this.inner.publish(message);
-    if (appended instanceof Promise) return appended.then((a) => this.inner.publish(a.message));
-    return this.inner.publish(appended.message);
+    return andThen(appended, (a) => this.inner.publish(a.message));
   }
 
   /** Publishes and tells where the message landed: its offset and epoch, or undefined when no rule retains its destination. */
@@ -264,8 +264,7 @@ export class RetainingBroker implements MessageBroker {
   publishToUser(user: string, message: BrokerMessage): Promise<void> | void {
     const appended = this.retention.retain(userHistoryKey(user, message.destination), message);
     if (appended === undefined) return this.inner.publishToUser(user, message);
-    if (appended instanceof Promise) return appended.then((a) => this.inner.publishToUser(user, a.message));
-    return this.inner.publishToUser(user, appended.message);
+    return andThen(appended, (a) => this.inner.publishToUser(user, a.message));
   }
 
   addSession(subscriber: Subscriber): Promise<void> | void {

@@ -2,6 +2,7 @@ import { DestinationPattern } from '../destinations/destination-pattern';
 import { bind } from '../destinations/pattern-relations';
 import { decodeSegment, isPattern, SUBSCRIBE_CONTEXT } from '../destinations/segments';
 import { StompError } from '../errors';
+import { andThen, isPromiseLike } from '../value-or-promise';
 
 /** What a rule decides on. */
 export interface AccessRequest {
@@ -133,7 +134,7 @@ export class DestinationAuthorizer {
       for (const [name, value] of Object.entries(binding.params)) params[name] = decodeSegment(value, req.destination);
       const why = whole ? ` (${named})` : `: it can match destinations that ${named} refuses`;
       const verdict = decide(rule.access, { ...req, params }, why);
-      if (verdict instanceof Promise) return verdict.then(() => (whole ? undefined : this.walk(sub, req, i + 1)));
+      if (isPromiseLike(verdict)) return andThen(verdict, () => (whole ? undefined : this.walk(sub, req, i + 1)));
       if (whole) return;
     }
     return decide(this.otherwise, req, ': no rule covers all of it and "otherwise" refuses');
@@ -155,12 +156,9 @@ function decide(access: Access, req: AccessRequest, why: string | undefined): Pr
     return;
   }
   const verdict = access(req);
-  if (verdict instanceof Promise) {
-    return verdict.then((ok) => {
-      if (ok !== true) refuse(req, why);
-    });
-  }
-  if (verdict !== true) refuse(req, why);
+  return andThen(verdict, (ok) => {
+    if (ok !== true) refuse(req, why);
+  });
 }
 
 function refuse(req: AccessRequest, why: string | undefined): never {

@@ -11,6 +11,7 @@ import type { Authenticated } from './session-host';
 import type { StompSession } from './stomp-session';
 import { isPattern } from '../destinations/segments';
 import { parseStreamPosition, refusePatternHistory } from '../retention/stream-position';
+import { andThen } from '../value-or-promise';
 import { compileSelector } from '../selectors/compile-selector';
 
 /**
@@ -61,8 +62,7 @@ function connect(session: StompSession, frame: Frame): Promise<void> | void {
     return ready.then(reply);
   };
   const who = session.host.authenticate(session, frame.headers);
-  if (who instanceof Promise) return who.then(finish);
-  return finish(who);
+  return andThen(who, finish);
 }
 
 /**
@@ -141,8 +141,7 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
     }
   };
   const result = session.host.routeSubscribe(session, frame, request);
-  if (result instanceof Promise) return result.then(registered);
-  registered(result);
+  return andThen(result, registered);
 }
 
 /** Most unacknowledged messages one subscription may ask for (`prefetch-count`). */

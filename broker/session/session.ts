@@ -10,6 +10,7 @@ import { Counters } from '../operations/counters';
 import { FlowControl, type OutboundKind, type SessionFlow } from '../operations/flow-control';
 import { randomId, SESSION_ID_BYTES } from '../security/random-id';
 import { AckTracker } from './ack-tracker';
+import { errorFrame } from './error-frame';
 import { detachFrame, heldSize } from './held-frame';
 import { COMMANDS } from './commands';
 import type { HeartbeatTarget } from './heartbeat';
@@ -91,6 +92,8 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   private orderedNext = false;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private closeReason: CloseReason | undefined;
+  /** True once CONNECTED went out: from then on ERROR frames are escaped by the negotiated version. */
+  private answeredConnect = false;
 
   constructor(
     readonly connection: Connection,
@@ -307,7 +310,12 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void {
     this.flow.counters.frameOut(command);
-    this.write(encodeFrame(command, headers, body, this.version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
+    if (command === 'CONNECTED') this.answeredConnect = true;
+    // An ERROR instead of CONNECTED reaches a client that knows no version yet: like CONNECTED
+    // it is written unescaped (STOMP 1.2 §"Value Encoding" exempts CONNECT and CONNECTED, and
+    // 1.0 escapes nothing), its EOLs made spaces, so `:` arrives as `:` and not `\c`.
+    const version = command === 'ERROR' && !this.answeredConnect ? '1.0' : this.version;
+    this.write(encodeFrame(command, headers, body, version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
   }
 
   sendReceipt(receipt: string, extra: ReceiptExtra | undefined = this.receiptHeaders): void {
@@ -388,15 +396,8 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   /** Sends ERROR (with `receipt-id` when the frame asked for a receipt), then closes. */
   sendError(err: StompError, frame: Frame | undefined, reason: CloseReason): void {
     if (this.state === 'closed') return;
-    const headers: [string, string][] = [
-      ['message', err.message],
-      ['code', err.code],
-      ['content-type', 'text/plain;charset=UTF-8'],
-    ];
-    const receipt = frame?.headers.get('receipt');
-    if (receipt !== undefined) headers.push(['receipt-id', receipt]);
-    if (err.code === 'STOMP_ERR_UNSUPPORTED_VERSION') headers.push(['version', '1.2,1.1,1.0']);
-    this.sendFrame('ERROR', headers, new TextEncoder().encode(err.detail ?? err.message));
+    const { headers, body } = errorFrame(err, frame?.headers.get('receipt'));
+    this.sendFrame('ERROR', headers, body);
     this.end(reason, 1000, err.code);
   }
 

@@ -1,3 +1,4 @@
+// The one Node import of stomp/, for speed (CONTRIBUTING.md, Import boundaries; bench/stomp-buffer.ts).
 import { Buffer } from 'node:buffer';
 import { StompError } from '../errors';
 import { CLIENT_COMMANDS, CR, EMPTY_BODY, LF, NUL, type Command, type Frame, type Headers } from './frame';

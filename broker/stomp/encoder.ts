@@ -1,3 +1,4 @@
+// The one Node import of stomp/, for speed (CONTRIBUTING.md, Import boundaries; bench/stomp-buffer.ts).
 import { Buffer } from 'node:buffer';
 import { EMPTY_BODY, type Command } from './frame';
 import { escapeHeader, stripEol } from './headers';

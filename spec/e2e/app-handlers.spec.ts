@@ -227,6 +227,20 @@ describe('decorated controllers', () => {
     await subscribe(c, 'still', '/topic/still');
   });
 
+  it('reports a JSON body that does not parse as STOMP_ERR_INVALID_JSON, not a malformed frame, and keeps the session', async () => {
+    const c = await RawClient.connected(running.ws('/stomp'));
+    await subscribe(c, 'errors', '/user/queue/errors');
+    send(c, '/shop/fruit/order', '{"item": "apple", qty', { 'content-type': 'application/json;charset=utf-8', receipt: 'r-json' });
+    const m = await messageOn(c, 'errors');
+    expect(header(m, 'receipt-id')).toBe('r-json');
+    const body = JSON.parse(m.body.toString());
+    expect(body).toMatchObject({ code: 'STOMP_ERR_INVALID_JSON', destination: '/shop/fruit/order' });
+    expect(body.message).toContain('not valid JSON');
+    await c.nextMatching((f) => f.command === 'RECEIPT' && header(f, 'receipt-id') === 'r-json', 'RECEIPT r-json');
+    expect(c.frames.some((f) => f.command === 'ERROR')).toBe(false);
+    await subscribe(c, 'still', '/topic/still');
+  });
+
   it('reports a thrown error with the correlation-id and warns in the log', async () => {
     const warnings: object[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (o: object) => void warnings.push(o) };

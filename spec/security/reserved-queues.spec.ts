@@ -78,7 +78,7 @@ describe('reserved queues with /user as a broker prefix (reference app)', () => 
     a.send('SEND\ndestination:/subscribe\ncontent-type:application/json\ncorrelation-id:c1\nreceipt:r\n\n{not json\0');
     const report = await a.nextMatching((f) => f.command === 'MESSAGE' && header(f, 'subscription') === 'errors', 'the error report');
     expect(header(report, 'correlation-id')).toBe('c1');
-    expect(JSON.parse(report.body.toString())).toMatchObject({ code: 'STOMP_ERR_MALFORMED_FRAME', destination: '/subscribe' });
+    expect(JSON.parse(report.body.toString())).toMatchObject({ code: 'STOMP_ERR_INVALID_JSON', destination: '/subscribe' });
     await a.nextCommand('RECEIPT');
     await synced(running, b, 'b');
     expect(messagesOn(b, 'errors')).toEqual([]);

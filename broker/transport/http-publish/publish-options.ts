@@ -1,4 +1,4 @@
-import { StompError } from '../../errors';
+import { invalidOption, refuseUnknown } from '../../option-kit';
 import { checkEndpointPath } from '../sse/sse-options';
 
 /** Options of the HTTP publish endpoint (`POST <path>?destination=<d>`). */
@@ -19,8 +19,10 @@ export type ResolvedHttpPublishOptions = Readonly<{ path: string; token: string 
 /** The defaults of the HTTP publish options. */
 export const HTTP_PUBLISH_DEFAULTS: ResolvedHttpPublishOptions = Object.freeze({ path: '/publish', token: undefined });
 
+const HTTP_PUBLISH_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(HTTP_PUBLISH_DEFAULTS));
+
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }
 
 /**
@@ -33,6 +35,7 @@ export function resolveHttpPublishOptions(value: unknown): ResolvedHttpPublishOp
   if (value === false || value === undefined) return false;
   if (value === true) value = {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('httpPublish', 'false or an object { path, token }', value);
+  refuseUnknown(value, HTTP_PUBLISH_OPTION_NAMES, '', 'httpPublish.');
   const given = value as HttpPublishOptions;
   const path = given.path ?? HTTP_PUBLISH_DEFAULTS.path;
   checkEndpointPath('httpPublish.path', path);

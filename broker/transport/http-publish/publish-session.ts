@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { errorOf } from '../../session/error-frame';
 import { Session } from '../../session/session';
 import type { SessionHost } from '../../session/session-host';
 import { EMPTY_BODY, type Frame } from '../../stomp/frame';
@@ -82,9 +83,9 @@ export class PublishSession extends Session {
       this.end('disconnect', 1000, 'published');
       return;
     }
-    const h = new Map(headers);
-    const code = h.get('code') ?? 'STOMP_ERR_INTERNAL';
-    this.finish({ status: httpStatusOf(code), body: `${code}: ${h.get('message') ?? ''}`, json: false });
+    const error = errorOf(headers);
+    const code = error.code ?? 'STOMP_ERR_INTERNAL';
+    this.finish({ status: httpStatusOf(code), body: `${code}: ${error.message}`, json: false });
   }
 
   /** A session that ended without an answer (shutdown, an internal failure) still answers. */

@@ -1,4 +1,4 @@
-import { StompError } from '../../errors';
+import { invalidOption, refuseUnknown } from '../../option-kit';
 
 /** Options of the Server-Sent Events endpoint (`sse: true` takes every default). */
 export interface SseOptions {
@@ -20,8 +20,10 @@ export const SSE_DEFAULTS: ResolvedSseOptions = Object.freeze({
   retry: 3000, // ms
 });
 
+const SSE_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(SSE_DEFAULTS));
+
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }
 
 /** A path starting with "/", not ending with "/" and without a query. */
@@ -40,6 +42,7 @@ export function resolveSseOptions(value: unknown): ResolvedSseOptions | false {
   if (value === false || value === undefined) return false;
   if (value === true) return SSE_DEFAULTS;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('sse', 'a boolean or an object { path, heartbeat, retry }', value);
+  refuseUnknown(value, SSE_OPTION_NAMES, '', 'sse.');
   const given = value as SseOptions;
   const o = {
     path: given.path ?? SSE_DEFAULTS.path,

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { isPattern } from '../../destinations/segments';
 import type { BrokerMessage } from '../../messaging/broker-message';
 import type { Subscription } from '../../messaging/message-broker';
+import { errorOf } from '../../session/error-frame';
 import { Session } from '../../session/session';
 import type { SessionHost } from '../../session/session-host';
 import { EMPTY_BODY, type Frame } from '../../stomp/frame';
@@ -98,9 +99,7 @@ export class SseSession extends Session {
     }
     if (command !== 'ERROR') return; // CONNECTED: the 200 comes with the last RECEIPT
     this.flow.counters.frameOut('ERROR');
-    const h = new Map(headers);
-    const code = h.get('code');
-    const message = h.get('message') ?? '';
+    const { code, message } = errorOf(headers);
     if (!this.connection.started) {
       const status = httpStatusOf(code);
       this.connection.refuse(status, `${code ?? 'STOMP_ERR_INTERNAL'}: ${message}`, status === 401 ? { 'www-authenticate': 'Bearer realm="stompbox"' } : {});
