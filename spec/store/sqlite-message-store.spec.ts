@@ -144,4 +144,20 @@ describe('SqliteMessageStore', () => {
     expect(bodies(s.read('/a', { offset: 0 }, limits)).at(-1)).toBe('last');
     db.counts.queued = 0;
   });
+
+  it('refuses a write after the file closed with STOMP_ERR_SERVER_SHUTDOWN, and nothing is left unhandled', async () => {
+    const { s, db } = store();
+    s.close();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown): void => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      void db.write(() => undefined); // a mark nobody awaits
+      await expect(db.write(() => undefined)).rejects.toMatchObject({ code: 'STOMP_ERR_SERVER_SHUTDOWN' });
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
