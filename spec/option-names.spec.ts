@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULTS, MemoryMessageStore, SimpleBroker, silentLogger, StompBrokerRelay, StompError, StompServer, type StompServerConfig } from '../broker';
+import { DEFAULTS, MemoryMessageStore, MemoryQueueStore, SimpleBroker, silentLogger, StompBrokerRelay, StompError, StompServer, type StompServerConfig } from '../broker';
 import { OPTIONS_WITHOUT_DEFAULT, SERVER_OPTION_NAMES } from '../broker/options';
 
 const ROOT = path.join(__dirname, '..');
@@ -52,6 +52,9 @@ describe('the option names of new StompServer()', () => {
     authenticate: () => ({ name: 'someone' }),
     authorization: { rules: [] },
     messageStore: new MemoryMessageStore(1024),
+    queueStore: new MemoryQueueStore(),
+    // With both stores given, the server opens no file for this one.
+    store: { sqlite: { file: path.join(dir, 'store.db'), maxBytes: 1048576, synchronous: 'normal', queues: 'all' } },
     interceptors: [],
     sse: true,
     httpPublish: { path: '/publish', token: 'a-long-enough-token' },
@@ -74,7 +77,9 @@ describe('the option names of new StompServer()', () => {
       if (inner === undefined) {
         config[top] ??= value;
       } else {
-        const holder = (config[top] ??= {}) as Record<string, unknown>;
+        // A nested name (`store.sqlite`) replaces a default that is not an object (`store: 'memory'`).
+        const current = config[top];
+        const holder = (current !== null && typeof current === 'object' ? current : (config[top] = {})) as Record<string, unknown>;
         holder[inner] = (value as Record<string, unknown>)[inner];
       }
     }
