@@ -21,13 +21,17 @@ const MAX_IDLE_QUEUES = 10_000;
 /** How often waiting messages are checked for expiry, ms (delivery checks it too: an expired message is never delivered). */
 const EXPIRY_SWEEP_MS = 1000;
 
+/** What the server gives its queue engine. */
 export interface QueueEngineOptions {
+  /** The compiled `queues` rules. */
   readonly rules: QueueRules;
+  /** Where changes are recorded (the `queueStore` seam). */
   readonly store: QueueStore;
   /** Bytes all held queue messages (waiting and in flight) may cost together (`queueBytes`). */
   readonly budget: number;
   /** Prefetch of a client-ack consumer without `prefetch-count` (`maxPendingAcks`). */
   readonly defaultPrefetch: number;
+  /** Where store failures and refused dead letters are reported. */
   readonly logger: Logger;
   /** Publishes a dead-lettered message whose destination is not a queue (to the broker's subscribers). */
   readonly publishElsewhere: (user: string | undefined, message: BrokerMessage) => void;
