@@ -248,3 +248,13 @@ describe('user queues', () => {
     expect(messagesOf(bob)).toHaveLength(0);
   });
 });
+
+describe('subscriptions', () => {
+  it('refuses a pattern SUBSCRIBE over queues with STOMP_ERR_INVALID_DESTINATION', async () => {
+    const c = await RawClient.connected(url);
+    const r = await withReceipt(c, 'SUBSCRIBE\nid:s\ndestination:/queue/*\n\n');
+    expect(r.command).toBe('ERROR');
+    expect(header(r, 'code')).toBe('STOMP_ERR_INVALID_DESTINATION');
+    expect(header(r, 'message')).toContain('exact name');
+  });
+});
