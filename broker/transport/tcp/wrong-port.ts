@@ -35,6 +35,23 @@ export function httpOnTcpPortResponse(): string {
   return `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
+/** The first byte of a TLS record carrying a handshake (RFC 8446 §5.1, ContentType handshake = 22). */
+export const TLS_HANDSHAKE = 0x16;
+
+/**
+ * The answer to plaintext on the STOMP TLS port, in the client's own protocol: HTTP 400 for an
+ * HTTP request line, else a STOMP ERROR frame (unescaped, as no version was negotiated) with
+ * code `STOMP_ERR_TLS_REQUIRED`. Either way the port's protocol is named.
+ */
+export function plaintextOnTlsPortResponse(kind: 'http' | 'stomp'): string {
+  const sentence = 'This port speaks STOMP over TLS (stomp+ssl): connect with TLS, or use the plain STOMP TCP port or the HTTP port.';
+  if (kind === 'http') {
+    const body = `${sentence}\n`;
+    return `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  }
+  return `ERROR\nmessage:${sentence}\ncode:STOMP_ERR_TLS_REQUIRED\ncontent-type:text/plain;charset=UTF-8\ncontent-length:${Buffer.byteLength(sentence)}\n\n${sentence}\0`;
+}
+
 /** STOMP client commands at the start of a line, then an EOL: what a STOMP client sends first (or later). */
 const STOMP_REQUEST_LINE = /^(?:CONNECT|STOMP|SEND|SUBSCRIBE|UNSUBSCRIBE|ACK|NACK|BEGIN|COMMIT|ABORT|DISCONNECT)\r?\n/;
 
