@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AuthenticateRequest } from '../../broker';
 import { closeServers, startServer } from '../helpers/server';
@@ -89,6 +90,21 @@ describe('stompbox sub and pub with tcp:// URLs', () => {
     const ca = await runToExit(['pub', 'tcp://127.0.0.1:1', '/topic/x', 'hi', '--ca', join(dir, 'cert.pem')]);
     expect(ca.code).toBe(2);
     expect(ca.stderr).toContain('--ca, --cert and --key go with tls://');
+  });
+
+  it('lets `serve` start with a taken --tcp-port, its banner saying STOMP over TCP is off', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    try {
+      const serve = runCli(['serve', '--port', '0', '--host', '127.0.0.1', '--tcp-port', String(taken)], { env: { STOMPBOX_LOG_LEVEL: 'warn' } });
+      const [, port] = await serve.waitFor('stdout', /listening on http:\/\/127\.0\.0\.1:(\d+)[^]*broker prefixes/);
+      expect(serve.stdout).toContain(`STOMP over TCP: off, port ${taken} could not be bound`);
+      expect(serve.stderr).toContain(`port ${taken} is already in use`);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    } finally {
+      squatter.close();
+    }
   });
 
   it('exits 4 naming the address when nothing listens', async () => {
