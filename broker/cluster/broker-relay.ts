@@ -37,6 +37,11 @@ export interface StompBrokerRelayOptions {
   reconnectDelay?: readonly [number, number];
   /** Milliseconds to wait for CONNECTED from the external broker. @defaultValue 5000 */
   connectTimeout?: number;
+  /**
+   * Bytes a connection to the external broker may hold unwritten (the broker or the network not
+   * taking them) before the relay holds that session's frames until it drains. @defaultValue 1048576 (1 MiB)
+   */
+  maxBufferedBytes?: number;
   /** A pino-compatible logger. @defaultValue `createStderrLogger()`: stderr, `warn` and above */
   logger?: Logger;
 }
@@ -83,6 +88,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
       virtualHost: options.virtualHost ?? '/',
       heartbeat: options.heartbeat ?? ([10000, 10000] as const),
       connectTimeout: options.connectTimeout ?? 5000,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1 << 20,
     };
     this.system = { ...base, login: options.systemLogin ?? 'guest', passcode: options.systemPasscode ?? 'guest' };
     this.client = { ...base, login: options.clientLogin ?? 'guest', passcode: options.clientPasscode ?? 'guest' };
@@ -146,7 +152,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     const forwarder = FORWARDERS[frame.command];
     if (entry === undefined || forwarder === undefined || !forwarder(this.isRelayed, entry, frame)) return false;
     const send = (): true | Promise<void> => {
-      if (entry.conn.overdue) return this.hold(entry, frame);
+      if (!entry.conn.ready) return this.hold(entry, frame);
       forwardNow(entry, frame);
       return true;
     };
@@ -158,14 +164,16 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
 
   /**
    * A frame for a link whose broker is silent past its heart-beat is not written into it (a
-   * frozen peer's socket takes bytes and loses them): it waits until the broker is heard from
-   * again, then goes out, or the link is closed as dead and the frame is refused with
+   * frozen peer's socket takes bytes and loses them), nor for a link with `maxBufferedBytes`
+   * unwritten: it waits until the broker is heard from again and the socket drained, then goes
+   * out, or the link is closed as dead and the frame is refused with
    * `STOMP_ERR_RELAY_UNAVAILABLE`. Meanwhile the session handles nothing else (its later frames
    * wait under maxBacklogFrames / maxBacklogBytes, then it stops reading).
    */
   private hold(entry: RelayedSession, frame: Frame): Promise<void> {
     entry.held++;
     const silent = entry.conn.silentFor();
+    const why = entry.conn.overdue ? `since the external broker fell silent ${silent} ms before` : `while ${entry.conn.bufferedAmount} bytes waited unwritten to the external broker`;
     return entry.conn.alive().then(
       () => {
         entry.held--;
@@ -175,7 +183,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
         entry.held--;
         throw new StompError(
           'STOMP_ERR_RELAY_UNAVAILABLE',
-          `Broker relay connection lost (${err.message}): ${frame.command} held since the external broker fell silent ${silent} ms before it was not forwarded`,
+          `Broker relay connection lost (${err.message}): ${frame.command} (held ${why}) was not forwarded`,
         );
       },
     );
@@ -326,5 +334,6 @@ function validate(o: StompBrokerRelayOptions): void {
   const rd = o.reconnectDelay;
   if (rd !== undefined && !(rd.length === 2 && rd[0] > 0 && rd[1] >= rd[0])) fail('reconnectDelay', '[first > 0, cap >= first] in ms', rd);
   if (o.connectTimeout !== undefined && !(o.connectTimeout > 0)) fail('connectTimeout', 'a number of ms > 0', o.connectTimeout);
+  if (o.maxBufferedBytes !== undefined && !(Number.isInteger(o.maxBufferedBytes) && o.maxBufferedBytes > 0)) fail('maxBufferedBytes', 'an integer > 0 (bytes)', o.maxBufferedBytes);
   if (o.prefixes !== undefined && !o.prefixes.every((p) => p.startsWith('/'))) fail('prefixes', 'destinations starting with "/"', o.prefixes);
 }
