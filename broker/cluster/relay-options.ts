@@ -1,0 +1,51 @@
+import { StompError } from '../errors';
+import type { Logger } from '../logger';
+
+/** Options of `StompBrokerRelay` (Spring's StompBrokerRelay properties). */
+export interface StompBrokerRelayOptions {
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** The external broker's STOMP port. @defaultValue 61613 */
+  port?: number;
+  /** Credentials of each client session's connection. @defaultValue 'guest' / 'guest' */
+  clientLogin?: string;
+  clientPasscode?: string;
+  /** Credentials of the shared system connection (server-side publishing). @defaultValue 'guest' / 'guest' */
+  systemLogin?: string;
+  systemPasscode?: string;
+  /** The CONNECT `host` header (RabbitMQ: the virtual host). @defaultValue '/' */
+  virtualHost?: string;
+  /**
+   * Destinations forwarded to the external broker; everything else (`/user`, application
+   * destinations) stays in this process. @defaultValue RabbitMQ's: /topic, /queue, /exchange, /amq/queue, /temp-queue
+   */
+  prefixes?: string[];
+  /** Heart-beats [send, receive] with the external broker, ms. @defaultValue [10000, 10000] */
+  heartbeat?: readonly [number, number];
+  /** Reconnect backoff of the system connection: first delay and cap, ms. @defaultValue [100, 5000] */
+  reconnectDelay?: readonly [number, number];
+  /** Milliseconds to wait for CONNECTED from the external broker. @defaultValue 5000 */
+  connectTimeout?: number;
+  /**
+   * Bytes a connection to the external broker may hold unwritten (the broker or the network not
+   * taking them) before the relay holds that session's frames until it drains. @defaultValue 1048576 (1 MiB)
+   */
+  maxBufferedBytes?: number;
+  /** A pino-compatible logger. @defaultValue `createStderrLogger()`: stderr, `warn` and above */
+  logger?: Logger;
+}
+
+/** Checks the options' ranges. @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range */
+export function validate(o: StompBrokerRelayOptions): void {
+  const fail = (option: string, expected: string, received: unknown): never => {
+    throw new StompError('STOMP_ERR_INVALID_OPTION', `StompBrokerRelay option ${option} must be ${expected}; received ${JSON.stringify(received)}`);
+  };
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) fail('port', 'an integer 1-65535', o.port);
+  const hb = o.heartbeat;
+  if (hb !== undefined && !(hb.length === 2 && hb.every((n) => Number.isInteger(n) && n >= 0))) fail('heartbeat', '[send ms, receive ms], integers >= 0', hb);
+  const rd = o.reconnectDelay;
+  if (rd !== undefined && !(rd.length === 2 && rd[0] > 0 && rd[1] >= rd[0])) fail('reconnectDelay', '[first > 0, cap >= first] in ms', rd);
+  if (o.connectTimeout !== undefined && !(o.connectTimeout > 0)) fail('connectTimeout', 'a number of ms > 0', o.connectTimeout);
+  if (o.maxBufferedBytes !== undefined && !(Number.isInteger(o.maxBufferedBytes) && o.maxBufferedBytes > 0)) fail('maxBufferedBytes', 'an integer > 0 (bytes)', o.maxBufferedBytes);
+  if (o.prefixes !== undefined && !o.prefixes.every((p) => p.startsWith('/'))) fail('prefixes', 'destinations starting with "/"', o.prefixes);
+}
