@@ -53,16 +53,19 @@ async function stallingBroker(): Promise<{ port: number; received: () => string;
 }
 
 describe('StompBrokerRelay when the external broker stops reading', () => {
-  it('holds at most maxBufferedBytes per connection, then forwards every frame in order once the broker reads again', async () => {
+  it.each([
+    ['64 KiB', 64 * 1024],
+    ['the default, 1 MiB', undefined],
+  ])('holds at most maxBufferedBytes (%s) per connection, then forwards every frame in order once the broker reads again', async (_name, option) => {
     const broker = await stallingBroker();
-    const max = 64 * 1024;
-    const relay = new StompBrokerRelay({ port: broker.port, heartbeat: [0, 0], maxBufferedBytes: max, reconnectDelay: [50, 200], logger: silentLogger });
+    const max = option ?? 1 << 20;
+    const relay = new StompBrokerRelay({ port: broker.port, heartbeat: [0, 0], ...(option === undefined ? {} : { maxBufferedBytes: option }), reconnectDelay: [50, 200], logger: silentLogger });
     relays.push(relay);
     await relay.start();
     const running = await startServer({ relay, tcp: { port: 0, host: '127.0.0.1' } });
     const client = await RawClient.connected(tcpUrl(running));
     const frameBytes = 60 * 1024; // under maxFrameSize (64 KiB)
-    const count = 160; // 9.4 MiB, several times what the loopback socket buffers take
+    const count = 240; // 14 MiB, several times what the loopback socket buffers and the default bound take
     for (let i = 0; i < count; i++) client.send(`SEND\ndestination:/topic/big\nseq:${i}\n\n${'x'.repeat(frameBytes)}\0`);
     const sessions = (relay as unknown as { sessions: Map<string, { conn: RelayConnection; held: number }> }).sessions;
     const entry = await eventually('a frame to be held', () => [...sessions.values()].find((e) => e.held > 0), 10_000);

@@ -69,6 +69,7 @@ describe('an ERROR answering CONNECT', () => {
       const text = await answerTo(url, 'CONNECT\naccept-version:1.2\nhost:/\n\n\0');
       expect(text).toMatch(/^ERROR\n/);
       expect(text).toContain('\nmessage:Broker relay unavailable: the external STOMP broker is unreachable\n');
+      expect(text).toContain('\ncode:STOMP_ERR_RELAY_UNAVAILABLE\n');
       expect(text).not.toContain('\\c');
     }
   });
