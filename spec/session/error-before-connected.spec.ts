@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { StompBrokerRelay } from '../../broker/cluster/broker-relay';
 import { StompError } from '../../broker/errors';
 import { silentLogger } from '../../broker/logger';
-import { closeClients, RawClient } from '../helpers/clients';
+import { closeClients, header, RawClient } from '../helpers/clients';
 import { closeServers, startServer } from '../helpers/server';
 import { tcpUrl } from '../helpers/transports';
 
@@ -49,6 +49,21 @@ describe('an ERROR answering CONNECT', () => {
     expect(text).toContain('\nmessage:Refused: token expired at 12:00 retry: later\n');
     expect(text).toContain('\ncode:STOMP_ERR_UNAUTHORIZED\n');
     expect(text).not.toContain('\\c');
+  });
+
+  it('doubles a backslash, the one escape both kinds of reader take, so a 1.2 reader gets the text back', async () => {
+    const running = await startServer({
+      tcp: { port: 0, host: '127.0.0.1' },
+      authenticate: () => {
+        throw new StompError('STOMP_ERR_UNAUTHORIZED', 'No key in C:\\keys\\q: refused');
+      },
+    });
+    const client = await RawClient.open(tcpUrl(running));
+    client.send('CONNECT\naccept-version:1.2\n\n\0');
+    const error = await client.nextCommand('ERROR');
+    expect(client.decodeError).toBeUndefined(); // RawClient decodes by 1.2 rules until CONNECTED
+    expect(header(error, 'message')).toBe('No key in C:\\keys\\q: refused');
+    expect(Buffer.concat(client.messages.map((m) => m.data)).toString('latin1')).toContain('\nmessage:No key in C:\\\\keys\\\\q: refused\n');
   });
 
   it('carries an unsupported version refusal unescaped', async () => {
