@@ -197,6 +197,12 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     if (conn === undefined || conn.state !== 'open') {
       return Promise.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: cannot publish to "${message.destination}"`));
     }
+    // Server-side publishing is refused at once, not held, while the system connection is
+    // silent past its heart-beat or backed up: a caller gets its answer now, and nothing waits unbounded.
+    if (!conn.ready) {
+      const why = conn.overdue ? `the external broker has been silent for ${conn.silentFor()} ms` : `${conn.bufferedAmount} bytes wait unwritten to the external broker`;
+      return Promise.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: cannot publish to "${message.destination}": ${why}`));
+    }
     const receipt = `relay-${++this.receiptCounter}`;
     const headers: [string, string][] = [['destination', message.destination], ['receipt', receipt]];
     if (message.contentType !== undefined) headers.push(['content-type', message.contentType]);

@@ -17,7 +17,7 @@ import { describeWith, eventually } from './services';
 
 const STOMP_PORT = 61613;
 const describeRabbit = describeWith('RabbitMQ STOMP', STOMP_PORT, 'install rabbitmq-server and run: rabbitmq-plugins enable rabbitmq_stomp');
-const R = 1000;
+const R = 2000; // RabbitMQ rounds heart-beats to whole seconds and writes every R/2
 /** Timer and scheduling slack on a shared machine. */
 const SLACK = 400;
 
@@ -89,12 +89,15 @@ describeRabbit('StompBrokerRelay when RabbitMQ freezes (TCP peer stopped, not cl
     subscriber.send(`SUBSCRIBE\nid:s\ndestination:${topic}\nreceipt:sub\n\n\0`);
     await subscriber.nextCommand('RECEIPT');
     proxy.freeze();
-    await eventually('the link to be silent past R', () => Date.now() - link.lastDown > R + SLACK / 4, 3 * R);
+    await eventually('every link to be silent past R', () => Date.now() - Math.max(...proxy.links.map((l) => l.lastDown)) > R + SLACK / 4, 3 * R);
+    // Server-side publishing through the (as silent) system connection is refused at once, not written.
+    await expect(running.server.template.convertAndSend(topic, 'from the server')).rejects.toThrow(/^Broker relay unavailable: cannot publish to ".*": the external broker has been silent for \d+ ms$/);
     const before = running.server.counters.framesIn.SEND ?? 0;
     publisher.send(`SEND\ndestination:${topic}\nreceipt:r1\n\nheld\0`);
     await eventually('the SEND to be read', () => (running.server.counters.framesIn.SEND ?? 0) > before, R);
     await new Promise((r) => setImmediate(r));
     expect(sends(link.heldUp)).toBe(0); // held in the relay, not written into the frozen socket
+    expect(sends(proxy.links[0].heldUp)).toBe(0); // nor the template's SEND into the system connection's
     proxy.thaw();
     const receipt = await publisher.nextCommand('RECEIPT', 2 * R);
     expect(header(receipt, 'receipt-id')).toBe('r1');
