@@ -81,6 +81,8 @@ export function clientOptions(url: string, values: Record<string, unknown>): Cli
   return {
     url,
     tls,
+    // A STOMP port may be any broker's (RabbitMQ refuses a SUBSCRIBE to stompbox's /user/queue/errors).
+    ...(tcp ? { errorQueue: '' } : {}),
     transport: transport as TransportMode,
     sockjsTransports: values['sockjs-transport'] as string[] | undefined,
     connectHeaders,

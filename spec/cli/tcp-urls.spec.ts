@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AuthenticateRequest } from '../../broker';
+import { randomBytes } from 'node:crypto';
+import { describeWith } from '../cluster/services';
 import { closeServers, startServer } from '../helpers/server';
 import { buildCli, killCliProcesses, removeCli, runCli, runToExit } from './support';
 
@@ -111,5 +113,19 @@ describe('stompbox sub and pub with tcp:// URLs', () => {
     const { code, stderr } = await runToExit(['pub', 'tcp://127.0.0.1:1', '/topic/x', 'hi']);
     expect(code).toBe(4);
     expect(stderr).toMatch(/tcp:\/\/127\.0\.0\.1:1 could not connect: .*ECONNREFUSED/);
+  });
+});
+
+const describeRabbit = describeWith('RabbitMQ STOMP', 61613, 'install rabbitmq-server and run: rabbitmq-plugins enable rabbitmq_stomp');
+
+describeRabbit('stompbox sub and pub against another STOMP broker\'s own port (RabbitMQ)', () => {
+  it('round-trip through RabbitMQ on tcp://127.0.0.1:61613 (no stompbox error queue asked for)', async () => {
+    const topic = `/topic/stompbox.cli.${randomBytes(4).toString('hex')}`;
+    const credentials = ['--login', 'guest', '--passcode', 'guest'];
+    const sub = runCli(['sub', 'tcp://127.0.0.1:61613', topic, '-n', '1', ...credentials]);
+    await sub.waitFor('stderr', /subscribed to .* via tcp/);
+    expect(await runToExit(['pub', 'tcp://127.0.0.1:61613', topic, 'through rabbit', ...credentials])).toMatchObject({ code: 0 });
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('through rabbit\n');
   });
 });
