@@ -128,7 +128,10 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     if (this.guard === undefined || (frame.command !== 'SEND' && frame.command !== 'SUBSCRIBE')) return send();
     const checked = this.guard(session, frame.command, frame.headers.get('destination')!);
     if (checked === undefined) return send();
-    return checked.then(() => void send());
+    return checked.then(() => {
+      const sent = send();
+      return sent === true ? undefined : sent; // a held frame: the session waits for it too
+    });
   }
 
   /**

@@ -54,15 +54,17 @@ async function stallingBroker(): Promise<{ port: number; received: () => string;
 
 describe('StompBrokerRelay when the external broker stops reading', () => {
   it.each([
-    ['64 KiB', 64 * 1024],
-    ['the default, 1 MiB', undefined],
-  ])('holds at most maxBufferedBytes (%s) per connection, then forwards every frame in order once the broker reads again', async (_name, option) => {
+    ['64 KiB', 64 * 1024, false],
+    ['the default, 1 MiB', undefined, false],
+    ['64 KiB, behind an asynchronous authorization rule', 64 * 1024, true],
+  ])('holds at most maxBufferedBytes (%s) per connection, then forwards every frame in order once the broker reads again', async (_name, option, asyncRule) => {
     const broker = await stallingBroker();
     const max = option ?? 1 << 20;
     const relay = new StompBrokerRelay({ port: broker.port, heartbeat: [0, 0], ...(option === undefined ? {} : { maxBufferedBytes: option }), reconnectDelay: [50, 200], logger: silentLogger });
     relays.push(relay);
     await relay.start();
-    const running = await startServer({ relay, tcp: { port: 0, host: '127.0.0.1' } });
+    const authorization = asyncRule ? { rules: [{ destination: '/topic/**', access: async () => true }] } : undefined;
+    const running = await startServer({ relay, tcp: { port: 0, host: '127.0.0.1' }, ...(authorization === undefined ? {} : { authorization }) });
     const client = await RawClient.connected(tcpUrl(running));
     const frameBytes = 60 * 1024; // under maxFrameSize (64 KiB)
     const count = 240; // 14 MiB, several times what the loopback socket buffers and the default bound take
