@@ -32,7 +32,8 @@ const NO_HEADERS = Object.freeze({});
  * STOMP over TCP, or over TLS (`tcp.tls`): a `node:net` (or `node:tls`) server whose sockets
  * become {@link Connection}s for the same `accept()` the WebSocket and SockJS endpoints use.
  * The byte stream goes to the session's decoder as it arrives (frames cut anywhere, several per
- * chunk). The first bytes are sniffed once: an HTTP request line gets HTTP 400 and a close.
+ * chunk). The first bytes are sniffed once: an HTTP request line gets HTTP 400 and a close;
+ * on the TLS port, plaintext (no TLS handshake) gets an answer in its own protocol (`screen()`).
  *
  * Nothing a client sends may throw out of a socket listener: a fault ends that session only.
  */
