@@ -136,7 +136,11 @@ export async function serve(argv: string[]): Promise<number> {
     `stompbox listening on http://${base}/\n` +
       (demo ? `  demo pages: http://${base}/topic.html, http://${base}/queue.html\n` : '') +
       o.endpoints.map((e) => `  endpoint ${e}: SockJS http://${base}${e}, WebSocket ws://${base}${e}\n`).join('') +
-      (tcpAddress === undefined ? '' : `  STOMP over TCP${o.tcp?.tls === undefined ? '' : ' (TLS)'}: ${shown}:${tcpAddress.port}\n`) +
+      (o.tcp === undefined
+        ? ''
+        : tcpAddress === undefined
+          ? `  STOMP over TCP: off, port ${o.tcp.port} could not be bound (another STOMP broker?); pass --tcp-port <n|0|off>\n`
+          : `  STOMP over TCP${o.tcp.tls === undefined ? '' : ' (TLS)'}: ${shown}:${tcpAddress.port}\n`) +
       `  broker prefixes: ${o.brokerPrefixes.join(', ') || '(none)'}; application prefixes: ${o.applicationPrefixes.join(', ') || '(none)'}\n`,
   );
   return done;

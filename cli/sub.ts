@@ -8,7 +8,8 @@ Prints each message sent to <destination> as it arrives: pretty JSON on a termin
 per message when piped (JSON compact, text as is, bytes as base64). Reconnects when the
 connection drops; Ctrl-C ends it.
 
-  <url>   e.g. ws://localhost:6032/webServer or http://localhost:6032/webServer (SockJS)
+  <url>   e.g. ws://localhost:6032/webServer, http://localhost:6032/webServer (SockJS),
+          tcp://localhost:61613 (STOMP over TCP)
 
 Options:
   -n, --count <n>                  exit after n messages
@@ -28,7 +29,8 @@ ${CONNECTION_HELP}
 Example:
   stompbox sub ws://localhost:6032/webServer /topic/getResponse | grep zhangsan
   stompbox sub ws://localhost:6032/queueServer /user/zhangsan/message --from first --verbose
-  stompbox sub ws://localhost:6032/queueServer /queue/jobs --ack client-individual --selector "priority > 5"`;
+  stompbox sub ws://localhost:6032/queueServer /queue/jobs --ack client-individual --selector "priority > 5"
+  stompbox sub tcp://localhost:61613 /topic/getResponse`;
 
 const FLAGS = {
   ...CONNECTION_FLAGS,

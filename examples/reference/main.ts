@@ -6,7 +6,8 @@ import { createReferenceApp } from './app';
  * interface), under the proxy prefix STOMPBOX_BASE_PATH (default none), with STOMP over TCP on
  * TCP_PORT (default 61613, STOMP's port; `off`: none), HTTP publish on when PUBLISH_TOKEN
  * is set, and the durable store in the SQLite file STORE (default: memory, nothing survives a
- * restart). A TCP port already taken is logged once and the HTTP side still serves.
+ * restart). A TCP port already taken (61613 is RabbitMQ's and ActiveMQ's too) is logged once,
+ * the banner says STOMP over TCP is off and why, and the HTTP side still serves.
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 6032);
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const tcpAddress = app.tcpAddress;
   process.stdout.write(
     `stompbox reference app on ${base}/\n  topic demo: ${base}/topic.html\n  queue demo: ${base}/queue.html\n  SSE demo: ${base}/sse.html\n` +
-      (tcpAddress === undefined ? '' : `  STOMP over TCP: localhost:${tcpAddress.port}\n`),
+      (tcp === undefined ? '' : tcpAddress !== undefined ? `  STOMP over TCP: localhost:${tcpAddress.port}\n` : `  STOMP over TCP: off, port ${tcp.port} could not be bound (another STOMP broker?); set TCP_PORT to another port, 0 for any, or off\n`),
   );
   const stop = (): void => {
     app.close().then(
