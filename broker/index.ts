@@ -36,7 +36,7 @@ export { MessagingTemplate } from './messaging/messaging-template';
 export { toMessage, fromBody, type Payload } from './messaging/message-converter';
 export type { AckMode, MessageBroker, SessionId, Subscriber, Subscription } from './messaging/message-broker';
 export type { CloseReason } from './session/session-host';
-export type { Connection, TransportName, HandshakeInfo } from './transport/connection';
+export type { ClientCertificate, Connection, TransportName, HandshakeInfo } from './transport/connection';
 export { SSE_DEFAULTS, type SseOptions, type ResolvedSseOptions } from './transport/sse/sse-options';
 export { HTTP_PUBLISH_DEFAULTS, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
 export type { StompVersion } from './stomp/versions';
@@ -65,3 +65,7 @@ export type {
 } from './retention/message-store';
 export type { RetentionRule } from './retention/retention-rules';
 export type { StreamPosition } from './retention/stream-position';
+export { MemoryQueueStore } from './queues/queue-store';
+export type { QueueStore, QueueEntry, QueueKey, LoadedEntry, QueueStoreStats, RemoveReason } from './queues/queue-store';
+export type { StoreOption, SqliteStoreOptions } from './store/store-options';
+export type { StoreFileStats } from './store/store-stats';

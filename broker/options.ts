@@ -1,10 +1,13 @@
+import { StompError } from './errors';
 import { freezeDefaults, invalidOption, refuseUnknown } from './option-kit';
-import type { SecureContextOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from './logger';
 import type { SlowConsumerPolicy } from './operations/flow-control';
 import { resolveHttpPublishOptions, type HttpPublishOptions, type ResolvedHttpPublishOptions } from './transport/http-publish/publish-options';
 import { resolveSseOptions, type ResolvedSseOptions, type SseOptions } from './transport/sse/sse-options';
 import { validateRetention, type RetentionRule } from './retention/retention-rules';
+import { resolveStoreOption, type ResolvedStoreOption, type StoreOption } from './store/store-options';
+import { validateQueues, type QueueRule } from './queues/queue-rules';
 import { VERSION } from './version';
 
 const SLOW_CONSUMER_POLICIES: readonly SlowConsumerPolicy[] = ['terminate', 'drop-oldest', 'drop-newest'];
@@ -90,6 +93,22 @@ export interface StompServerOptions {
   retention?: RetentionRule[];
   /** Bytes every retained message together may cost (bodies, headers, 200 per message); past it the oldest go first, whatever their destination. @defaultValue `67108864` (64 MiB) */
   retentionBytes?: number;
+  /**
+   * Where retained history and persistent queue messages live (docs/store.md): `'memory'`
+   * (nothing survives a restart) or `{ sqlite: { file, maxBytes, synchronous, queues } }`, a
+   * SQLite file (needs the optional peer dependency `better-sqlite3` 12) that keeps offsets,
+   * epochs, queue messages and their in-flight state across restarts. @defaultValue `'memory'`
+   */
+  store?: StoreOption;
+  /**
+   * Queue rules (docs/queues.md): destinations matching `destinations` are queues: each message
+   * to exactly one subscriber (round-robin among those with credit), kept until acknowledged,
+   * redelivered after NACK or a lost session, dead-lettered past `maxRedeliveries`. The first
+   * matching rule applies. @defaultValue `[]` (no queues: `/queue` fans out as Spring's simple broker)
+   */
+  queues?: QueueRule[];
+  /** Bytes every queue message held (waiting and in flight) may cost together (bodies, headers, 256 per message); past it a rule's `overflow` applies. @defaultValue `67108864` (64 MiB) */
+  queueBytes?: number;
   /** Serve Prometheus metrics (needs `prom-client` installed) at `metricsPath`. @defaultValue `false` */
   metrics?: boolean;
   /**
@@ -172,18 +191,23 @@ export interface TcpOptions {
   port: number;
   /** Address to bind. @defaultValue all interfaces (as `net.Server.listen`) */
   host?: string;
-  /** TLS (`stomp+ssl`): `node:tls` secure context options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...). @defaultValue none: plain TCP */
-  tls?: SecureContextOptions;
+  /**
+   * TLS (`stomp+ssl`): `node:tls` server options (`key`, `cert`, `ca`, `pfx`, `passphrase`, ...;
+   * `requestCert` asks clients for a certificate, which `authenticate` then sees as
+   * `request.clientCertificate`). @defaultValue none: plain TCP
+   */
+  tls?: TlsOptions;
 }
 
 /** Options after defaults were applied; frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish'>> & {
+  Required<Omit<StompServerOptions, 'sockjs' | 'staticDir' | 'logger' | 'tcp' | 'sse' | 'httpPublish' | 'store'>> & {
+    store: ResolvedStoreOption;
     sse: ResolvedSseOptions | false;
     httpPublish: ResolvedHttpPublishOptions | false;
     sockjs: Readonly<Required<NonNullable<StompServerOptions['sockjs']>>>;
     staticDir: string | undefined;
-    tcp: Readonly<{ port: number; host: string | undefined; tls: SecureContextOptions | undefined }> | undefined;
+    tcp: Readonly<{ port: number; host: string | undefined; tls: TlsOptions | undefined }> | undefined;
     logger: Logger;
   }
 >;
@@ -218,6 +242,9 @@ export const DEFAULTS = freezeDefaults({
   shutdownTimeout: 5000, // ms
   retention: [] as RetentionRule[], // nothing retained
   retentionBytes: 64 * 1024 * 1024, // bytes, every retained message together
+  store: 'memory' as StoreOption, // nothing survives a restart
+  queues: [] as QueueRule[], // no queues: /queue fans out
+  queueBytes: 64 * 1024 * 1024, // bytes, every held queue message together
   metrics: false,
   metricsPath: '/metrics',
   healthPath: '/health',
@@ -291,6 +318,7 @@ const INTEGER_OPTIONS = [
   ['maxFramesPerSecond', 0],
   ['shutdownTimeout', 0],
   ['retentionBytes', 1024],
+  ['queueBytes', 1024],
 ] as const;
 
 /**
@@ -334,10 +362,13 @@ export function resolveOptions(options: StompServerOptions = {}, logger: Logger)
   }
   if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((v) => typeof v !== 'string')) fail('allowedOrigins', 'an array of origins or patterns', o.allowedOrigins);
   const retention = validateRetention(o.retention) as RetentionRule[];
+  const queues = validateQueues(o.queues) as QueueRule[];
   const tcp = resolveTcp(o.tcp);
   return Object.freeze({
     ...o,
     retention,
+    store: resolveStoreOption(o.store),
+    queues,
     endpoints: Object.freeze([...o.endpoints]) as string[],
     websocketEndpoints: Object.freeze([...o.websocketEndpoints]) as string[],
     brokerPrefixes: Object.freeze([...o.brokerPrefixes]) as string[],
@@ -369,7 +400,7 @@ function resolveTcp(tcp: unknown): ResolvedOptions['tcp'] {
       fail('tcp.tls', 'node:tls secure context options with key and cert (or pfx)', Object.keys(tls));
     }
   }
-  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as SecureContextOptions) }) });
+  return Object.freeze({ port: t.port as number, host: t.host as string | undefined, tls: t.tls === undefined ? undefined : Object.freeze({ ...(t.tls as TlsOptions) }) });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

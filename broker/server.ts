@@ -24,11 +24,16 @@ import { FlowControl } from './operations/flow-control';
 import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
-import type { MessageStore } from './retention/message-store';
+import type { MessageStore, StoreProvider } from './retention/message-store';
 import { MemoryMessageStore } from './retention/memory-store';
-import { RetainingBroker, Retention, type PublishReceipt } from './retention/retention';
+import { Retention, type PublishReceipt } from './retention/retention';
 import type { BrokerMessage } from './messaging/broker-message';
 import { RetentionRules } from './retention/retention-rules';
+import type { QueueStore } from './queues/queue-store';
+import { openStores } from './store/open-stores';
+import { QueueBroker, isReceipting } from './queues/queue-broker';
+import { QueueEngine } from './queues/queue-engine';
+import { QueueRules } from './queues/queue-rules';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
@@ -66,12 +71,17 @@ export interface StompServerConfig extends StompServerOptions {
   authorization?: AuthorizationOptions;
   /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
   interceptors?: Interceptor[];
-  /** Where retained messages live (the store seam, docs/retention.md). @defaultValue a new {@link MemoryMessageStore} of `retentionBytes` */
+  /**
+   * Where retained messages live (the store seam, docs/retention.md).
+   * @defaultValue the broker's own when it has one (`RedisBroker`: Redis streams), else a new {@link MemoryMessageStore} of `retentionBytes`
+   */
   messageStore?: MessageStore;
+  /** Where queue messages are recorded (the queue store seam, docs/queues.md). @defaultValue a new {@link MemoryQueueStore}: nothing survives a restart */
+  queueStore?: QueueStore;
 }
 
 /** The pluggable parts of {@link StompServerConfig}: taken by the server itself, not by `resolveOptions`. */
-const SERVER_PARTS = ['broker', 'relay', 'authenticate', 'authorization', 'interceptors', 'messageStore'] as const;
+const SERVER_PARTS = ['broker', 'relay', 'authenticate', 'authorization', 'interceptors', 'messageStore', 'queueStore'] as const;
 /** Every name `new StompServer()` accepts: the options (options.ts) and the parts. */
 const SERVER_CONFIG_NAMES: ReadonlySet<string> = new Set([...SERVER_OPTION_NAMES, ...SERVER_PARTS]);
 type UnlistedPart = Exclude<keyof StompServerConfig, keyof StompServerOptions | (typeof SERVER_PARTS)[number]>;
@@ -96,8 +106,14 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   readonly broker: MessageBroker;
   /** Retention and resume (docs/retention.md): the rules, the store, history reads and epochs. */
   readonly retention: Retention;
-  /** The broker as publishers use it: retaining what the rules retain, then `broker`. */
+  /** Where queue messages are recorded (the queue store seam): memory, or the `store` option's SQLite file. */
+  readonly queueStore: QueueStore;
+  /** The broker as publishers use it: queues first (when rules make some), retaining what the rules retain, then `broker`. */
   private readonly publisher: MessageBroker;
+  /** The queue engine (docs/queues.md); undefined when no `queues` rule exists. */
+  readonly queues: QueueEngine | undefined;
+  /** Hears ACK and NACK for the queue engine (SessionHost). */
+  readonly acknowledger: MessageBroker | undefined;
   readonly relay: FrameRelay | undefined;
   readonly heartbeats: HeartbeatScheduler;
   readonly router: DestinationRouter;
@@ -140,7 +156,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     super();
     // A misspelt option (`maxFrameSzie`, `authenticat`) would otherwise configure nothing, silently.
     if (config !== null && typeof config === 'object') refuseUnknown(config, SERVER_CONFIG_NAMES);
-    const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, ...rest } = config;
+    const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, queueStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "authenticate" must be a function; received ${typeof authenticate}`);
@@ -156,8 +172,27 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     const rules = new RetentionRules(o.retention);
-    this.retention = new Retention(rules, messageStore ?? new MemoryMessageStore(o.retentionBytes));
-    this.publisher = rules.active ? this.retention.wrap(this.broker) : this.broker;
+    // A cluster broker keeps history itself (RedisBroker: Redis streams, the same offsets on every node); it goes before a local file.
+    const provided = rules.active && messageStore === undefined ? (this.broker as Partial<StoreProvider>).createMessageStore?.() : undefined;
+    const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore: messageStore ?? provided, queueStore });
+    this.retention = new Retention(rules, stores.messageStore);
+    this.queueStore = stores.queueStore;
+    const retaining = rules.active ? this.retention.wrap(this.broker) : this.broker;
+    const queueRules = new QueueRules(o.queues);
+    this.queues = !queueRules.active
+      ? undefined
+      : new QueueEngine({
+          rules: queueRules,
+          store: this.queueStore,
+          budget: o.queueBytes,
+          defaultPrefetch: o.maxPendingAcks,
+          logger: o.logger,
+          publishElsewhere: (user, m) => void (user === undefined ? retaining.publish(m) : retaining.publishToUser(user, m)),
+        });
+    // A store that fails to load fails listen(); nobody else need hear of it.
+    this.queues?.ready.catch(() => undefined);
+    this.publisher = this.queues === undefined ? retaining : new QueueBroker(retaining, this.queues);
+    this.acknowledger = this.queues === undefined ? undefined : this.publisher;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
     this.template = new MessagingTemplate(countingPublishes(this.publisher, this.counters), this.router);
@@ -177,6 +212,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       heartbeats: this.heartbeats,
       broker: this.broker,
       retention: this.retention,
+      queues: this.queues,
+      store: stores.database,
       sessions: this.sessions,
       openSessions: () => this.sessionRegistry.open,
       shuttingDown: () => this.sessionRegistry.shuttingDown,
@@ -214,7 +251,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
    */
   publish(message: BrokerMessage): Promise<PublishReceipt | undefined> {
     this.counters.messagesPublished++;
-    if (this.publisher instanceof RetainingBroker) return this.publisher.publishRetained(message);
+    if (isReceipting(this.publisher)) return this.publisher.publishRetained(message);
     return Promise.resolve(this.publisher.publish(message)).then(() => undefined);
   }
 
@@ -297,6 +334,8 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
    * TCP listener (option `tcp`) is up too, or once its failure to bind was logged.
    */
   async listen(port = 0, host?: string): Promise<AddressInfo> {
+    // A durable queue store brings its queues back before the first session arrives.
+    await this.queues?.ready;
     const http = createServer();
     this.attachTo(http, true);
     const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -356,8 +395,10 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
         http.closeAllConnections();
       });
     } else this.httpRouter.detach();
+    await this.queues?.close();
     await this.broker.close();
     await this.retention.store.close();
+    await this.queueStore.close();
   }
 
   // ---- SessionHost ----
@@ -394,7 +435,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   routeUnsubscribe(session: StompSession, sub: Subscription): Promise<void> | void {
-    const done = this.broker.unsubscribe(sub);
+    const done = this.publisher.unsubscribe(sub);
     const announce = (): void => void this.emit('unsubscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
     if (done === undefined) return announce();
     return done.then(announce);
@@ -423,7 +464,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     if (reason === 'heartbeat-timeout') this.counters.heartbeatTimeouts++;
     this.relay?.closeSession(session);
     if (!left.connected) return;
-    const removed = this.broker.removeSession(session);
+    const removed = this.publisher.removeSession(session);
     if (isPromiseLike(removed)) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
     }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { StompServer, VERSION, type StompServerOptions } from '../broker';
 import { refuseUnknown } from '../broker/option-kit';
 import { SERVER_OPTION_NAMES } from '../broker/options';
-import { createReferenceApp, REFERENCE_RETENTION } from '../examples/reference/app';
+import { createReferenceApp, REFERENCE_QUEUES, REFERENCE_RETENTION } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
 
@@ -12,8 +12,10 @@ export const SERVE_HELP = `Usage: stompbox serve [options]
 
 Runs the broker. Settings come from flags, then environment variables, then a JSON config
 file, then the reference app's defaults: endpoints /webServer and /queueServer (SockJS and
-plain WebSocket), broker prefixes /topic and /user, no application prefix, the last 100
-messages of /topic/** and /user/** retained for 5 minutes (option retention), port 6032.
+plain WebSocket), broker prefixes /topic, /user and /queue, no application prefix, the last
+100 messages of /topic/** and /user/** retained for 5 minutes (option retention), every
+/queue/<name> a queue with dead letters to /queue/DLQ.<name> after 3 redeliveries (option
+queues), port 6032.
 
 Options:
   -p, --port <n>             port (env PORT or STOMPBOX_PORT; default 6032; 0 picks a free one)
@@ -55,11 +57,13 @@ const FLAGS = {
 /** The reference app's broker settings: the defaults of `stompbox serve`. */
 export const REFERENCE_SETTINGS: Readonly<StompServerOptions> = Object.freeze({
   endpoints: ['/webServer', '/queueServer'],
-  brokerPrefixes: ['/topic', '/user'],
+  brokerPrefixes: ['/topic', '/user', '/queue'],
   applicationPrefixes: [],
   userDestinationPrefix: '/user',
   // SPEC §6.1: the last 100 messages of every topic and user destination, for 5 minutes.
   retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+  // SPEC §6.2: every /queue/<name> a queue, dead letters to /queue/DLQ.<name> after 3 redeliveries.
+  queues: REFERENCE_QUEUES.map((r) => ({ ...r })),
 });
 
 interface ServeConfig extends StompServerOptions {

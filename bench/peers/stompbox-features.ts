@@ -53,7 +53,7 @@ export async function optionsFor(features: readonly Capability[]): Promise<Featu
   // S8/S9: the reference app's rule; S8's memory figure retains 100 on each of 1,000 destinations.
   if (on('retention')) options.retention = [{ destinations: '/topic/**', messages: 100, maxAge: 10 * 60_000 }];
   if (on('queue') || on('durable')) options.queues = [{ destinations: '/queue/**' }];
-  if (on('durable')) options.store = store = storeFile();
+  if (on('durable')) options.store = { sqlite: { file: (store = storeFile()) } };
   if (on('tcp')) {
     const port = await freePort();
     options.tcp = { port, host: '127.0.0.1' };

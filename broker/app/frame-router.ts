@@ -15,6 +15,7 @@ import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
 import { RetainingBroker, type HistorySubscribed, type Retention } from '../retention/retention';
 import { andThen } from '../value-or-promise';
+import { isReceipting } from '../queues/queue-broker';
 
 /**
  * Authorizes an inbound SEND or SUBSCRIBE (segment limits, then the `authorization` rules for
@@ -92,7 +93,14 @@ export class FrameRouter {
     }
     const message = messageFromFrame(destination, frame, !session.binaryInput);
     this.counters.messagesPublished++;
-    if (user === undefined) return frame.headers.has('receipt') ? this.publishForReceipt(session, message) : this.broker.publish(message);
+    const effect = user === undefined ? (frame.headers.has('receipt') ? this.publishForReceipt(message) : this.broker.publish(message)) : this.publishToUser(user, message);
+    // With the durable store a broker publish takes its place (offset, queue position) at once:
+    // the session may go on with its next frames while the commit is pending (session.ts).
+    if (effect !== undefined && this.options.store !== 'memory') session.markOrdered();
+    return effect as Promise<void> | void;
+  }
+
+  private publishToUser(user: { user: string; destination: string }, message: BrokerMessage): Promise<void> | void {
     const toUser = this.broker.publishToUser(user.user, message.withDestination(user.destination));
     const literal = this.router.literalUserDestinations ? this.broker.publish(message) : undefined;
     if (toUser === undefined && literal === undefined) return;
@@ -105,11 +113,12 @@ export class FrameRouter {
    * RECEIPT says where the message landed (`x-stream-offset`, `x-stream-epoch`), which HTTP
    * publish answers as `{"offset": n}`.
    */
-  private publishForReceipt(session: StompSession, message: BrokerMessage): Promise<void> | void {
-    if (!(this.broker instanceof RetainingBroker)) return this.broker.publish(message);
-    return this.broker.publishRetained(message).then((landed) => {
-      if (landed !== undefined) session.receiptHeaders = [['x-stream-offset', String(landed.offset)], ['x-stream-epoch', landed.epoch]];
-    });
+  private publishForReceipt(message: BrokerMessage): Promise<unknown> | void {
+    if (!isReceipting(this.broker)) return this.broker.publish(message);
+    // Resolves with the RECEIPT's extra headers, which the session adds (session.ts).
+    return this.broker.publishRetained(message).then((landed) =>
+      landed === undefined ? undefined : [['x-stream-offset', String(landed.offset)], ['x-stream-epoch', landed.epoch]],
+    );
   }
 
   /** Authorizes a SUBSCRIBE, builds and registers its subscription, running a subscribe handler if one maps it. */
@@ -161,7 +170,7 @@ export class FrameRouter {
         `No handler maps "${destination}" and it is under no broker prefix (${this.options.brokerPrefixes.join(', ')})`,
       );
     }
-    const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user };
+    const sub: Subscription = { id: request.id, destination, ack: request.ack, subscriber: session, user, selector: request.selector, prefetch: request.prefetch };
     const after = (kept: Subscription = sub): Promise<Subscription> | Subscription => {
       const handled = match === undefined ? undefined : this.dispatcher.dispatchSubscribe(session, frame, sub, mapped!, match);
       return handled === undefined ? kept : handled.then(() => kept);

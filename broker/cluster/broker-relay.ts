@@ -11,6 +11,7 @@ import { encodeFrame } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
 import { OutageLog } from './outage-log';
 import { RelayConnection, type RelayEndpoint } from './relay-connection';
+import { FORWARDERS, MAX_ACK_IDS, type RelayedSession } from './relay-session';
 
 /** Options of {@link StompBrokerRelay} (Spring's StompBrokerRelay properties). */
 export interface StompBrokerRelayOptions {
@@ -63,48 +64,7 @@ const RELAY_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(BROKER_R
 type UnlistedRelayOption = Exclude<keyof StompBrokerRelayOptions, keyof typeof BROKER_RELAY_DEFAULTS | (typeof BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT)[number]>;
 const everyRelayOptionIsListed: [UnlistedRelayOption] extends [never] ? true : UnlistedRelayOption = true;
 void everyRelayOptionIsListed;
-
-/** Ack ids of relayed MESSAGEs remembered per session, so ACK/NACK reach the broker that issued them. */
-const MAX_ACK_IDS = 65536;
 const RESPONSE_HEADERS_DROPPED: ReadonlySet<string> = new Set(['content-length']);
-
-interface RelayedSession {
-  readonly conn: RelayConnection;
-  /** Subscription ids this session holds at the external broker. */
-  readonly subs: Set<string>;
-  /** `ack` values of MESSAGEs awaiting ACK/NACK (STOMP 1.2). */
-  readonly acks: Set<string>;
-  closing: boolean;
-}
-
-type Forwarder = (relay: StompBrokerRelay, entry: RelayedSession, frame: Frame) => boolean;
-
-/** Which client frames go to the external broker; every entry returns true when it took the frame. */
-const FORWARDERS: Partial<Record<string, Forwarder>> = {
-  // STOMP 1.2 §SEND and §SUBSCRIBE: by destination prefix.
-  SEND: (relay, _e, frame) => relay.isRelayDestination(frame.headers.get('destination')),
-  SUBSCRIBE: (relay, entry, frame) => {
-    if (!relay.isRelayDestination(frame.headers.get('destination'))) return false;
-    const id = frame.headers.get('id');
-    if (id !== undefined) entry.subs.add(id);
-    return true;
-  },
-  // §UNSUBSCRIBE: subscriptions the external broker holds.
-  UNSUBSCRIBE: (_r, entry, frame) => entry.subs.delete(frame.headers.get('id') ?? ''),
-  // §ACK/§NACK: 1.2 names the ack id the external broker issued; 1.1 the subscription.
-  ACK: (_r, entry, frame) => settles(entry, frame),
-  NACK: (_r, entry, frame) => settles(entry, frame),
-  // §BEGIN/§COMMIT/§ABORT: with a relay, transactions are the external broker's.
-  BEGIN: () => true,
-  COMMIT: () => true,
-  ABORT: () => true,
-};
-
-function settles(entry: RelayedSession, frame: Frame): boolean {
-  const id = frame.headers.get('id');
-  if (id !== undefined && entry.acks.delete(id)) return true;
-  return entry.subs.has(frame.headers.get('subscription') ?? '');
-}
 
 /**
  * Spring's StompBrokerRelay: broker destinations live in an external STOMP broker
@@ -208,12 +168,10 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
   forward(session: StompSession, frame: Frame): boolean | Promise<void> {
     const entry = this.sessions.get(session.sessionId);
     const forwarder = FORWARDERS[frame.command];
-    if (entry === undefined || forwarder === undefined || !forwarder(this, entry, frame)) return false;
-    const send = (): true => {
-      const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
-      if (!entry.conn.send(frame.command, headers, frame.body)) {
-        throw new StompError('STOMP_ERR_INTERNAL', 'The connection to the external broker is closed');
-      }
+    if (entry === undefined || forwarder === undefined || !forwarder(this.isRelayed, entry, frame)) return false;
+    const send = (): true | Promise<void> => {
+      if (entry.conn.overdue) return this.hold(entry, frame);
+      forwardNow(entry, frame);
       return true;
     };
     if (this.guard === undefined || (frame.command !== 'SEND' && frame.command !== 'SUBSCRIBE')) return send();
@@ -222,21 +180,49 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     return checked.then(() => void send());
   }
 
+  /**
+   * A frame for a link whose broker is silent past its heart-beat is not written into it (a
+   * frozen peer's socket takes bytes and loses them): it waits until the broker is heard from
+   * again, then goes out, or the link is closed as dead and the frame is refused with
+   * `STOMP_ERR_RELAY_UNAVAILABLE`. Meanwhile the session handles nothing else (its later frames
+   * wait under maxBacklogFrames / maxBacklogBytes, then it stops reading).
+   */
+  private hold(entry: RelayedSession, frame: Frame): Promise<void> {
+    entry.held++;
+    const silent = entry.conn.silentFor();
+    return entry.conn.alive().then(
+      () => {
+        entry.held--;
+        forwardNow(entry, frame);
+      },
+      (err: Error) => {
+        entry.held--;
+        throw new StompError(
+          'STOMP_ERR_RELAY_UNAVAILABLE',
+          `Broker relay connection lost (${err.message}): ${frame.command} held since the external broker fell silent ${silent} ms before it was not forwarded`,
+        );
+      },
+    );
+  }
+
+  private readonly isRelayed = (destination: string | undefined): boolean => this.isRelayDestination(destination);
+
   async openSession(session: StompSession): Promise<void> {
-    if (!this.available) throw new StompError('STOMP_ERR_INTERNAL', 'Broker relay unavailable: the external STOMP broker is unreachable');
+    if (!this.available) throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', 'Broker relay unavailable: the external STOMP broker is unreachable');
     const conn = new RelayConnection(this.client);
-    const entry: RelayedSession = { conn, subs: new Set(), acks: new Set(), closing: false };
+    const entry: RelayedSession = { conn, subs: new Set(), acks: new Set(), closing: false, held: 0 };
     conn.on('frame', (f: Frame) => this.toClient(session, entry, f));
     conn.on('close', (reason: string) => {
       if (this.sessions.get(session.sessionId) === entry) this.sessions.delete(session.sessionId);
       if (entry.closing || session.state !== 'connected') return;
       this.logger.warn({ sessionId: session.sessionId, reason }, 'Lost the relay connection of a session');
-      session.sendError(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost: ${reason}`), undefined, 'error');
+      // A held frame's refusal is the session's ERROR (with its receipt-id); else this one.
+      if (entry.held === 0) session.sendError(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost: ${reason}`), undefined, 'error');
     });
     try {
       await conn.opened();
     } catch (err) {
-      throw new StompError('STOMP_ERR_INTERNAL', `Broker relay unavailable: ${(err as Error).message}`);
+      throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: ${(err as Error).message}`);
     }
     if (session.state === 'closed') return conn.disconnect();
     this.sessions.set(session.sessionId, entry);
@@ -256,7 +242,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     if (!this.isRelayDestination(message.destination)) return super.publish(message);
     const conn = this.conn;
     if (conn === undefined || conn.state !== 'open') {
-      return Promise.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay unavailable: cannot publish to "${message.destination}"`));
+      return Promise.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: cannot publish to "${message.destination}"`));
     }
     const receipt = `relay-${++this.receiptCounter}`;
     const headers: [string, string][] = [['destination', message.destination], ['receipt', receipt]];
@@ -309,9 +295,14 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     conn.once('close', (reason: string) => {
       for (const [id, pending] of this.receipts) {
         this.receipts.delete(id);
-        pending.reject(new StompError('STOMP_ERR_INTERNAL', `Broker relay connection lost before the receipt: ${reason}`));
+        pending.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost before the receipt: ${reason}`));
       }
       if (this.stopped) return;
+      // The system connection died of silence: session links silent past their heart-beat too
+      // are the same frozen broker, so they close now rather than at their own next check.
+      if (reason.startsWith('no heart-beat')) {
+        for (const entry of this.sessions.values()) if (entry.conn.overdue) entry.conn.close(`${reason}, on the system connection`);
+      }
       this.outage.failed(reason);
       const delay = Math.min(this.backoff[1], this.backoff[0] * 2 ** Math.min(this.attempt++, 16));
       this.logger.debug({ host: this.system.host, port: this.system.port, attempt: this.attempt, delayMs: delay }, 'Broker relay system connection retrying');
@@ -338,6 +329,14 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     } else if (frame.command === 'ERROR') {
       this.logger.error({ message: frame.headers.get('message') }, 'ERROR on the broker relay system connection');
     }
+  }
+}
+
+/** Writes a client frame to its session's link as it came (the encoder computes content-length). */
+function forwardNow(entry: RelayedSession, frame: Frame): void {
+  const headers = [...frame.headers].filter(([name]) => name !== 'content-length');
+  if (!entry.conn.send(frame.command, headers, frame.body)) {
+    throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost: ${frame.command} not forwarded`);
   }
 }
 

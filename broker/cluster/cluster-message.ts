@@ -88,3 +88,23 @@ export function patternGlob(destination: string): string {
   });
   return glob;
 }
+
+/** First byte of a retained message as the append script PUBLISHes it (an envelope's first byte is 0: its length is below 16 MiB). */
+export const RETAINED_MARK = 0x52; // 'R'
+
+/** A retained message from a destination channel: offset, epoch and append time assigned by Redis, then the envelope. */
+export interface RetainedEnvelope {
+  readonly offset: number;
+  readonly epoch: string;
+  readonly envelope: ClusterEnvelope;
+}
+
+/** Decodes `R<offset> <epoch> <ms>\n<envelope>` (broker/cluster/stream-scripts.ts); undefined for anything malformed (never throws). */
+export function decodeRetained(data: Buffer): RetainedEnvelope | undefined {
+  if (data[0] !== RETAINED_MARK) return undefined;
+  const nl = data.indexOf(0x0a);
+  if (nl === -1 || nl > 256) return undefined;
+  const m = /^R(\d{1,15}) ([\w-]{1,64}) \d{1,15}$/.exec(data.toString('latin1', 0, nl));
+  const envelope = m === null ? undefined : decodeEnvelope(data.subarray(nl + 1));
+  return envelope === undefined ? undefined : { offset: Number(m![1]), epoch: m![2], envelope };
+}

@@ -6,9 +6,13 @@ import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscriber, Subscription } from '../messaging/message-broker';
 import { SimpleBroker } from '../messaging/simple-broker';
 import { isPattern } from '../destinations/segments';
-import { decodeEnvelope, encodeEnvelope, patternGlob, type NodeId } from './cluster-message';
+import type { MessageStore, StoreProvider } from '../retention/message-store';
+import { stamped } from '../retention/memory-store';
+import { decodeEnvelope, decodeRetained, encodeEnvelope, patternGlob, RETAINED_MARK, type NodeId } from './cluster-message';
 import { OutageLog } from './outage-log';
 import { createRedis, type RedisConnectionOptions, type RedisLike } from './redis-types';
+import { RedisMessageStore } from './redis-message-store';
+import { StreamCursors } from './stream-cursors';
 import { UserRegistry } from './user-registry';
 
 /** Options of {@link RedisBroker}. */
@@ -85,7 +89,7 @@ export interface RedisBrokerStats {
  * per-origin sequence number drops the second copy a node gets when an exact and a pattern
  * channel both match.
  */
-export class RedisBroker extends SimpleBroker {
+export class RedisBroker extends SimpleBroker implements StoreProvider {
   readonly nodeId: NodeId;
   readonly stats: RedisBrokerStats = { published: 0, buffered: 0, dropped: 0, failed: 0, received: 0, reconnects: 0 };
   private readonly pub: RedisLike;
@@ -105,6 +109,9 @@ export class RedisBroker extends SimpleBroker {
   private subReady = false;
   private closed = false;
   private readonly readyPromise: Promise<void>;
+  /** The history store, once a server with retention rules asked for it (docs/cluster.md#history-in-redis-streams). */
+  private store: RedisMessageStore | undefined;
+  private cursors: StreamCursors | undefined;
 
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option out of range, or ioredis missing */
   constructor(options: RedisBrokerOptions = {}) {
@@ -149,6 +156,30 @@ export class RedisBroker extends SimpleBroker {
     });
   }
 
+  /**
+   * The message store of a cluster (the server takes it when retention rules are set): every
+   * history in a Redis stream, offsets and epochs the same on every node. Retained messages
+   * then reach every node, this one included, through Redis in offset order, and a node whose
+   * subscriber connection missed some reads them back from the stream.
+   */
+  createMessageStore(): MessageStore {
+    if (this.store !== undefined) return this.store;
+    const store = new RedisMessageStore({ redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, maxBuffered: this.maxBuffered });
+    this.store = store;
+    this.cursors = new StreamCursors((d, from, n) => store.range(d, from, n), (m) => this.deliverLocal(m), store.counts, this.logger, this.maxBuffered);
+    return store;
+  }
+
+  /** The Redis message store, when one was created. */
+  get messageStore(): RedisMessageStore | undefined {
+    return this.store;
+  }
+
+  /** True while no catch-up from a stream runs on this node. */
+  get caughtUp(): boolean {
+    return this.cursors?.idle ?? true;
+  }
+
   /** Resolves once this node listens on Redis (first connection). */
   ready(): Promise<void> {
     return this.readyPromise;
@@ -177,6 +208,8 @@ export class RedisBroker extends SimpleBroker {
   }
 
   override publish(message: BrokerMessage): Promise<void> | void {
+    // Appended by the store, whose script PUBLISHed it: delivered here too when Redis echoes it, in offset order.
+    if (this.store?.takeAppended(message)) return;
     this.deliverLocal(message);
     this.send(`${this.prefix}d:${message.destination}`, encodeEnvelope(this.nodeId, ++this.seq, message));
   }
@@ -240,6 +273,7 @@ export class RedisBroker extends SimpleBroker {
     this.closed = true;
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.stats.dropped += this.buffer.splice(0).length; // held messages die with the node
+    this.store?.close();
     if (this.pub.status === 'ready') await this.presence.stop(this.userSessions.keys()).catch(() => undefined);
     await Promise.all([this.pub.quit().catch(() => this.pub.disconnect()), this.sub.quit().catch(() => this.sub.disconnect())]);
   }
@@ -262,7 +296,7 @@ export class RedisBroker extends SimpleBroker {
     if (n > 0 || !this.subReady) return; // already listening, or restored on reconnect
     const done = pattern ? this.sub.psubscribe(key) : this.sub.subscribe(key);
     return done.then(
-      () => undefined,
+      () => (pattern ? undefined : this.baseline(destination)),
       (err: unknown) => this.logger.warn({ err: String(err), channel: key }, 'Redis SUBSCRIBE failed; retried on reconnect'),
     );
   }
@@ -274,6 +308,7 @@ export class RedisBroker extends SimpleBroker {
     const n = table.get(key) ?? 0;
     if (n > 1) return void table.set(key, n - 1);
     table.delete(key);
+    if (!pattern) this.cursors?.forget(destination);
     if (n === 0 || !this.subReady) return;
     const done = pattern ? this.sub.punsubscribe(key) : this.sub.unsubscribe(key);
     return done.then(
@@ -299,6 +334,7 @@ export class RedisBroker extends SimpleBroker {
       for (const c of todo) channels.add(c);
       for (const g of todoGlobs) globs.add(g);
     }
+    this.cursors?.catchUpAll(); // what the channels carried while this connection was cut is in the streams
     if (this.subReady) return;
     this.subReady = true;
     this.stats.reconnects++;
@@ -312,6 +348,8 @@ export class RedisBroker extends SimpleBroker {
     for (const [user, ids] of this.userSessions) counts.set(user, ids.size);
     this.presence.start();
     this.presence.restore(counts).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'Restoring presence failed'));
+    // Held appends go at once: a node not yet re-subscribed reads them from the stream when it is.
+    this.store?.flush();
     if (this.buffer.length === 0 || this.flushTimer !== undefined) return;
     // Until the flush, new messages queue behind the held ones, keeping publish order.
     this.flushTimer = setTimeout(() => this.flush(), this.flushDelay);
@@ -349,7 +387,18 @@ export class RedisBroker extends SimpleBroker {
     });
   }
 
+  /** Where a retained destination's history stands as this node starts listening to it, so a cut connection catches up from there. */
+  private baseline(destination: string): Promise<void> | void {
+    const store = this.store;
+    if (store === undefined) return;
+    return store.head(destination).then(
+      (head) => this.cursors?.baseline(destination, head),
+      () => undefined,
+    );
+  }
+
   private fromRedis(data: Buffer): void {
+    if (data[0] === RETAINED_MARK) return this.fromStream(data);
     const env = decodeEnvelope(data);
     if (env === undefined || env.origin === this.nodeId) return; // own messages were delivered at publish
     if (env.user !== undefined) {
@@ -363,6 +412,16 @@ export class RedisBroker extends SimpleBroker {
     this.lastSeq.set(env.origin, env.seq);
     this.stats.received++;
     this.deliverLocal(env.message);
+  }
+
+  /** A retained message: every node delivers it on its way back from Redis (the publishing one too), in offset order. */
+  private fromStream(data: Buffer): void {
+    const r = decodeRetained(data);
+    if (r === undefined) return;
+    const message = stamped(r.envelope.message, r.offset, r.epoch);
+    if (r.envelope.origin !== this.nodeId) this.stats.received++;
+    if (this.cursors !== undefined) this.cursors.receive(message.destination, r.offset, r.epoch, message);
+    else if (r.envelope.origin !== this.nodeId) this.deliverLocal(message); // a node without retention: plain pub/sub
   }
 }
 

@@ -12,6 +12,8 @@ export interface RedisLike {
   hdel(key: string, field: string): Promise<unknown>;
   del(key: string): Promise<unknown>;
   eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
+  /** A command whose reply keeps its bulk strings as Buffers (the message store's scripts). */
+  callBuffer(command: string, ...args: (string | Buffer)[]): Promise<unknown>;
   publish(channel: string, message: Buffer): Promise<unknown>;
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;

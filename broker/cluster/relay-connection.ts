@@ -27,9 +27,15 @@ const LIMITS = { maxFrameSize: 16 << 20, maxHeaders: 1000, maxHeaderLength: 1 <<
  * One STOMP 1.2 connection over TCP to the external broker: CONNECT, CONNECTED, then frames
  * both ways. Its states: `connecting` (TCP and CONNECT under way), `open` (CONNECTED read),
  * `closed` (socket gone; final, a new connection replaces it). Heart-beats follow STOMP 1.2
- * §Heart-beating: each side uses the larger of what one offers and the other wants; silence
- * for twice the receive interval counts as a dead broker and closes the socket.
- * Events: `frame` (every frame after CONNECTED), `close` (reason string, once).
+ * §Heart-beating: each side uses the larger of what one offers and the other wants.
+ *
+ * Two thresholds on the broker's silence (nothing read, not even a heart-beat), both against
+ * the negotiated receive interval R: past R the link is {@link overdue} (the broker broke its
+ * promise to write every R ms: RabbitMQ writes every R/2), and the relay holds frames instead
+ * of writing them into a socket nobody may read; past 2R it counts as dead and is closed. The
+ * check runs every R/4, so the close comes within 2R + R/4 of the last byte read.
+ * Events: `frame` (every frame after CONNECTED), `alive` (bytes read while overdue), `close`
+ * (reason string, once).
  */
 export class RelayConnection extends EventEmitter {
   state: 'connecting' | 'open' | 'closed' = 'connecting';
@@ -41,6 +47,8 @@ export class RelayConnection extends EventEmitter {
   private stopSending: (() => void) | undefined;
   private stopChecking: (() => void) | undefined;
   private lastRead: number;
+  /** The negotiated interval at which the broker must write, ms (0: it does not). */
+  receiveInterval = 0;
 
   constructor(
     private readonly endpoint: RelayEndpoint,
@@ -68,7 +76,9 @@ export class RelayConnection extends EventEmitter {
       this.socket.write(encodeFrame('CONNECT', headers));
     });
     this.socket.on('data', (chunk: Buffer) => {
+      const wasOverdue = this.overdue;
       this.lastRead = this.clock.now();
+      if (wasOverdue) this.emit('alive');
       try {
         this.decoder.push(chunk);
       } catch (err) {
@@ -90,6 +100,37 @@ export class RelayConnection extends EventEmitter {
         this.off('close', onClose);
         resolve(f);
       });
+    });
+  }
+
+  /** Milliseconds since the broker last wrote anything (a frame or a heart-beat). */
+  silentFor(): number {
+    return this.clock.now() - this.lastRead;
+  }
+
+  /** True while open and silent past the negotiated receive interval: a frozen broker, or a slow one. */
+  get overdue(): boolean {
+    return this.state === 'open' && this.receiveInterval > 0 && this.silentFor() > this.receiveInterval;
+  }
+
+  /**
+   * Resolves as soon as the link is not {@link overdue} (at once when it is not, else on the
+   * next bytes read); rejects with the reason when it closes first.
+   */
+  alive(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new Error('relay connection closed'));
+    if (!this.overdue) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onClose = (reason: string): void => {
+        this.off('alive', onAlive);
+        reject(new Error(reason));
+      };
+      const onAlive = (): void => {
+        this.off('close', onClose);
+        resolve();
+      };
+      this.once('close', onClose);
+      this.once('alive', onAlive);
     });
   }
 
@@ -137,9 +178,11 @@ export class RelayConnection extends EventEmitter {
     const broker = parseHeartBeat(value) ?? [0, 0];
     const { send, receive } = negotiateHeartBeat(this.endpoint.heartbeat, broker);
     if (send > 0) this.stopSending = this.clock.every(send, () => this.socket.write(HEARTBEAT));
+    this.receiveInterval = receive;
     if (receive > 0) {
-      this.stopChecking = this.clock.every(receive, () => {
-        if (this.clock.now() - this.lastRead > receive * 2) this.close(`no heart-beat from the broker for ${receive * 2} ms`);
+      this.stopChecking = this.clock.every(Math.max(1, Math.floor(receive / 4)), () => {
+        const silent = this.silentFor();
+        if (silent > receive * 2) this.close(`no heart-beat from the broker for ${silent} ms (more than twice the ${receive} ms interval)`);
       });
     }
   }

@@ -1,3 +1,4 @@
+import type { CompiledSelector } from '../selectors/compile-selector';
 import type { BrokerMessage } from './broker-message';
 
 /** How a subscription acknowledges messages (STOMP 1.2 §SUBSCRIBE "ack"). */
@@ -28,6 +29,13 @@ export interface Subscription {
    * such a subscription is reached only through `publishToUser(u, …)`, never by a broadcast.
    */
   readonly user?: string;
+  /**
+   * The SUBSCRIBE `selector` compiled once (SPEC §6.2): only messages it is TRUE for reach this
+   * subscription. Brokers filter among the subscriptions a destination already matched.
+   */
+  readonly selector?: CompiledSelector;
+  /** SUBSCRIBE `prefetch-count` (RabbitMQ's header): most unacknowledged messages a queue hands this subscription. */
+  readonly prefetch?: number;
 }
 
 /**

@@ -59,7 +59,9 @@ export class SimpleBroker implements MessageBroker {
   /** Delivers to this node's broadcast subscriptions; returns how many deliveries were made. */
   deliverLocal(message: BrokerMessage): number {
     let count = 0;
+    // A selector filters among the subscriptions the destination matched, never more (SPEC §6.2).
     this.registry.forEachMatch(message.destination, (sub) => {
+      if (sub.selector !== undefined && !sub.selector.matches(message)) return;
       count++;
       sub.subscriber.deliver(sub, message);
     });
@@ -70,8 +72,13 @@ export class SimpleBroker implements MessageBroker {
   deliverLocalToUser(user: string, message: BrokerMessage): number {
     const subs = this.userSubscriptions.get(user)?.get(message.destination);
     if (subs === undefined) return 0;
-    for (const sub of subs) sub.subscriber.deliver(sub, message);
-    return subs.size;
+    let count = 0;
+    for (const sub of subs) {
+      if (sub.selector !== undefined && !sub.selector.matches(message)) continue;
+      count++;
+      sub.subscriber.deliver(sub, message);
+    }
+    return count;
   }
 
   /** True when this node has a broadcast subscription matching `destination`. */

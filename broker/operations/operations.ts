@@ -7,6 +7,9 @@ import type { ResolvedOptions } from '../options';
 import type { HeartbeatScheduler } from '../session/heartbeat';
 import type { StompSession } from '../session/stomp-session';
 import type { Counters } from './counters';
+import { NO_QUEUES, type QueueStats } from '../queues/queue-stats';
+import { registerQueueMetrics } from '../queues/queue-metrics';
+import { MEMORY_STORE, type StoreFileStats } from '../store/store-stats';
 import type { FlowControl } from './flow-control';
 
 /**
@@ -44,6 +47,10 @@ export interface BrokerStats {
   readonly handlerErrors: number;
   /** Retained messages (docs/retention.md): histories, messages, bytes against the budget, drops by reason. */
   readonly retention: StoreStats;
+  /** Queues (docs/queues.md): depth, in flight, redelivered, dead-lettered, expired, dropped, store size; zeros without queue rules. */
+  readonly queues: QueueStats;
+  /** The durable store (docs/store.md#metrics): its file's size, the bytes counted against `maxBytes`, commits. */
+  readonly store: StoreFileStats;
   readonly shuttingDown: boolean;
 }
 
@@ -55,6 +62,8 @@ export interface OperationsSource {
   readonly heartbeats: HeartbeatScheduler;
   readonly broker: MessageBroker;
   readonly retention?: { stats(): StoreStats };
+  readonly queues?: { stats(): QueueStats };
+  readonly store?: { stats(): StoreFileStats };
   readonly sessions: ReadonlyMap<string, StompSession>;
   /** Every open connection's session (connecting ones too). */
   openSessions(): Iterable<StompSession>;
@@ -123,6 +132,8 @@ export class Operations {
       heartbeats: { sessions: s.heartbeats.size, timeouts: c.heartbeatTimeouts },
       handlerErrors: c.handlerErrors,
       retention: s.retention?.stats() ?? NO_RETENTION,
+      queues: s.queues?.stats() ?? NO_QUEUES,
+      store: s.store?.stats() ?? MEMORY_STORE,
       shuttingDown: s.shuttingDown(),
     };
   }
@@ -182,6 +193,12 @@ function createRegistry(prom: Prom, ops: Operations): PromClient.Registry {
   counter('stompbox_retained_dropped_total', 'Retained messages dropped, by reason (count, age, bytes)', ['reason'], (c, s) => {
     for (const [reason, n] of Object.entries(s.retention.dropped)) setCounter(c, n, { reason });
   });
+  counter('stompbox_retained_caught_up_total', 'Retained messages this cluster node read back from Redis streams after its subscription missed them', [], (c, s) => setCounter(c, s.retention.cluster?.caughtUp ?? 0));
+  counter('stompbox_retained_lost_total', 'Retained messages this cluster node could not deliver: trimmed before it caught up, or refused while Redis was unreachable', [], (c, s) => setCounter(c, s.retention.cluster?.lost ?? 0));
+  registerQueueMetrics(gauge, counter, () => ops.stats().queues);
+  gauge('stompbox_store_file_bytes', 'Bytes of the durable store file and its WAL on disk (docs/store.md)', [], (g) => g.set(ops.stats().store.fileBytes));
+  gauge('stompbox_store_bytes', 'Bytes of stored messages counted against store.sqlite.maxBytes', [], (g) => g.set(ops.stats().store.bytes));
+  counter('stompbox_store_commits_total', 'Write transactions the durable store committed', [], (c, s) => setCounter(c, s.store.commits));
   counter('stompbox_sessions_closed_total', 'Sessions ended, by reason', ['reason'], (c, s) => {
     for (const [reason, n] of Object.entries(s.sessions.closed)) setCounter(c, n, { reason });
   });

@@ -66,6 +66,8 @@ export interface StoreStats {
   readonly budget: number;
   /** Messages dropped since start, by why: past a rule's count, its age, or the byte budget. */
   readonly dropped: { readonly count: number; readonly age: number; readonly bytes: number };
+  /** A cluster store only: this node's catch-up from the Redis streams (docs/cluster.md#what-a-redis-outage-loses). */
+  readonly cluster?: { readonly caughtUp: number; readonly lost: number };
 }
 
 /**
@@ -87,6 +89,11 @@ export interface MessageStore {
   stats(): StoreStats;
   /** Releases timers and connections. */
   close(): void | Promise<void>;
+}
+
+/** A broker that brings its own store (the cluster's Redis streams): a server with retention rules and no `messageStore` takes it. */
+export interface StoreProvider {
+  createMessageStore(): MessageStore;
 }
 
 /**

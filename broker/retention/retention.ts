@@ -165,7 +165,7 @@ class ReplayGate implements Subscriber {
   private epoch: string | undefined;
 
   constructor(private readonly target: Subscription) {
-    this.subscription = { id: target.id, destination: target.destination, ack: target.ack, user: target.user, subscriber: this };
+    this.subscription = { id: target.id, destination: target.destination, ack: target.ack, user: target.user, subscriber: this, selector: target.selector, prefetch: target.prefetch };
   }
 
   get sessionId(): string {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { StompError, isStompError } from '../errors';
-import type { HandshakeInfo } from '../transport/connection';
+import type { ClientCertificate, HandshakeInfo } from '../transport/connection';
 
 /** The HTTP handshake of a connection as `authenticate` sees it. */
 export interface HandshakeRequest {
@@ -12,6 +12,12 @@ export interface HandshakeRequest {
   /** Query parameters of `url` (first occurrence of each name wins). */
   readonly query: Readonly<Record<string, string>>;
   readonly remoteAddress: string | undefined;
+  /**
+   * STOMP over TLS when `tcp.tls` sets `requestCert`: the certificate the client presented
+   * (subject, issuer, fingerprint...) and whether it chains to `tcp.tls.ca`; undefined on every
+   * other transport and when the client sent none. An app authorizes by it in `authenticate`.
+   */
+  readonly clientCertificate?: ClientCertificate;
 }
 
 /** A principal: its name, or an object with a `name`. */
@@ -37,7 +43,8 @@ export function handshakeRequest(handshake: HandshakeInfo): HandshakeRequest {
   const url = new URL(handshake.url, 'http://localhost');
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) if (!Object.hasOwn(query, k)) query[k] = v;
-  return { url: handshake.url, headers: handshake.headers, cookies: parseCookies(handshake.headers.cookie), query, remoteAddress: handshake.remoteAddress };
+  const request = { url: handshake.url, headers: handshake.headers, cookies: parseCookies(handshake.headers.cookie), query, remoteAddress: handshake.remoteAddress };
+  return handshake.clientCertificate === undefined ? request : { ...request, clientCertificate: handshake.clientCertificate };
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {

@@ -12,6 +12,7 @@ import type { StompSession } from './stomp-session';
 import { isPattern } from '../destinations/segments';
 import { parseStreamPosition, refusePatternHistory } from '../retention/stream-position';
 import { andThen } from '../value-or-promise';
+import { compileSelector } from '../selectors/compile-selector';
 
 /**
  * The client-frame table: one entry per command, each citing its section of the STOMP 1.2
@@ -124,8 +125,12 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   const offsetHeader = frame.headers.get('x-stream-offset');
   const position = parseStreamPosition(offsetHeader, frame.headers.get('x-stream-epoch'));
   if (position !== undefined && isPattern(destination)) refusePatternHistory(destination, position, offsetHeader);
+  // SPEC §6.2: compiled once here; an invalid one is ERROR STOMP_ERR_INVALID_SELECTOR naming the offset.
+  const selectorHeader = frame.headers.get('selector');
+  const selector = selectorHeader === undefined || selectorHeader.trim() === '' ? undefined : compileSelector(detached(selectorHeader));
+  const prefetch = parsePrefetch(frame.headers.get('prefetch-count'));
   // Kept as long as the subscription: copies that hold no reference to this frame's head.
-  const request: SubscriptionRequest = { id: detached(id), destination: detached(destination), ack, position };
+  const request: SubscriptionRequest = { id: detached(id), destination: detached(destination), ack, position, selector, prefetch };
   const registered = (sub: Subscription): void => {
     session.subscriptions.set(request.id, sub);
     session.subscriptionBytes += cost;
@@ -137,6 +142,19 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   };
   const result = session.host.routeSubscribe(session, frame, request);
   return andThen(result, registered);
+}
+
+/** Most unacknowledged messages one subscription may ask for (`prefetch-count`). */
+const MAX_PREFETCH = 65535;
+
+/** SUBSCRIBE `prefetch-count` (RabbitMQ's header): an integer from 1 to 65535, or absent. */
+function parsePrefetch(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^[1-9][0-9]{0,4}$/.test(value) ? Number(value) : NaN;
+  if (!(n <= MAX_PREFETCH)) {
+    throw new StompError('STOMP_ERR_INVALID_HEADER', `Header prefetch-count "${value.slice(0, 32)}" is not an integer from 1 to ${MAX_PREFETCH}`);
+  }
+  return n;
 }
 
 /** STOMP 1.2 §UNSUBSCRIBE (1.0 may name the destination instead of the id). */
@@ -159,13 +177,17 @@ function settle(session: StompSession, frame: Frame): Promise<void> | void {
   const id = session.required(frame, v12 ? 'id' : 'message-id');
   const subscription = v12 ? undefined : session.version === '1.1' ? session.required(frame, 'subscription') : frame.headers.get('subscription');
   if (heldInTransaction(session, frame)) return;
-  const broker = session.host.broker;
+  const broker = session.host.acknowledger ?? session.host.broker;
   const hook = frame.command === 'ACK' ? broker.ack : broker.nack;
   const settled: Settled | undefined = hook === undefined ? undefined : { subscription: undefined, messageIds: [] };
   if (session.acks.settle(id, v12, subscription, settled) === 0) {
     throw new StompError('STOMP_ERR_UNKNOWN_ACK', `${frame.command} names "${id}", which is not a message awaiting acknowledgement`);
   }
-  if (hook !== undefined && settled!.subscription !== undefined) return hook.call(broker, settled!.subscription, settled!.messageIds);
+  if (hook === undefined || settled!.subscription === undefined) return;
+  const done = hook.call(broker, settled!.subscription, settled!.messageIds);
+  // The engine settled it in memory already: only the RECEIPT waits for the store (session.ts).
+  if (done !== undefined) session.markOrdered();
+  return done;
 }
 
 /** STOMP 1.2 §BEGIN. */

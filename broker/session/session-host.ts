@@ -1,4 +1,5 @@
 import type { InterceptorChain } from '../app/interceptors';
+import type { CompiledSelector } from '../selectors/compile-selector';
 import type { MessageBroker, Subscription } from '../messaging/message-broker';
 import type { Counters } from '../operations/counters';
 import type { FlowControl } from '../operations/flow-control';
@@ -25,6 +26,8 @@ export type CloseReason =
 export interface SessionHost {
   readonly options: ResolvedOptions;
   readonly broker: MessageBroker;
+  /** Hears what ACK and NACK settled (a queue engine); undefined: `broker`'s own `ack`/`nack`, if any. */
+  readonly acknowledger?: Pick<MessageBroker, 'ack' | 'nack'>;
   readonly heartbeats: HeartbeatScheduler;
   /** Resolves who a CONNECT is (undefined: anonymous); rejects to refuse it. The session writes the result itself. */
   authenticate(session: StompSession, headers: Headers): Promise<Authenticated | undefined> | Authenticated | undefined;
@@ -61,6 +64,10 @@ export interface SubscriptionRequest {
   readonly ack: Subscription['ack'];
   /** Where its history starts (`x-stream-offset`, `x-stream-epoch`; SPEC §6.1); undefined: live only, as ever. */
   readonly position?: StreamPosition;
+  /** SUBSCRIBE `selector`, compiled (SPEC §6.2). */
+  readonly selector?: CompiledSelector;
+  /** SUBSCRIBE `prefetch-count`. */
+  readonly prefetch?: number;
   /** Set by routing once a history was queued: whether `position` was served in full (`x-stream-recovered`). */
   recovered?: boolean;
 }

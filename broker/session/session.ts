@@ -23,8 +23,12 @@ export type { SessionState } from './stomp-session';
 const BINARY_TRANSPORTS: ReadonlySet<string> = new Set(['websocket', 'tcp', 'tcp-tls']);
 
 /** Why a session stopped reading from its client; reading resumes once no reason is left. */
-export type InputHold = 'backlog' | 'send-buffer';
-const HOLD_BITS: Readonly<Record<InputHold, number>> = { backlog: 1, 'send-buffer': 2 };
+export type InputHold = 'backlog' | 'send-buffer' | 'receipts';
+const HOLD_BITS: Readonly<Record<InputHold, number>> = { backlog: 1, 'send-buffer': 2, receipts: 4 };
+
+/** Extra RECEIPT headers an effect may resolve with (`x-stream-offset` of a retained SEND). */
+type ReceiptExtra = [string, string][];
+const extraOf = (value: unknown): ReceiptExtra | undefined => (Array.isArray(value) ? (value as ReceiptExtra) : undefined);
 
 /**
  * One STOMP session over one connection: decodes inbound bytes, runs each frame through the
@@ -79,8 +83,17 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   /** Reasons the session stopped reading (bits of {@link HOLD_BITS}). */
   private inputHolds = 0;
   private busy = false;
+  /**
+   * Ordered effects (see {@link markOrdered}): the tail of their RECEIPTs, and how many wait.
+   * Every RECEIPT after one of them goes out after it, so receipts keep the client's order.
+   */
+  private ordered: Promise<void> | undefined;
+  private orderedPending = 0;
+  private orderedNext = false;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private closeReason: CloseReason | undefined;
+  /** True once CONNECTED went out: from then on ERROR frames are escaped by the negotiated version. */
+  private answeredConnect = false;
 
   constructor(
     readonly connection: Connection,
@@ -213,16 +226,68 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
     if (handler === undefined) {
       throw new StompError('STOMP_ERR_UNKNOWN_COMMAND', `${frame.command} is not a client frame`);
     }
+    // DISCONNECT's RECEIPT is the last frame: after every ordered effect's.
+    if (frame.command === 'DISCONNECT' && this.ordered !== undefined) return this.ordered.then(() => handler(this, frame) as void);
+    this.orderedNext = false;
     const result = handler(this, frame);
     const receipt = frame.headers.get('receipt');
+    // Only a frame's own effect can be ordered: COMMIT replays its frames one after another.
+    if (this.orderedNext && result !== undefined && (frame.command === 'SEND' || frame.command === 'ACK' || frame.command === 'NACK')) return this.order(result, receipt, frame);
     if (receipt === undefined || frame.command === 'CONNECT' || frame.command === 'STOMP' || frame.command === 'DISCONNECT') {
       return result;
     }
     if (result === undefined) {
-      this.sendReceipt(receipt);
+      if (this.ordered === undefined) this.sendReceipt(receipt);
+      else {
+        const extra = this.receiptHeaders;
+        this.receiptHeaders = undefined;
+        this.afterOrdered(() => this.sendReceipt(receipt, extra));
+      }
       return;
     }
-    return result.then(() => this.sendReceipt(receipt));
+    return result.then((value) => {
+      const extra = extraOf(value) ?? this.receiptHeaders;
+      this.receiptHeaders = undefined;
+      if (this.ordered === undefined) this.sendReceipt(receipt, extra);
+      else this.afterOrdered(() => this.sendReceipt(receipt, extra));
+    });
+  }
+
+  /**
+   * Says that the effect the current frame's handler returns is ordered already (the durable
+   * store took its place, or the queue engine settled the ACK, when the handler returned): later
+   * frames need not wait for it, only its RECEIPT does (and a failure still ends the session).
+   * So a client's pipelined SENDs share one commit instead of one commit each.
+   */
+  markOrdered(): void {
+    this.orderedNext = true;
+  }
+
+  private order(result: Promise<unknown>, receipt: string | undefined, frame: Frame): void {
+    this.orderedNext = false;
+    this.orderedPending++;
+    // Bounded like the backlog: past half of maxBacklogFrames waiting RECEIPTs, stop reading.
+    if (this.orderedPending * 2 > this.host.options.maxBacklogFrames) this.holdInput('receipts', true);
+    const previous = this.ordered;
+    const done = (previous === undefined ? result : Promise.all([previous, result]).then(([, v]) => v)).then(
+      (value) => {
+        if (receipt !== undefined) this.sendReceipt(receipt, extraOf(value));
+      },
+      (err: unknown) => this.fail(err, frame),
+    );
+    const tail: Promise<void> = done.then(() => {
+      this.orderedPending--;
+      if (this.ordered === tail) this.ordered = undefined;
+      if (this.orderedPending * 2 <= this.host.options.maxBacklogFrames) this.holdInput('receipts', false);
+    });
+    this.ordered = tail;
+  }
+
+  private afterOrdered(fn: () => void): void {
+    const tail: Promise<void> = this.ordered!.then(fn).then(() => {
+      if (this.ordered === tail) this.ordered = undefined;
+    });
+    this.ordered = tail;
   }
 
   // ---- outbound ----
@@ -245,11 +310,15 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void {
     this.flow.counters.frameOut(command);
-    this.write(encodeFrame(command, headers, body, this.version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
+    if (command === 'CONNECTED') this.answeredConnect = true;
+    // An ERROR instead of CONNECTED reaches a client that knows no version yet: like CONNECTED
+    // it is written unescaped (STOMP 1.2 §"Value Encoding" exempts CONNECT and CONNECTED, and
+    // 1.0 escapes nothing), its EOLs made spaces, so `:` arrives as `:` and not `\c`.
+    const version = command === 'ERROR' && !this.answeredConnect ? '1.0' : this.version;
+    this.write(encodeFrame(command, headers, body, version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
   }
 
-  sendReceipt(receipt: string): void {
-    const extra = this.receiptHeaders;
+  sendReceipt(receipt: string, extra: ReceiptExtra | undefined = this.receiptHeaders): void {
     this.receiptHeaders = undefined;
     if (this.state !== 'connected' && this.state !== 'closing') return;
     this.sendFrame('RECEIPT', extra === undefined ? [['receipt-id', receipt]] : [['receipt-id', receipt], ...extra]);

@@ -49,7 +49,10 @@ export interface StompSession extends Subscriber {
   write(data: Uint8Array, binary?: boolean, kind?: OutboundKind): void;
   /** Encodes and writes a server frame under this session's version. */
   sendFrame(command: 'CONNECTED' | 'RECEIPT' | 'ERROR' | 'MESSAGE', headers: Iterable<readonly [string, string]>, body?: Uint8Array): void;
-  sendReceipt(receipt: string): void;
+  /** Sends RECEIPT with `extra` headers (default: {@link receiptHeaders}, then cleared). */
+  sendReceipt(receipt: string, extra?: [string, string][]): void;
+  /** The effect the current frame's handler returns is ordered already: later frames need not wait for it, only its RECEIPT (session.ts). */
+  markOrdered(): void;
   /** Headers the RECEIPT of the frame being handled carries besides `receipt-id` (`x-stream-recovered`); taken by the next RECEIPT. */
   receiptHeaders: [string, string][] | undefined;
   /** Sends ERROR (with `receipt-id` when the frame asked for a receipt), then closes. */

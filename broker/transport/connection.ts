@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { PeerCertificate } from 'node:tls';
 
 /** Which transport carries a session: plain WebSocket, or a SockJS transport by its name. */
 export type TransportName =
@@ -16,6 +17,18 @@ export interface HandshakeInfo {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string | undefined;
+  /** STOMP over TLS with `requestCert`: the certificate the client presented. */
+  readonly clientCertificate?: ClientCertificate;
+}
+
+/** A TLS client certificate and whether it chains to the server's trusted CAs (`tcp.tls.ca`). */
+export interface ClientCertificate {
+  /** As `node:tls` gives it: `subject`, `issuer`, `subjectaltname`, `fingerprint256`, `serialNumber`, `valid_to`, `raw`... */
+  readonly certificate: PeerCertificate;
+  /** True when it chains to a trusted CA; always true under `rejectUnauthorized` (node's default), which drops the others during the handshake. */
+  readonly authorized: boolean;
+  /** Why it does not chain (`requestCert` with `rejectUnauthorized: false`), e.g. `SELF_SIGNED_CERT_IN_CHAIN`. */
+  readonly authorizationError: string | undefined;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ReferenceAppOptions {
   tcp?: StompServerOptions['tcp'];
   /** Turns HTTP publish (`POST /publish`) on with this bearer token (env `PUBLISH_TOKEN` in `npm start`). @defaultValue off */
   publishToken?: string;
+  /** Where retained history and persistent queue messages live (see the `store` option); `npm start` sets a SQLite file from env `STORE`. @defaultValue `'memory'` */
+  store?: StompServerOptions['store'];
 }
 
 /** The reference app's defaults. */
@@ -32,9 +34,17 @@ export const REFERENCE_RETENTION = Object.freeze([
 ]);
 
 /**
+ * What the reference app makes queues (SPEC §6.2): every `/queue/<name>`, dead letters to
+ * `/queue/DLQ.<name>` after 3 redeliveries. The exact destination `/queue` is not one: SENDs to
+ * it go to its handler (handlers are matched before the broker).
+ */
+export const REFERENCE_QUEUES = Object.freeze([Object.freeze({ destinations: '/queue/**', maxRedeliveries: 3, deadLetter: '/queue/DLQ.{name}' })]);
+
+/**
  * The reference app: the Node port of the classic Spring demo. Two SockJS endpoints,
- * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic` and
- * `/user`; no application prefix, so clients SEND straight to `/subscribe` and `/queue`.
+ * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic`, `/user`
+ * and `/queue` (its destinations are queues); no application prefix, so clients SEND straight
+ * to `/subscribe` and `/queue` (the handlers).
  * Server-Sent Events at `/sse` (sse.html), HTTP publish at `/publish` when `publishToken` is set.
  */
 export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer {
@@ -46,7 +56,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
   }
   const server = new StompServer({
     endpoints: ['/webServer', '/queueServer'],
-    brokerPrefixes: ['/topic', '/user'],
+    brokerPrefixes: ['/topic', '/user', '/queue'],
     applicationPrefixes: [],
     userDestinationPrefix: '/user',
     staticDir: publicDir(),
@@ -54,7 +64,10 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     publicBasePath: opts.publicBasePath,
     // SPEC §6.1: a reload, a transport switch or an absent zhangsan loses nothing of the last 100 (5 minutes).
     retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+    queues: REFERENCE_QUEUES.map((r) => ({ ...r })),
     tcp: opts.tcp,
+    // SPEC §6.2: env STORE=<file> keeps history (offsets, epochs) and persistent queue messages across restarts.
+    store: opts.store,
     // SPEC §6.3: Server-Sent Events on at /sse; HTTP publish only when a token is given.
     sse: { path: '/sse' },
     httpPublish: opts.publishToken === undefined ? false : { path: '/publish', token: opts.publishToken },

@@ -1,17 +1,19 @@
+import type { StompServerOptions } from '../../broker';
 import { createReferenceApp } from './app';
 
 /**
  * `npm start`: the reference app on PORT (default 6032), bound to HOST (default: every
  * interface), under the proxy prefix STOMPBOX_BASE_PATH (default none), with STOMP over TCP on
- * TCP_PORT (default 61613, STOMP's port; `off`: none), and HTTP publish on when PUBLISH_TOKEN
- * is set. A TCP port already taken is logged once and the HTTP side still serves.
+ * TCP_PORT (default 61613, STOMP's port; `off`: none), HTTP publish on when PUBLISH_TOKEN
+ * is set, and the durable store in the SQLite file STORE (default: memory, nothing survives a
+ * restart). A TCP port already taken is logged once and the HTTP side still serves.
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 6032);
   const host = process.env.HOST || undefined;
   const tcpPort = process.env.TCP_PORT ?? '61613';
   const tcp = tcpPort === 'off' ? undefined : { port: Number(tcpPort), host };
-  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined, tcp, publishToken: process.env.PUBLISH_TOKEN || undefined });
+  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined, tcp, publishToken: process.env.PUBLISH_TOKEN || undefined, store: storeFromEnv(process.env.STORE) });
   const address = await app.listen(port, host);
   const base = `http://localhost:${address.port}${app.options.publicBasePath}`;
   const tcpAddress = app.tcpAddress;
@@ -27,6 +29,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** Env STORE: empty or `memory` keeps everything in memory; anything else names the SQLite file. */
+function storeFromEnv(store: string | undefined): StompServerOptions['store'] {
+  return store === undefined || store === '' || store === 'memory' ? 'memory' : { sqlite: { file: store } };
 }
 
 main().catch((err: unknown) => {

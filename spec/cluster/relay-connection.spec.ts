@@ -64,7 +64,7 @@ describe('RelayConnection', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('closes when the broker falls silent for twice the negotiated receive interval', async () => {
+  it('is overdue past the negotiated receive interval and closes past twice it, checking every quarter interval', async () => {
     const p = await peer('CONNECTED\nversion:1.2\nheart-beat:40,0\n\n\0');
     servers.push(p.server);
     const clock = new ManualClock();
@@ -72,13 +72,39 @@ describe('RelayConnection', () => {
     await conn.opened();
     const reasons: string[] = [];
     conn.on('close', (r: string) => reasons.push(r));
-    clock.advance(80); // silent for exactly twice the interval: still open
+    expect(conn.receiveInterval).toBe(40);
+    clock.advance(40); // silent for exactly the interval: not overdue yet
+    expect(conn.overdue).toBe(false);
+    clock.advance(1);
+    expect(conn.overdue).toBe(true);
+    let alive = false;
+    const heard = conn.alive().then(() => (alive = true));
+    clock.advance(39); // silent for exactly twice the interval: still open
     expect(conn.state).toBe('open');
-    clock.advance(40);
+    expect(alive).toBe(false);
+    clock.advance(10); // the next check, a quarter interval later
     expect(conn.state).toBe('closed');
-    expect(reasons).toEqual(['no heart-beat from the broker for 80 ms']);
+    expect(reasons).toEqual(['no heart-beat from the broker for 90 ms (more than twice the 40 ms interval)']);
+    await expect(heard).rejects.toThrow(/no heart-beat from the broker for 90 ms/);
     expect(clock.pending).toBe(0);
     for (const s of p.sockets) s.destroy();
+  });
+
+  it('resolves alive() on the first bytes read once overdue', async () => {
+    const p = await peer('CONNECTED\nversion:1.2\nheart-beat:40,0\n\n\0');
+    servers.push(p.server);
+    const clock = new ManualClock();
+    const conn = new RelayConnection(endpoint(p.port, [0, 40], clock));
+    await conn.opened();
+    await expect(conn.alive()).resolves.toBeUndefined(); // not overdue: at once
+    clock.advance(60);
+    expect(conn.overdue).toBe(true);
+    const heard = conn.alive();
+    for (const s of p.sockets) s.write('\n'); // a heart-beat
+    await heard;
+    expect(conn.overdue).toBe(false);
+    expect(conn.state).toBe('open');
+    conn.disconnect();
   });
 
   it('rejects opened() with the broker ERROR when CONNECT is refused', async () => {

@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../logger';
-import type { Connection, ConnectionHandler } from '../connection';
+import type { ClientCertificate, Connection, ConnectionHandler, HandshakeInfo } from '../connection';
 import { TurnWriter } from '../turn-writer';
 import { TcpConnection } from './tcp-connection';
 import { httpOnTcpPortResponse, sniff, SNIFF_BYTES } from './wrong-port';
@@ -11,8 +11,8 @@ import { httpOnTcpPortResponse, sniff, SNIFF_BYTES } from './wrong-port';
 export interface TcpListenerOptions {
   readonly port: number;
   readonly host: string | undefined;
-  /** TLS (`stomp+ssl`): the `node:tls` secure context options (key, cert, ca, ...); undefined for plain TCP. */
-  readonly tls: SecureContextOptions | undefined;
+  /** TLS (`stomp+ssl`): the `node:tls` server options (key, cert, ca, requestCert, ...); undefined for plain TCP. */
+  readonly tls: TlsOptions | undefined;
 }
 
 export interface TcpListenerConfig {
@@ -97,6 +97,13 @@ export class TcpListener {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private handshakeOf(socket: Socket): HandshakeInfo {
+    if (this.transport === 'tcp') return { url: 'tcp://', headers: NO_HEADERS, remoteAddress: socket.remoteAddress };
+    const clientCertificate = clientCertificateOf(socket as TLSSocket);
+    const info = { url: 'tcp+tls://', headers: NO_HEADERS, remoteAddress: socket.remoteAddress };
+    return clientCertificate === undefined ? info : { ...info, clientCertificate };
+  }
+
   private open(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('error', () => socket.destroy());
@@ -105,7 +112,7 @@ export class TcpListener {
     const connection = new TcpConnection(
       this.transport,
       socket,
-      { url: this.transport === 'tcp' ? 'tcp://' : 'tcp+tls://', headers: NO_HEADERS, remoteAddress: socket.remoteAddress },
+      this.handshakeOf(socket),
       this.writer,
       this.config.connectTimeout,
     );
@@ -154,4 +161,16 @@ export class TcpListener {
       }
     });
   }
+}
+
+/**
+ * The certificate a TLS client presented (the server asked for one with `requestCert`), or
+ * undefined. Kept for the session's lifetime: a few kB per session, bounded by the handshake.
+ */
+function clientCertificateOf(socket: TLSSocket): ClientCertificate | undefined {
+  const certificate = socket.getPeerCertificate();
+  if (certificate === null || typeof certificate !== 'object' || Object.keys(certificate).length === 0) return undefined;
+  const why = socket.authorizationError as unknown;
+  const authorizationError = why === undefined || why === null ? undefined : why instanceof Error ? why.message : String(why);
+  return { certificate, authorized: socket.authorized, authorizationError };
 }

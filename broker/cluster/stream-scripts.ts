@@ -1,0 +1,134 @@
+/**
+ * The Lua scripts of the Redis message store (broker/cluster/redis-message-store.ts). Each runs
+ * atomically in Redis, so offsets are assigned by Redis alone: every node sees the same offsets
+ * and epochs, whichever node appended.
+ *
+ * Keys of one history (KEYS[1..3]):
+ * - the stream: one entry per retained message, id `<offset>-<ms>` (the ms part of a stream id
+ *   holds the offset and the sequence part the append time, so XRANGE by offset is direct and
+ *   ids grow with offsets), one field `m`: the message as a cluster envelope;
+ * - the meta hash: `epoch`, `next` (offset of the next append), `at` (time of the last append),
+ *   `dropped` (time of the newest message trimmed), `cap` and `age` (the rule last applied);
+ * - the store's stats hash (shared by every history of the prefix): messages, bytes,
+ *   destinations, count and age drops.
+ * A history whose meta hash is gone (FLUSHALL, a restart without persistence, an eviction)
+ * starts again under the new epoch the caller proposed: offsets are never reused under an epoch.
+ * Times come from Redis (TIME), one clock for every node, never going back per history. With a
+ * `maxAge`, both keys expire that long after the last append.
+ */
+
+const PRELUDE = `
+local stream, meta, stats = KEYS[1], KEYS[2], KEYS[3]
+local function num(x) return string.format('%.0f', x) end
+local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
+local function timeOf(id) return tonumber(string.match(id, '-(%d+)$')) end
+local function clock()
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return math.max(now, tonumber(redis.call('HGET', meta, 'at') or '0'))
+end
+-- Drops from the front what cap (count) and age (ms, 0: none) no longer keep; returns the new first offset.
+local function trim(cap, age, now, nxt)
+  local front = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if #front == 0 then return nxt end
+  local first = offsetOf(front[1][1])
+  local keep = math.max(first, nxt - cap)
+  local cutoff = age > 0 and (now - age) or -1
+  local byCount, byAge, bytes, last = 0, 0, 0, nil
+  while first < nxt do
+    local batch = redis.call('XRANGE', stream, num(first), '+', 'COUNT', 128)
+    if #batch == 0 then break end
+    local stop = false
+    for _, e in ipairs(batch) do
+      local o, t = offsetOf(e[1]), timeOf(e[1])
+      if o < keep then byCount = byCount + 1
+      elseif t < cutoff then byAge = byAge + 1
+      else stop = true break end
+      bytes = bytes + #e[2][2]
+      last = t
+      first = o + 1
+    end
+    if stop then break end
+  end
+  if last ~= nil then
+    redis.call('XTRIM', stream, 'MINID', num(first))
+    redis.call('HSET', meta, 'dropped', num(last))
+    redis.call('HINCRBY', stats, 'messages', -(byCount + byAge))
+    redis.call('HINCRBY', stats, 'bytes', -bytes)
+    redis.call('HINCRBY', stats, 'count', byCount)
+    redis.call('HINCRBY', stats, 'age', byAge)
+  end
+  return first
+end
+`;
+
+/**
+ * Appends ARGV[1] (an envelope) under cap ARGV[2] and age ARGV[3] (0: none), creating the
+ * history under epoch ARGV[4] when it has none, and PUBLISHes it on channel ARGV[5] (none when
+ * empty) as `R<offset> <epoch> <ms>\n<envelope>`, inside the same script: so every node receives
+ * a destination's messages in offset order. Returns { offset, epoch, ms }.
+ */
+export const APPEND = `${PRELUDE}
+local epoch = redis.call('HGET', meta, 'epoch')
+local nxt = 0
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('DEL', stream)
+  redis.call('HINCRBY', stats, 'destinations', 1)
+else
+  nxt = tonumber(redis.call('HGET', meta, 'next'))
+end
+local now = clock()
+redis.call('XADD', stream, num(nxt) .. '-' .. num(now), 'm', ARGV[1])
+redis.call('HSET', meta, 'epoch', epoch, 'next', num(nxt + 1), 'at', num(now), 'cap', ARGV[2], 'age', ARGV[3])
+redis.call('HINCRBY', stats, 'messages', 1)
+redis.call('HINCRBY', stats, 'bytes', #ARGV[1])
+trim(tonumber(ARGV[2]), tonumber(ARGV[3]), now, nxt + 1)
+if tonumber(ARGV[3]) > 0 then
+  -- Its last message is past the age by then: an idle history goes as a whole (a later append starts a new epoch).
+  redis.call('PEXPIRE', stream, ARGV[3])
+  redis.call('PEXPIRE', meta, ARGV[3])
+end
+if ARGV[5] ~= '' then
+  redis.call('PUBLISH', ARGV[5], 'R' .. num(nxt) .. ' ' .. epoch .. ' ' .. num(now) .. '\\n' .. ARGV[1])
+end
+return { num(nxt), epoch, num(now) }
+`;
+
+/**
+ * Reads a history after trimming it: ARGV[1] `o` (from offset ARGV[2]), `t` (from the first
+ * message at or after ms ARGV[2]) or `h` (the head only); at most ARGV[3] messages; cap ARGV[4]
+ * and age ARGV[5], or the history's own when empty. Returns { epoch, first, next, dropped,
+ * id, envelope, id, envelope, ... }; { '' } when there is no history.
+ */
+export const READ = `${PRELUDE}
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then return { '' } end
+local nxt = tonumber(redis.call('HGET', meta, 'next'))
+local cap, age = ARGV[4], ARGV[5]
+if cap == '' then cap, age = redis.call('HGET', meta, 'cap'), redis.call('HGET', meta, 'age')
+else redis.call('HSET', meta, 'cap', cap, 'age', age) end
+local first = trim(tonumber(cap), tonumber(age), clock(), nxt)
+local start = nxt
+if ARGV[1] == 'o' then
+  start = math.max(tonumber(ARGV[2]), first)
+elseif ARGV[1] == 't' then
+  -- Appends are in time order: binary search over the offsets.
+  local t, lo, hi = tonumber(ARGV[2]), first, nxt
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local e = redis.call('XRANGE', stream, num(mid), num(mid))
+    if #e == 0 or timeOf(e[1][1]) < t then lo = mid + 1 else hi = mid end
+  end
+  start = lo
+end
+local out = { epoch, num(first), num(nxt), redis.call('HGET', meta, 'dropped') or '' }
+local limit = tonumber(ARGV[3])
+if start < nxt and limit > 0 then
+  for _, e in ipairs(redis.call('XRANGE', stream, num(start), '+', 'COUNT', limit)) do
+    out[#out + 1] = e[1]
+    out[#out + 1] = e[2][2]
+  end
+end
+return out
+`;

@@ -1,0 +1,386 @@
+import { StompError } from '../errors';
+import type { Logger } from '../logger';
+import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
+import type { SessionId, Subscription } from '../messaging/message-broker';
+import { userHistoryKey } from '../retention/message-store';
+import { HeldEntry } from './entry-list';
+import { Consumer, MessageQueue } from './message-queue';
+import type { QueuePolicy, QueueRules } from './queue-rules';
+import type { LoadedEntry, QueueKey, QueueStore, RemoveReason } from './queue-store';
+import { queueStats, type QueueStats } from './queue-stats';
+
+/** Why a message went to its dead-letter destination (the `x-dead-letter-reason` header). */
+export type DeadLetterReason = 'max-redeliveries' | 'expired';
+
+/** Headers a dead-letter move adds, each replaced when the message moves again. */
+const DEAD_LETTER_HEADERS = new Set(['x-original-destination', 'x-dead-letter-reason', 'x-delivery-count', 'redelivered']);
+
+/** Idle queues (nothing waiting, in flight or subscribed) kept with their counters; past it the longest idle is forgotten. */
+const MAX_IDLE_QUEUES = 10_000;
+
+/** How often waiting messages are checked for expiry, ms (delivery checks it too: an expired message is never delivered). */
+const EXPIRY_SWEEP_MS = 1000;
+
+export interface QueueEngineOptions {
+  readonly rules: QueueRules;
+  readonly store: QueueStore;
+  /** Bytes all held queue messages (waiting and in flight) may cost together (`queueBytes`). */
+  readonly budget: number;
+  /** Prefetch of a client-ack consumer without `prefetch-count` (`maxPendingAcks`). */
+  readonly defaultPrefetch: number;
+  readonly logger: Logger;
+  /** Publishes a dead-lettered message whose destination is not a queue (to the broker's subscribers). */
+  readonly publishElsewhere: (user: string | undefined, message: BrokerMessage) => void;
+}
+
+/**
+ * The queue engine (SPEC §6.2): competing consumers, acknowledgements, redelivery, dead
+ * letters, expiry and bounds, for every destination a `queues` rule matches. It keeps the
+ * working state in memory and tells its {@link QueueStore} what happens, so a durable store
+ * can restore it. Everything runs in the caller's turn; only the store's promises are awaited.
+ */
+export class QueueEngine {
+  readonly queues = new Map<QueueKey, MessageQueue>();
+  private readonly consumers = new Map<Subscription, Consumer>();
+  private readonly bySession = new Map<SessionId, Set<Consumer>>();
+  private readonly idle = new Set<MessageQueue>();
+  private heldBytes = 0;
+  private nextId = 1;
+  private readonly sweep: ReturnType<typeof setInterval>;
+  /** Resolved once the store's entries are back (at once for memory). */
+  readonly ready: Promise<void>;
+  loaded = false;
+
+  constructor(private readonly o: QueueEngineOptions) {
+    this.sweep = setInterval(() => this.expireWaiting(), EXPIRY_SWEEP_MS);
+    this.sweep.unref();
+    const loading = o.store.load();
+    if (loading instanceof Promise) this.ready = loading.then((l) => this.restore(l));
+    else {
+      this.restore(loading);
+      this.ready = Promise.resolve();
+    }
+  }
+
+  /** The policy of `destination` when a rule makes it a queue. */
+  policyFor(destination: string): QueuePolicy | undefined {
+    return this.o.rules.policyFor(destination);
+  }
+
+  /** True when `subscription` consumes a queue. */
+  has(subscription: Subscription): boolean {
+    return this.consumers.has(subscription);
+  }
+
+  /**
+   * A message joins its queue: handed to a consumer at once when one has credit, else it waits.
+   * Resolves when the store recorded it (the SEND's RECEIPT waits for that).
+   * @throws StompError `STOMP_ERR_QUEUE_FULL` when the queue is full under `overflow: 'reject'` (or nothing can be dropped to make room)
+   */
+  enqueue(policy: QueuePolicy, user: string | undefined, message: BrokerMessage, expiresAt: number): void | Promise<void> {
+    const key = user === undefined ? message.destination : userHistoryKey(user, message.destination);
+    const q = this.queue(key, message.destination, user, policy);
+    const entry = new HeldEntry(this.nextId++, key, message.destination, user, message, expiresAt);
+    const now = expiresAt === Number.POSITIVE_INFINITY ? 0 : Date.now();
+    if (expiresAt <= now) {
+      // Expired on arrival: never delivered, and never recorded either.
+      q.counts.expired++;
+      q.counts.enqueued++;
+      if (policy.expired === 'dead-letter') this.deadLetter(q, entry, 'expired', false);
+      else this.release(q);
+      return;
+    }
+    const taker = q.taker(entry);
+    if (taker === undefined || !taker.auto) this.makeRoom(q, entry, taker === undefined);
+    this.heldBytes += entry.size;
+    q.counts.enqueued++;
+    const recorded = this.o.store.enqueue(entry);
+    if (taker !== undefined) this.give(taker, entry);
+    else this.wait(q, entry);
+    return recorded;
+  }
+
+  /** A subscription of a queue: takes what waits for it (up to its credit), then gets its share of what comes. */
+  subscribe(subscription: Subscription, policy: QueuePolicy): void {
+    const user = subscription.user;
+    const key = user === undefined ? subscription.destination : userHistoryKey(user, subscription.destination);
+    const q = this.queue(key, subscription.destination, user, policy);
+    const c = new Consumer(subscription, q, this.o.defaultPrefetch);
+    q.add(c);
+    this.idle.delete(q);
+    this.consumers.set(subscription, c);
+    const sid = subscription.subscriber.sessionId;
+    let own = this.bySession.get(sid);
+    if (own === undefined) this.bySession.set(sid, (own = new Set()));
+    own.add(c);
+    this.pull(c);
+  }
+
+  /** UNSUBSCRIBE: what the subscription held unacknowledged goes back to the queue, redelivered. */
+  unsubscribe(subscription: Subscription): void {
+    const c = this.consumers.get(subscription);
+    if (c === undefined) return;
+    const own = this.bySession.get(subscription.subscriber.sessionId);
+    own?.delete(c);
+    if (own?.size === 0) this.bySession.delete(subscription.subscriber.sessionId);
+    this.drop(c);
+  }
+
+  /** A session ended: every message its consumers held comes back (SPEC §6.2: "or lost"). */
+  removeSession(sessionId: SessionId): void {
+    const own = this.bySession.get(sessionId);
+    if (own === undefined) return;
+    this.bySession.delete(sessionId);
+    for (const c of own) this.drop(c);
+  }
+
+  /** ACK: the messages are settled; resolves when the store recorded it (the ACK's RECEIPT waits). */
+  ack(subscription: Subscription, messageIds: readonly string[]): void | Promise<void> {
+    const c = this.consumers.get(subscription);
+    if (c === undefined) return;
+    const q = c.queue;
+    let pending: Promise<void>[] | undefined;
+    for (const id of messageIds) {
+      const e = c.inFlight.get(id);
+      if (e === undefined) continue;
+      c.inFlight.delete(id);
+      q.counts.inFlight--;
+      q.counts.acked++;
+      this.heldBytes -= e.size;
+      const r = this.o.store.remove(e, 'acked');
+      if (r !== undefined) (pending ??= []).push(r);
+    }
+    this.pull(c);
+    this.release(q);
+    if (pending !== undefined) return Promise.all(pending).then(() => undefined);
+  }
+
+  /** NACK: the messages go back, to another consumer when one can take them, or past the limit to the dead letters. */
+  nack(subscription: Subscription, messageIds: readonly string[]): void {
+    const c = this.consumers.get(subscription);
+    if (c === undefined) return;
+    const back: HeldEntry[] = [];
+    for (const id of messageIds) {
+      const e = c.inFlight.get(id);
+      if (e === undefined) continue;
+      c.inFlight.delete(id);
+      back.push(e);
+    }
+    for (const e of back) this.giveBack(c.queue, e, c);
+    this.pull(c);
+  }
+
+  stats(): QueueStats {
+    return queueStats(this.queues.values(), this.heldBytes, this.o.budget, this.o.store.stats());
+  }
+
+  close(): void | Promise<void> {
+    clearInterval(this.sweep);
+    return this.o.store.close();
+  }
+
+  // ---- dispatch ----
+
+  private queue(key: QueueKey, destination: string, user: string | undefined, policy: QueuePolicy): MessageQueue {
+    let q = this.queues.get(key);
+    if (q === undefined) {
+      this.queues.set(key, (q = new MessageQueue(key, destination, user, policy)));
+      this.idle.add(q);
+      this.forgetIdle();
+    }
+    return q;
+  }
+
+  private forgetIdle(): void {
+    while (this.idle.size > MAX_IDLE_QUEUES) {
+      const oldest = this.idle.values().next().value as MessageQueue;
+      this.idle.delete(oldest);
+      if (oldest.idle) this.queues.delete(oldest.key);
+    }
+  }
+
+  /** Marks `q` idle when it holds nothing and nobody consumes it. */
+  private release(q: MessageQueue): void {
+    if (!q.idle) return;
+    this.idle.delete(q);
+    this.idle.add(q);
+    this.forgetIdle();
+  }
+
+  /** Writes `e` to consumer `c` (ack:auto settles it at once). */
+  private give = (c: Consumer, e: HeldEntry): void => {
+    const q = c.queue;
+    e.deliveries++;
+    q.counts.delivered++;
+    const again = e.deliveries > 1;
+    if (again) q.counts.redelivered++;
+    const message = again ? redelivered(e.message) : e.message;
+    if (c.auto) {
+      q.counts.acked++;
+      this.heldBytes -= e.size;
+      this.settleQuietly(e, 'acked');
+    } else {
+      c.inFlight.set(e.message.messageId, e);
+      q.counts.inFlight++;
+      this.quietly(this.o.store.delivered(e));
+    }
+    c.subscription.subscriber.deliver(c.subscription, message);
+  };
+
+  private pull(c: Consumer): void {
+    if (c.queue.waiting.length === 0 || !c.hasCredit) return;
+    c.queue.pull(c, Date.now(), this.give, this.expireEntry);
+  }
+
+  private wait(q: MessageQueue, e: HeldEntry): void {
+    if (e.deliveries === 0) q.waiting.push(e);
+    else q.waiting.insertInOrder(e);
+    if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
+    q.counts.depth = q.waiting.length;
+    this.idle.delete(q);
+  }
+
+  /** A message came back from `from` (NACK, UNSUBSCRIBE, session end). */
+  private giveBack(q: MessageQueue, e: HeldEntry, from: Consumer): void {
+    q.counts.inFlight--;
+    if (e.deliveries > q.policy.maxRedeliveries) {
+      this.deadLetter(q, e, 'max-redeliveries', true);
+      return;
+    }
+    this.quietly(this.o.store.requeued(e));
+    if (e.expiresAt <= Date.now()) return this.expireEntry(e);
+    const taker = q.taker(e, from);
+    if (taker !== undefined) this.give(taker, e);
+    else this.wait(q, e);
+  }
+
+  /** A consumer is gone: its in-flight messages come back in the order they were sent. */
+  private drop(c: Consumer): void {
+    this.consumers.delete(c.subscription);
+    const q = c.queue;
+    q.remove(c);
+    const back = [...c.inFlight.values()].sort((a, b) => a.id - b.id);
+    c.inFlight.clear();
+    for (const e of back) this.giveBack(q, e, c);
+    this.release(q);
+  }
+
+  // ---- bounds, expiry, dead letters ----
+
+  /** Room for `e` in its queue (`maxMessages` when it is to wait) and in `queueBytes`: drops the oldest, or refuses. */
+  private makeRoom(q: MessageQueue, e: HeldEntry, waits: boolean): void {
+    const full = (): boolean => (waits && q.waiting.length >= q.policy.maxMessages) || this.heldBytes + e.size > this.o.budget;
+    if (!full()) return;
+    if (q.policy.overflow === 'drop-oldest') {
+      while (full()) {
+        const old = q.waiting.shift();
+        if (old === undefined) break;
+        q.counts.dropped++;
+        this.heldBytes -= old.size;
+        this.settleQuietly(old, 'dropped');
+      }
+      q.counts.depth = q.waiting.length;
+      if (!full()) return;
+    }
+    const why = waits && q.waiting.length >= q.policy.maxMessages ? `holds maxMessages (${q.policy.maxMessages}) waiting messages` : `would pass queueBytes (${this.o.budget} bytes held by all queues)`;
+    throw new StompError('STOMP_ERR_QUEUE_FULL', `Queue "${q.destination}" ${why}`);
+  }
+
+  private expireEntry = (e: HeldEntry): void => {
+    const q = this.queues.get(e.queue)!;
+    q.counts.expired++;
+    q.counts.depth = q.waiting.length;
+    if (q.policy.expired === 'dead-letter') this.deadLetter(q, e, 'expired', true);
+    else {
+      this.heldBytes -= e.size;
+      this.settleQuietly(e, 'expired');
+      this.release(q);
+    }
+  };
+
+  private expireWaiting(): void {
+    const now = Date.now();
+    for (const q of this.queues.values()) {
+      if (!q.expiring) continue;
+      let still = false;
+      for (let e = q.waiting.head; e !== undefined; ) {
+        const next = e.next;
+        if (e.expiresAt <= now) {
+          q.waiting.remove(e);
+          this.expireEntry(e);
+        } else if (e.expiresAt !== Number.POSITIVE_INFINITY) still = true;
+        e = next;
+      }
+      q.expiring = still;
+    }
+  }
+
+  /**
+   * Moves `e` to its queue's dead-letter destination with headers saying where it came from and
+   * why; without one (or when it would be the same queue, or it is full) the message is dropped.
+   * @param held whether `e` was counted in `heldBytes` and recorded by the store
+   */
+  private deadLetter(q: MessageQueue, e: HeldEntry, reason: DeadLetterReason, held: boolean): void {
+    if (held) this.heldBytes -= e.size;
+    const target = q.policy.deadLetterOf(e.destination);
+    let moved = false;
+    if (target !== undefined && target !== e.destination) {
+      const m = e.message;
+      const headers: HeaderPair[] = m.headers.filter(([k]) => !DEAD_LETTER_HEADERS.has(k));
+      headers.push(['x-original-destination', e.destination], ['x-dead-letter-reason', reason], ['x-delivery-count', String(e.deliveries)]);
+      const letter = new BrokerMessage(target, m.body, m.contentType, headers, undefined, !m.binary);
+      const policy = this.policyFor(target);
+      try {
+        if (policy === undefined) this.o.publishElsewhere(e.user, letter);
+        else this.quietly(this.enqueue(policy, e.user, letter, Number.POSITIVE_INFINITY));
+        moved = true;
+      } catch (err) {
+        this.o.logger.warn({ destination: e.destination, deadLetter: target, err }, 'Dead-letter destination refused a message; dropped');
+      }
+    }
+    if (moved) q.counts.deadLettered++;
+    else q.counts.dropped++;
+    if (held) this.settleQuietly(e, moved ? 'dead-lettered' : 'dropped');
+    this.release(q);
+  }
+
+  // ---- store ----
+
+  private settleQuietly(e: HeldEntry, reason: RemoveReason): void {
+    this.quietly(this.o.store.remove(e, reason));
+  }
+
+  private quietly(r: void | Promise<void>): void {
+    if (r !== undefined) r.catch((err: unknown) => this.o.logger.error({ err }, 'Queue store failed to record a change'));
+  }
+
+  private restore(loaded: readonly LoadedEntry[]): void {
+    for (const { entry, inFlight } of loaded) {
+      this.nextId = Math.max(this.nextId, entry.id + 1);
+      const policy = this.policyFor(entry.destination);
+      const e = new HeldEntry(entry.id, entry.queue, entry.destination, entry.user, entry.message, entry.expiresAt);
+      e.deliveries = entry.deliveries;
+      if (policy === undefined) {
+        // No rule makes it a queue any more: nobody can consume it.
+        this.settleQuietly(e, 'dropped');
+        continue;
+      }
+      const q = this.queue(entry.queue, entry.destination, entry.user, policy);
+      if (inFlight && e.deliveries === 0) e.deliveries = 1;
+      this.heldBytes += e.size;
+      q.waiting.insertInOrder(e);
+      if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
+      q.counts.depth = q.waiting.length;
+      this.idle.delete(q);
+      if (inFlight) this.quietly(this.o.store.requeued(e));
+    }
+    this.loaded = true;
+  }
+}
+
+/** The message as a redelivery carries it: `redelivered:true` (RabbitMQ's header), same id and body. */
+function redelivered(m: BrokerMessage): BrokerMessage {
+  const headers: HeaderPair[] = m.headers.filter(([k]) => k !== 'redelivered');
+  headers.push(['redelivered', 'true']);
+  return new BrokerMessage(m.destination, m.body, m.contentType, headers, m.messageId, !m.binary);
+}
