@@ -105,6 +105,9 @@ describe('the option names of new StompServer()', () => {
     [{ tcp: { port: 0, tsl: {} } }, 'Unknown option "tcp.tsl"; did you mean "tcp.tls"?'],
     [{ sse: { pth: '/events' } }, 'Unknown option "sse.pth"; did you mean "sse.path"?'],
     [{ httpPublish: { token: 'a-long-enough-token', tokn: 'x' } }, 'Unknown option "httpPublish.tokn"; did you mean "httpPublish.token"?'],
+    [{ store: { sqlite: { fiel: 'x.db' } } }, 'Unknown option "store.sqlite.fiel"; did you mean "store.sqlite.file"?'],
+    [{ retention: [{ destinations: '/topic/**', message: 10 }] }, 'Unknown option "retention[0].message"; did you mean "retention[0].messages"?'],
+    [{ queues: [{ destinations: '/queue/**', deadletter: '/queue/dlq' }] }, 'Unknown option "queues[0].deadletter"; did you mean "queues[0].deadLetter"?'],
   ])('refuses %p: %s', (config, message) => {
     const err = refusal(config);
     expect(err?.code).toBe('STOMP_ERR_INVALID_OPTION');
