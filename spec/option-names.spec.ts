@@ -7,9 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULTS, MemoryMessageStore, SimpleBroker, silentLogger, StompBrokerRelay, StompError, StompServer, type StompServerConfig } from '../broker';
+import { DEFAULTS, MemoryMessageStore, MemoryQueueStore, SimpleBroker, silentLogger, StompBrokerRelay, StompError, StompServer, type StompServerConfig } from '../broker';
 import { OPTIONS_WITHOUT_DEFAULT, SERVER_OPTION_NAMES } from '../broker/options';
-import { MemoryQueueStore } from '../broker/queues/queue-store';
 
 const ROOT = path.join(__dirname, '..');
 

@@ -59,7 +59,7 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   transactionBytes = 0;
   /** Headers the RECEIPT of the frame being handled carries besides `receipt-id` (`x-stream-recovered`); taken by the next RECEIPT. */
   receiptHeaders: [string, string][] | undefined;
-  /** Characters of the subscriptions' ids and destinations, and of claimed reply queues (`maxSubscriptionBytes`). */
+  /** Characters of the subscriptions' ids, destinations and selectors, and of claimed reply queues (`maxSubscriptionBytes`). */
   subscriptionBytes = 0;
   readonly acks: AckTracker;
   /** Backpressure, inbound rate and counters (broker/operations/flow-control.ts). */

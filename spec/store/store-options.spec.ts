@@ -64,4 +64,20 @@ describe('the store option', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('serves the store figures on /metrics', async () => {
+    const dir = tempDir();
+    const server = new StompServer({ logger: silentLogger, metrics: true, retention: [{ destinations: '/topic/**', messages: 10 }], store: { sqlite: { file: join(dir, 'metrics.db') } } });
+    try {
+      await server.template.convertAndSend('/topic/a', 'one');
+      const { port } = await server.listen(0, '127.0.0.1');
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(Number(/^stompbox_store_file_bytes (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+      expect(Number(/^stompbox_store_bytes (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(200);
+      expect(Number(/^stompbox_store_commits_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
