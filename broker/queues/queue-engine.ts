@@ -10,6 +10,7 @@ import type { QueuePolicy, QueueRules } from './queue-rules';
 import type { LoadedEntry, QueueStore, RemoveReason } from './queue-store';
 import { queueStats, type QueueStats } from './queue-stats';
 import { QueueTable } from './queue-table';
+import { andThen } from '../value-or-promise';
 
 export type { DeadLetterReason } from './letters';
 
@@ -53,11 +54,8 @@ export class QueueEngine {
     this.sweep = setInterval(() => this.expireWaiting(), EXPIRY_SWEEP_MS);
     this.sweep.unref();
     const loading = o.store.load();
-    if (loading instanceof Promise) this.ready = loading.then((l) => this.restore(l));
-    else {
-      this.restore(loading);
-      this.ready = Promise.resolve();
-    }
+    // A memory store restores in this turn; an asynchronous one when its load settles.
+    this.ready = Promise.resolve(andThen(loading, (l) => this.restore(l)));
   }
 
   /** The policy of `destination` when a rule makes it a queue. */
