@@ -4,36 +4,27 @@
  * --ca for a private CA and --cert/--key for a client certificate. Real CLI processes, a real
  * server, real openssl certificates.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { AuthenticateRequest } from '../../broker';
 import { randomBytes } from 'node:crypto';
 import { describeWith } from '../cluster/services';
 import { closeServers, startServer } from '../helpers/server';
+import { selfSignedCertificate, type SelfSigned } from '../helpers/tls';
 import { buildCli, killCliProcesses, removeCli, runCli, runToExit } from './support';
 
-let dir: string;
+let tls: SelfSigned;
 let key: Buffer;
 let cert: Buffer;
 
 beforeAll(() => {
   buildCli();
-  dir = mkdtempSync(join(tmpdir(), 'stompbox-cli-tls-'));
   // One self-signed certificate for 127.0.0.1 serves as the server's, the CA the CLI trusts, and the client certificate the server trusts.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=stompbox-cli',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  key = readFileSync(join(dir, 'key.pem'));
-  cert = readFileSync(join(dir, 'cert.pem'));
+  tls = selfSignedCertificate('stompbox-cli');
+  ({ key, cert } = tls);
 });
 afterAll(() => {
   removeCli();
-  rmSync(dir, { recursive: true, force: true });
+  tls.remove();
 });
 afterEach(async () => {
   await killCliProcesses();
@@ -61,8 +52,8 @@ describe('stompbox sub and pub with tcp:// URLs', () => {
   it('round-trip over TLS (tls:// and stomp+ssl://), trusting the server through --ca', async () => {
     const running = await startServer({ tcp: { port: 0, host: '127.0.0.1', tls: { key, cert } } });
     const port = running.server.tcpAddress!.port;
-    await roundTrip(`tls://127.0.0.1:${port}`, ['--ca', join(dir, 'cert.pem')]);
-    await roundTrip(`stomp+ssl://localhost:${port}`, ['--ca', join(dir, 'cert.pem')]);
+    await roundTrip(`tls://127.0.0.1:${port}`, ['--ca', tls.certFile]);
+    await roundTrip(`stomp+ssl://localhost:${port}`, ['--ca', tls.certFile]);
     const untrusted = await runToExit(['pub', `tls://127.0.0.1:${port}`, '/topic/x', 'hi']);
     expect(untrusted.code).toBe(4);
     expect(untrusted.stderr).toMatch(/self[- ]signed/i);
@@ -78,10 +69,10 @@ describe('stompbox sub and pub with tcp:// URLs', () => {
       },
     });
     const url = `tls://127.0.0.1:${running.server.tcpAddress!.port}`;
-    const pub = await runToExit(['pub', url, '/topic/x', 'signed', '--ca', join(dir, 'cert.pem'), '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem')]);
+    const pub = await runToExit(['pub', url, '/topic/x', 'signed', '--ca', tls.certFile, '--cert', tls.certFile, '--key', tls.keyFile]);
     expect(pub).toMatchObject({ code: 0 });
     expect(seen.map((r) => r.request.clientCertificate?.certificate.subject.CN)).toEqual(['stompbox-cli']);
-    const without = await runToExit(['pub', url, '/topic/x', 'anonymous', '--ca', join(dir, 'cert.pem')]);
+    const without = await runToExit(['pub', url, '/topic/x', 'anonymous', '--ca', tls.certFile]);
     expect(without.code).not.toBe(0);
   });
 
@@ -89,7 +80,7 @@ describe('stompbox sub and pub with tcp:// URLs', () => {
     const transport = await runToExit(['pub', 'tcp://127.0.0.1:1', '/topic/x', 'hi', '--transport', 'websocket']);
     expect(transport.code).toBe(2);
     expect(transport.stderr).toContain('--transport does not apply to tcp:// URLs');
-    const ca = await runToExit(['pub', 'tcp://127.0.0.1:1', '/topic/x', 'hi', '--ca', join(dir, 'cert.pem')]);
+    const ca = await runToExit(['pub', 'tcp://127.0.0.1:1', '/topic/x', 'hi', '--ca', tls.certFile]);
     expect(ca.code).toBe(2);
     expect(ca.stderr).toContain('--ca, --cert and --key go with tls://');
   });

@@ -3,29 +3,20 @@
  * answer it can read in its own protocol and a close, never a hang or a crash, and TLS clients
  * and other sessions go on. Real node:net and node:tls sockets against a real server.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { closeClients, header, RawClient } from '../../helpers/clients';
 import { closeServers, startServer, type Running } from '../../helpers/server';
+import { selfSignedCertificate, type SelfSigned } from '../../helpers/tls';
 
-let dir: string;
+let tls: SelfSigned;
 let key: Buffer;
 let cert: Buffer;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'stompbox-tls-plain-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
-  key = readFileSync(join(dir, 'key.pem'));
-  cert = readFileSync(join(dir, 'cert.pem'));
+  tls = selfSignedCertificate();
+  ({ key, cert } = tls);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => tls.remove());
 afterEach(async () => {
   await closeClients();
   await closeServers();
