@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { StompServer, VERSION, type StompServerOptions } from '../broker';
 import { refuseUnknown } from '../broker/option-kit';
 import { SERVER_OPTION_NAMES } from '../broker/options';
-import { createReferenceApp, REFERENCE_QUEUES, REFERENCE_RETENTION } from '../examples/reference/app';
+import { createReferenceApp, REFERENCE_QUEUES, REFERENCE_RETENTION, referenceStore } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
 
@@ -103,7 +103,7 @@ export async function serve(argv: string[]): Promise<number> {
   const demo = values.demo === true || fileDemo === true;
   const tcp = tcpOption(values['tcp-port'] ?? env.TCP_PORT, fileOptions.tcp, host);
   options.tcp = tcp;
-  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp, publishToken: env.PUBLISH_TOKEN || undefined }) : new StompServer(options);
+  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp, publishToken: env.PUBLISH_TOKEN || undefined, store: fileOptions.store ?? referenceStore(env.STORE) }) : new StompServer(options);
   // Signal handlers first: whoever reads the banner below may signal us at once.
   let stopped!: (code: number) => void;
   const done = new Promise<number>((resolve) => (stopped = resolve));

@@ -94,3 +94,12 @@ function publicDir(): string {
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/**
+ * Env STORE of the reference app: empty or `memory` keeps everything in memory; anything else
+ * names the SQLite file, which then keeps every queue message (`queues: 'all'`, not only
+ * `persistent:true` ones): a receipted SEND to a reference queue survives `kill -9`.
+ */
+export function referenceStore(store: string | undefined): StompServerOptions['store'] {
+  return store === undefined || store === '' || store === 'memory' ? 'memory' : { sqlite: { file: store, queues: 'all' } };
+}

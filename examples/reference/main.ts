@@ -1,5 +1,4 @@
-import type { StompServerOptions } from '../../broker';
-import { createReferenceApp } from './app';
+import { createReferenceApp, referenceStore } from './app';
 
 /**
  * `npm start`: the reference app on PORT (default 6032), bound to HOST (default: every
@@ -14,7 +13,7 @@ async function main(): Promise<void> {
   const host = process.env.HOST || undefined;
   const tcpPort = process.env.TCP_PORT ?? '61613';
   const tcp = tcpPort === 'off' ? undefined : { port: Number(tcpPort), host };
-  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined, tcp, publishToken: process.env.PUBLISH_TOKEN || undefined, store: storeFromEnv(process.env.STORE) });
+  const app = createReferenceApp({ publicBasePath: process.env.STOMPBOX_BASE_PATH || undefined, tcp, publishToken: process.env.PUBLISH_TOKEN || undefined, store: referenceStore(process.env.STORE) });
   const address = await app.listen(port, host);
   const base = `http://localhost:${address.port}${app.options.publicBasePath}`;
   const tcpAddress = app.tcpAddress;
@@ -30,11 +29,6 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-}
-
-/** Env STORE: empty or `memory` keeps everything in memory; anything else names the SQLite file. */
-function storeFromEnv(store: string | undefined): StompServerOptions['store'] {
-  return store === undefined || store === '' || store === 'memory' ? 'memory' : { sqlite: { file: store } };
 }
 
 main().catch((err: unknown) => {
