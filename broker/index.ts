@@ -69,3 +69,8 @@ export { MemoryQueueStore } from './queues/queue-store';
 export type { QueueStore, QueueEntry, QueueKey, LoadedEntry, QueueStoreStats, RemoveReason } from './queues/queue-store';
 export type { StoreOption, SqliteStoreOptions } from './store/store-options';
 export type { StoreFileStats } from './store/store-stats';
+export { QUEUE_RULE_DEFAULTS, type QueueRule, type OverflowPolicy, type ExpiredPolicy } from './queues/queue-rules';
+export type { QueueStats } from './queues/queue-stats';
+export type { QueueCounts } from './queues/message-queue';
+export { QueueEngine, type DeadLetterReason } from './queues/queue-engine';
+export { compileSelector, CompiledSelector, type SelectorTruth } from './selectors';

@@ -66,7 +66,7 @@ export interface StompServerOptions {
    */
   maxBacklogBytes?: number;
   /**
-   * Most bytes a session's subscriptions may cost together: their ids and destinations, plus the
+   * Most bytes a session's subscriptions may cost together: their ids, destinations and selectors, plus the
    * reply queues it claimed; past it, ERROR `STOMP_ERR_TOO_MANY_SUBSCRIPTIONS`. @defaultValue `262144` (256 KiB)
    */
   maxSubscriptionBytes?: number;
@@ -232,7 +232,7 @@ export const DEFAULTS = freezeDefaults({
   maxTransactionBytes: 256 * 1024, // bytes, all open transactions of a session together
   maxBacklogFrames: 10000,
   maxBacklogBytes: 256 * 1024, // bytes; reading pauses past half of it
-  maxSubscriptionBytes: 256 * 1024, // bytes of subscription ids and destinations per session
+  maxSubscriptionBytes: 256 * 1024, // bytes of subscription ids, destinations and selectors per session
   maxPendingAcks: 10000,
   sendBufferLimit: 512 * 1024, // bytes (Spring's default)
   sendTimeLimit: 10000, // ms (Spring's default)

@@ -251,7 +251,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
    */
   publish(message: BrokerMessage): Promise<PublishReceipt | undefined> {
     this.counters.messagesPublished++;
-    if (isReceipting(this.publisher)) return this.publisher.publishRetained(message);
+    if (isReceipting(this.publisher, message.destination)) return this.publisher.publishRetained(message);
     return Promise.resolve(this.publisher.publish(message)).then(() => undefined);
   }
 

@@ -20,7 +20,9 @@ ${CONNECTION_HELP}
 Examples:
   stompbox pub ws://localhost:6032/webServer /subscribe '{"name":"zhangsan"}'
   printf 'a\\nb\\n' | stompbox pub http://localhost:6032/webServer /topic/lines -
-  stompbox pub --http --token "$PUBLISH_TOKEN" http://localhost:6032/publish /topic/getResponse hello`;
+  stompbox pub --http --token "$PUBLISH_TOKEN" http://localhost:6032/publish /topic/getResponse hello
+  stompbox pub tcp://localhost:61613 /topic/getResponse hello
+  stompbox pub --ca ca.pem tls://broker.example:61614 /topic/getResponse hello`;
 
 const FLAGS = { ...CONNECTION_FLAGS, 'content-type': { type: 'string' }, http: { type: 'boolean' }, token: { type: 'string' } } as const;
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { StompServer, VERSION, type StompServerOptions } from '../broker';
 import { refuseUnknown } from '../broker/option-kit';
 import { SERVER_OPTION_NAMES } from '../broker/options';
-import { createReferenceApp, REFERENCE_RETENTION } from '../examples/reference/app';
+import { createReferenceApp, REFERENCE_QUEUES, REFERENCE_RETENTION, referenceStore } from '../examples/reference/app';
 import { integer, parse } from './args';
 import { CliError, EXIT } from './exit-codes';
 
@@ -12,8 +12,10 @@ export const SERVE_HELP = `Usage: stompbox serve [options]
 
 Runs the broker. Settings come from flags, then environment variables, then a JSON config
 file, then the reference app's defaults: endpoints /webServer and /queueServer (SockJS and
-plain WebSocket), broker prefixes /topic and /user, no application prefix, the last 100
-messages of /topic/** and /user/** retained for 5 minutes (option retention), port 6032.
+plain WebSocket), broker prefixes /topic, /user and /queue, no application prefix, the last
+100 messages of /topic/** and /user/** retained for 5 minutes (option retention), every
+/queue/<name> a queue with dead letters to /queue/DLQ.<name> after 3 redeliveries (option
+queues), port 6032.
 
 Options:
   -p, --port <n>             port (env PORT or STOMPBOX_PORT; default 6032; 0 picks a free one)
@@ -55,11 +57,13 @@ const FLAGS = {
 /** The reference app's broker settings: the defaults of `stompbox serve`. */
 export const REFERENCE_SETTINGS: Readonly<StompServerOptions> = Object.freeze({
   endpoints: ['/webServer', '/queueServer'],
-  brokerPrefixes: ['/topic', '/user'],
+  brokerPrefixes: ['/topic', '/user', '/queue'],
   applicationPrefixes: [],
   userDestinationPrefix: '/user',
   // SPEC §6.1: the last 100 messages of every topic and user destination, for 5 minutes.
   retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+  // SPEC §6.2: every /queue/<name> a queue, dead letters to /queue/DLQ.<name> after 3 redeliveries.
+  queues: REFERENCE_QUEUES.map((r) => ({ ...r })),
 });
 
 interface ServeConfig extends StompServerOptions {
@@ -99,7 +103,7 @@ export async function serve(argv: string[]): Promise<number> {
   const demo = values.demo === true || fileDemo === true;
   const tcp = tcpOption(values['tcp-port'] ?? env.TCP_PORT, fileOptions.tcp, host);
   options.tcp = tcp;
-  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp, publishToken: env.PUBLISH_TOKEN || undefined }) : new StompServer(options);
+  const server = demo ? createReferenceApp({ publicBasePath: options.publicBasePath, tcp, publishToken: env.PUBLISH_TOKEN || undefined, store: fileOptions.store ?? referenceStore(env.STORE) }) : new StompServer(options);
   // Signal handlers first: whoever reads the banner below may signal us at once.
   let stopped!: (code: number) => void;
   const done = new Promise<number>((resolve) => (stopped = resolve));
@@ -132,7 +136,11 @@ export async function serve(argv: string[]): Promise<number> {
     `stompbox listening on http://${base}/\n` +
       (demo ? `  demo pages: http://${base}/topic.html, http://${base}/queue.html\n` : '') +
       o.endpoints.map((e) => `  endpoint ${e}: SockJS http://${base}${e}, WebSocket ws://${base}${e}\n`).join('') +
-      (tcpAddress === undefined ? '' : `  STOMP over TCP${o.tcp?.tls === undefined ? '' : ' (TLS)'}: ${shown}:${tcpAddress.port}\n`) +
+      (o.tcp === undefined
+        ? ''
+        : tcpAddress === undefined
+          ? `  STOMP over TCP: off, port ${o.tcp.port} could not be bound (another STOMP broker?); pass --tcp-port <n|0|off>\n`
+          : `  STOMP over TCP${o.tcp.tls === undefined ? '' : ' (TLS)'}: ${shown}:${tcpAddress.port}\n`) +
       `  broker prefixes: ${o.brokerPrefixes.join(', ') || '(none)'}; application prefixes: ${o.applicationPrefixes.join(', ') || '(none)'}\n`,
   );
   return done;

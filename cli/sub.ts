@@ -8,7 +8,8 @@ Prints each message sent to <destination> as it arrives: pretty JSON on a termin
 per message when piped (JSON compact, text as is, bytes as base64). Reconnects when the
 connection drops; Ctrl-C ends it.
 
-  <url>   e.g. ws://localhost:6032/webServer or http://localhost:6032/webServer (SockJS)
+  <url>   e.g. ws://localhost:6032/webServer, http://localhost:6032/webServer (SockJS),
+          tcp://localhost:61613 (STOMP over TCP)
 
 Options:
   -n, --count <n>                  exit after n messages
@@ -16,13 +17,20 @@ Options:
       --from <position>            start in the destination's history (a retained destination):
                                    first, last, next (live only, the default), an offset, or an
                                    ISO time (2026-01-31T12:00:00Z: the first message at or after it)
+      --ack <mode>                 auto (the default), client or client-individual: on a queue,
+                                   each message is acknowledged once printed (ACK), so an
+                                   interrupted sub leaves the rest to other consumers
+      --prefetch <n>               prefetch-count: most unacknowledged messages at a time
+      --selector <expr>            only messages this selector is TRUE for, e.g. "region = 'eu'"
   -v, --verbose                    print each message's offset before it ([offset]), and on
                                    stderr whether a resume after a reconnect was complete
 ${CONNECTION_HELP}
 
 Example:
   stompbox sub ws://localhost:6032/webServer /topic/getResponse | grep zhangsan
-  stompbox sub ws://localhost:6032/queueServer /user/zhangsan/message --from first --verbose`;
+  stompbox sub ws://localhost:6032/queueServer /user/zhangsan/message --from first --verbose
+  stompbox sub ws://localhost:6032/queueServer /queue/jobs --ack client-individual --selector "priority > 5"
+  stompbox sub tcp://localhost:61613 /topic/getResponse`;
 
 const FLAGS = {
   ...CONNECTION_FLAGS,
@@ -30,7 +38,13 @@ const FLAGS = {
   format: { type: 'string', short: 'f' },
   from: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
+  ack: { type: 'string' },
+  prefetch: { type: 'string' },
+  selector: { type: 'string' },
 } as const;
+
+const ACK_MODES = ['auto', 'client', 'client-individual'] as const;
+type AckMode = (typeof ACK_MODES)[number];
 
 type Format = 'pretty' | 'line' | 'json';
 
@@ -48,6 +62,15 @@ export async function sub(argv: string[]): Promise<number> {
   if (!['pretty', 'line', 'json'].includes(format)) throw new CliError(`--format must be pretty, line or json; received "${format}"`, EXIT.usage);
   const from = values.from === undefined ? undefined : startOf(values.from);
   const verbose = values.verbose === true;
+  const ack = (values.ack ?? 'auto') as AckMode;
+  if (!ACK_MODES.includes(ack)) throw new CliError(`--ack must be auto, client or client-individual; received "${values.ack}"`, EXIT.usage);
+  const subscribeHeaders = headers(values.header);
+  if (values.prefetch !== undefined) {
+    const prefetch = integer('prefetch', values.prefetch, 0);
+    if (prefetch < 1) throw new CliError(`--prefetch must be an integer ≥ 1; received "${values.prefetch}"`, EXIT.usage);
+    subscribeHeaders['prefetch-count'] = String(prefetch);
+  }
+  if (values.selector !== undefined) subscribeHeaders.selector = values.selector;
   const client = new StompboxClient(clientOptions(url, values));
   await client.connect();
 
@@ -78,11 +101,12 @@ export async function sub(argv: string[]): Promise<number> {
       const offset = message.headers['x-stream-offset'];
       if (verbose && format !== 'json' && offset !== undefined) process.stdout.write(`[${offset}] `);
       process.stdout.write(render(message, format));
+      if (ack !== 'auto') message.ack();
       if (count > 0 && ++received >= count) {
         unsubscribe();
         finish(EXIT.ok);
       }
-    }, { headers: headers(values.header), from });
+    }, { headers: subscribeHeaders, from, ack });
     // After each (re)connect, once the server confirmed the SUBSCRIBE.
     client.on('subscribed', () => process.stderr.write(`stompbox sub: subscribed to ${destination} via ${client.transport?.kind ?? '?'}\n`));
     unsubscribe.ready.catch(

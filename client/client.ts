@@ -172,7 +172,7 @@ export class StompboxClient extends Emitter<ClientEvents> {
   /** One round over the transports of the plan; the first that reaches CONNECTED wins. */
   private async cycle(): Promise<void> {
     const failures: ClientError[] = [];
-    for (const kind of transportPlan(this.options.transport, this.preferred)) {
+    for (const kind of transportPlan(this.options.transport, this.preferred, this.urls)) {
       if (this.isClosed()) return;
       try {
         const connection = await StompConnection.open(kind, this.urls, this.options);

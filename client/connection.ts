@@ -2,7 +2,7 @@ import { Client, type IFrame, type IMessage, type StompHeaders } from '@stomp/st
 import type { EncodedBody } from './body';
 import { ClientError } from './errors';
 import type { ResolvedClientOptions } from './options';
-import { describeSocketError, openSockJs, STOMP_SUBPROTOCOLS, webSocketConstructor, type EndpointUrls, type TransportKind } from './transport';
+import { describeSocketError, openSockJs, openTcp, STOMP_SUBPROTOCOLS, webSocketConstructor, type EndpointUrls, type TransportKind } from './transport';
 
 interface PendingReceipt {
   resolve(headers: Record<string, string>): void;
@@ -114,6 +114,8 @@ export class StompConnection {
     let socket: any;
     if (this.kind === 'sockjs') {
       socket = openSockJs(this.urls.sockjs, this.options.sockjsTransports);
+    } else if (this.kind === 'tcp') {
+      socket = openTcp(this.urls.tcp!, this.options.tls);
     } else {
       const WebSocketImpl = webSocketConstructor(this.options.WebSocket);
       socket = new WebSocketImpl(this.urls.websocket, STOMP_SUBPROTOCOLS);
@@ -130,7 +132,7 @@ export class StompConnection {
 
   private failureBeforeConnected(event: { code?: number; reason?: string }): ClientError {
     if (this.stompError !== undefined) return this.stompError;
-    const where = this.kind === 'websocket' ? this.urls.websocket : `${this.urls.sockjs} (SockJS)`;
+    const where = this.kind === 'websocket' ? this.urls.websocket : this.kind === 'tcp' ? tcpName(this.urls) : `${this.urls.sockjs} (SockJS)`;
     if (this.timedOut) return new ClientError('CLIENT_ERR_TIMEOUT', `No CONNECTED from ${where} within ${this.options.connectTimeout} ms`);
     const why = this.socketError ?? (event?.reason ? `${event.reason} (${event.code})` : `close code ${event?.code ?? 'unknown'}`);
     const stage = this.opened ? 'closed before CONNECTED' : 'could not connect';
@@ -198,6 +200,11 @@ export class StompConnection {
     clearTimeout(pending.timer);
     pending.reject(err);
   }
+}
+
+function tcpName(urls: EndpointUrls): string {
+  const t = urls.tcp!;
+  return `${t.secure ? 'tls' : 'tcp'}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
 }
 
 function stompErrorOf(frame: IFrame): ClientError {

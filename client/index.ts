@@ -13,7 +13,7 @@ export {
   type Unsubscribe,
 } from './client';
 export { positionOf, type ResumeInfo, type StreamPosition, type StreamStart } from './stream';
-export { CLIENT_DEFAULTS, resolveClientOptions, type ClientOptions, type ReconnectOptions, type ResolvedClientOptions, type TransportMode, type WebSocketConstructor } from './options';
+export { CLIENT_DEFAULTS, resolveClientOptions, type ClientOptions, type ReconnectOptions, type ResolvedClientOptions, type TlsClientOptions, type TransportMode, type WebSocketConstructor } from './options';
 export { ClientError, isClientError, type ClientErrorCode } from './errors';
 export type { MessageHandler, ReceivedMessage } from './message';
 export { decodeBody, encodeBody, type Body } from './body';

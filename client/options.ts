@@ -18,11 +18,26 @@ export interface ReconnectOptions {
   jitter?: number;
 }
 
+/** TLS for `tls://` (`stomp+ssl://`) URLs: PEM text or bytes, as `node:tls` takes them. */
+export interface TlsClientOptions {
+  /** CAs to trust instead of the system's (a server's self-signed certificate, a private CA). */
+  ca?: string | Uint8Array | (string | Uint8Array)[];
+  /** A client certificate and its key, for servers that ask for one (`requestCert`). */
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+  /** Refuse a server certificate that does not chain to a trusted CA. @defaultValue `true` */
+  rejectUnauthorized?: boolean;
+  /** The name the server certificate must carry. @defaultValue the URL's host when it is a name */
+  servername?: string;
+}
+
 /** Options of {@link StompboxClient}; only `url` is required. */
 export interface ClientOptions {
   /**
    * The endpoint: `ws://host/<endpoint>` (or `.../<endpoint>/websocket`) or `http://host/<endpoint>`;
    * the scheme is adapted to the transport. Relative URLs resolve against the page in browsers.
+   * In Node, `tcp://host:port` (or `stomp://`) is STOMP over TCP and `tls://host:port` (or
+   * `stomp+ssl://`, `ssl://`) STOMP over TLS, the only transport then (ports 61613 / 61614 by default).
    */
   url: string;
   /** @defaultValue `'auto'` (WebSocket first, then SockJS and its fallbacks) */
@@ -50,6 +65,8 @@ export interface ClientOptions {
   errorQueue?: string;
   /** WebSocket constructor. @defaultValue the global `WebSocket`, else the `ws` package (Node) */
   WebSocket?: WebSocketConstructor;
+  /** TLS of `tls://` URLs (trusted CAs, a client certificate). @defaultValue none: the system's CAs, no client certificate */
+  tls?: TlsClientOptions;
 }
 
 /** Options after defaults were applied; frozen. */
@@ -65,6 +82,7 @@ export interface ResolvedClientOptions {
   readonly replyQueue: string;
   readonly errorQueue: string;
   readonly WebSocket: WebSocketConstructor | undefined;
+  readonly tls: Readonly<TlsClientOptions> | undefined;
 }
 
 /** The defaults of every client option (units in comments). */
@@ -120,6 +138,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   const errorQueue = options.errorQueue ?? CLIENT_DEFAULTS.errorQueue;
   if (typeof errorQueue !== 'string' || (errorQueue !== '' && !errorQueue.startsWith('/'))) fail('errorQueue', 'a destination or ""', errorQueue);
   if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') fail('WebSocket', 'a constructor', typeof options.WebSocket);
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null || Array.isArray(options.tls))) fail('tls', 'an object { ca, cert, key, rejectUnauthorized, servername }', options.tls);
   return Object.freeze({
     url: options.url,
     transport,
@@ -132,6 +151,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     replyQueue,
     errorQueue,
     WebSocket: options.WebSocket,
+    tls: options.tls === undefined ? undefined : Object.freeze({ ...options.tls }),
   });
 }
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULTS, MemoryMessageStore, SimpleBroker, silentLogger, StompBrokerRelay, StompError, StompServer, type StompServerConfig } from '../broker';
+import { DEFAULTS, MemoryMessageStore, MemoryQueueStore, SimpleBroker, silentLogger, StompBrokerRelay, StompError, StompServer, type StompServerConfig } from '../broker';
 import { OPTIONS_WITHOUT_DEFAULT, SERVER_OPTION_NAMES } from '../broker/options';
 
 const ROOT = path.join(__dirname, '..');
@@ -21,15 +21,21 @@ function documentedNames(): string[] {
     .map((l) => /^\| `([^`]+)`/.exec(l)![1]);
 }
 
+const built: StompServer[] = [];
+afterAll(() => Promise.all(built.splice(0).map((s) => s.close())));
+
 const refusal = (config: unknown): StompError | undefined => {
   try {
-    new StompServer(config as StompServerConfig);
+    built.push(new StompServer(config as StompServerConfig));
   } catch (err) {
     if (err instanceof StompError) return err;
     throw err;
   }
   return undefined;
 };
+
+/** The value at `path` (`['store', 'sqlite', 'file']`) of `value`. */
+const at = (value: unknown, path: readonly string[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
 
 describe('the option names of new StompServer()', () => {
   let dir: string;
@@ -52,6 +58,9 @@ describe('the option names of new StompServer()', () => {
     authenticate: () => ({ name: 'someone' }),
     authorization: { rules: [] },
     messageStore: new MemoryMessageStore(1024),
+    queueStore: new MemoryQueueStore(),
+    // Validated, not opened: with messageStore and queueStore given, no SQLite file is made.
+    store: { sqlite: { file: path.join(dir, 'store.db'), maxBytes: 1 << 20, synchronous: 'normal', queues: 'all' } },
     interceptors: [],
     sse: true,
     httpPublish: { path: '/publish', token: 'a-long-enough-token' },
@@ -68,15 +77,19 @@ describe('the option names of new StompServer()', () => {
     const config: Record<string, unknown> = {};
     const sample = samples();
     for (const name of documentedNames()) {
-      const [top, inner] = name.split('.');
-      const value = Object.hasOwn(sample, top) ? sample[top] : (DEFAULTS as Record<string, unknown>)[top];
+      const [top, ...inner] = name.split('.');
+      const value = at(Object.hasOwn(sample, top) ? sample[top] : (DEFAULTS as Record<string, unknown>)[top], inner);
       expect({ name, value }).not.toEqual({ name, value: undefined }); // a documented option without a sample here
-      if (inner === undefined) {
+      if (inner.length === 0) {
         config[top] ??= value;
-      } else {
-        const holder = (config[top] ??= {}) as Record<string, unknown>;
-        holder[inner] = (value as Record<string, unknown>)[inner];
+        continue;
       }
+      let holder = config;
+      for (const key of [top, ...inner.slice(0, -1)]) {
+        if (typeof holder[key] !== 'object' || holder[key] === null) holder[key] = {};
+        holder = holder[key] as Record<string, unknown>;
+      }
+      holder[inner.at(-1)!] = value;
     }
     expect(refusal(config)).toBeUndefined();
   });
@@ -91,6 +104,9 @@ describe('the option names of new StompServer()', () => {
     [{ tcp: { port: 0, tsl: {} } }, 'Unknown option "tcp.tsl"; did you mean "tcp.tls"?'],
     [{ sse: { pth: '/events' } }, 'Unknown option "sse.pth"; did you mean "sse.path"?'],
     [{ httpPublish: { token: 'a-long-enough-token', tokn: 'x' } }, 'Unknown option "httpPublish.tokn"; did you mean "httpPublish.token"?'],
+    [{ store: { sqlite: { fiel: 'x.db' } } }, 'Unknown option "store.sqlite.fiel"; did you mean "store.sqlite.file"?'],
+    [{ retention: [{ destinations: '/topic/**', message: 10 }] }, 'Unknown option "retention[0].message"; did you mean "retention[0].messages"?'],
+    [{ queues: [{ destinations: '/queue/**', deadletter: '/queue/dlq' }] }, 'Unknown option "queues[0].deadletter"; did you mean "queues[0].deadLetter"?'],
   ])('refuses %p: %s', (config, message) => {
     const err = refusal(config);
     expect(err?.code).toBe('STOMP_ERR_INVALID_OPTION');

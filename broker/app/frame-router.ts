@@ -122,7 +122,7 @@ export class FrameRouter {
    * publish answers as `{"offset": n}`.
    */
   private publishForReceipt(message: BrokerMessage): Promise<unknown> | void {
-    if (!isReceipting(this.broker)) return this.broker.publish(message);
+    if (!isReceipting(this.broker, message.destination)) return this.broker.publish(message);
     // Resolves with the RECEIPT's extra headers, which the session adds (session.ts).
     return this.broker.publishRetained(message).then((landed) =>
       landed === undefined ? undefined : [['x-stream-offset', String(landed.offset)], ['x-stream-epoch', landed.epoch]],

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { StompError } from '../errors';
-import { freezeDefaults, invalidOption, refuseUnknown } from '../option-kit';
 import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import { hasPrefix } from '../messaging/destination-router';
@@ -11,59 +10,11 @@ import { encodeFrame } from '../stomp/encoder';
 import type { Frame } from '../stomp/frame';
 import { OutageLog } from './outage-log';
 import { RelayConnection, type RelayEndpoint } from './relay-connection';
+import { BROKER_RELAY_DEFAULTS, validate, type StompBrokerRelayOptions } from './relay-options';
 import { FORWARDERS, MAX_ACK_IDS, type RelayedSession } from './relay-session';
 
-/** Options of {@link StompBrokerRelay} (Spring's StompBrokerRelay properties). */
-export interface StompBrokerRelayOptions {
-  /** @defaultValue '127.0.0.1' */
-  host?: string;
-  /** The external broker's STOMP port. @defaultValue 61613 */
-  port?: number;
-  /** Credentials of each client session's connection. @defaultValue 'guest' / 'guest' */
-  clientLogin?: string;
-  clientPasscode?: string;
-  /** Credentials of the shared system connection (server-side publishing). @defaultValue 'guest' / 'guest' */
-  systemLogin?: string;
-  systemPasscode?: string;
-  /** The CONNECT `host` header (RabbitMQ: the virtual host). @defaultValue '/' */
-  virtualHost?: string;
-  /**
-   * Destinations forwarded to the external broker; everything else (`/user`, application
-   * destinations) stays in this process. @defaultValue RabbitMQ's: /topic, /queue, /exchange, /amq/queue, /temp-queue
-   */
-  prefixes?: string[];
-  /** Heart-beats [send, receive] with the external broker, ms. @defaultValue [10000, 10000] */
-  heartbeat?: readonly [number, number];
-  /** Reconnect backoff of the system connection: first delay and cap, ms. @defaultValue [100, 5000] */
-  reconnectDelay?: readonly [number, number];
-  /** Milliseconds to wait for CONNECTED from the external broker. @defaultValue 5000 */
-  connectTimeout?: number;
-  /** A pino-compatible logger. @defaultValue `createStderrLogger()`: stderr, `warn` and above */
-  logger?: Logger;
-}
+export { BROKER_RELAY_DEFAULTS, BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT, type StompBrokerRelayOptions } from './relay-options';
 
-/** The defaults of {@link StompBrokerRelayOptions} (Spring's, and RabbitMQ's prefixes); frozen. */
-export const BROKER_RELAY_DEFAULTS = freezeDefaults({
-  host: '127.0.0.1',
-  port: 61613,
-  clientLogin: 'guest',
-  clientPasscode: 'guest',
-  systemLogin: 'guest',
-  systemPasscode: 'guest',
-  virtualHost: '/',
-  prefixes: ['/topic', '/queue', '/exchange', '/amq/queue', '/temp-queue'] as readonly string[],
-  heartbeat: [10000, 10000] as readonly [number, number], // ms: [send, receive]
-  reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
-  connectTimeout: 5000, // ms
-});
-
-/** The options of {@link StompBrokerRelayOptions} without an entry in BROKER_RELAY_DEFAULTS. */
-export const BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['logger'] as const);
-
-const RELAY_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(BROKER_RELAY_DEFAULTS), ...BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT]);
-type UnlistedRelayOption = Exclude<keyof StompBrokerRelayOptions, keyof typeof BROKER_RELAY_DEFAULTS | (typeof BROKER_RELAY_OPTIONS_WITHOUT_DEFAULT)[number]>;
-const everyRelayOptionIsListed: [UnlistedRelayOption] extends [never] ? true : UnlistedRelayOption = true;
-void everyRelayOptionIsListed;
 const RESPONSE_HEADERS_DROPPED: ReadonlySet<string> = new Set(['content-length']);
 
 /**
@@ -107,6 +58,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
       virtualHost: options.virtualHost ?? d.virtualHost,
       heartbeat: options.heartbeat ?? d.heartbeat,
       connectTimeout: options.connectTimeout ?? d.connectTimeout,
+      maxBufferedBytes: options.maxBufferedBytes ?? d.maxBufferedBytes,
     };
     this.system = { ...base, login: options.systemLogin ?? d.systemLogin, passcode: options.systemPasscode ?? d.systemPasscode };
     this.client = { ...base, login: options.clientLogin ?? d.clientLogin, passcode: options.clientPasscode ?? d.clientPasscode };
@@ -170,26 +122,31 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     const forwarder = FORWARDERS[frame.command];
     if (entry === undefined || forwarder === undefined || !forwarder(this.isRelayed, entry, frame)) return false;
     const send = (): true | Promise<void> => {
-      if (entry.conn.overdue) return this.hold(entry, frame);
+      if (!entry.conn.ready) return this.hold(entry, frame);
       forwardNow(entry, frame);
       return true;
     };
     if (this.guard === undefined || (frame.command !== 'SEND' && frame.command !== 'SUBSCRIBE')) return send();
     const checked = this.guard(session, frame.command, frame.headers.get('destination')!);
     if (checked === undefined) return send();
-    return checked.then(() => void send());
+    return checked.then(() => {
+      const sent = send();
+      return sent === true ? undefined : sent; // a held frame: the session waits for it too
+    });
   }
 
   /**
    * A frame for a link whose broker is silent past its heart-beat is not written into it (a
-   * frozen peer's socket takes bytes and loses them): it waits until the broker is heard from
-   * again, then goes out, or the link is closed as dead and the frame is refused with
+   * frozen peer's socket takes bytes and loses them), nor for a link with `maxBufferedBytes`
+   * unwritten: it waits until the broker is heard from again and the socket drained, then goes
+   * out, or the link is closed as dead and the frame is refused with
    * `STOMP_ERR_RELAY_UNAVAILABLE`. Meanwhile the session handles nothing else (its later frames
    * wait under maxBacklogFrames / maxBacklogBytes, then it stops reading).
    */
   private hold(entry: RelayedSession, frame: Frame): Promise<void> {
     entry.held++;
     const silent = entry.conn.silentFor();
+    const why = entry.conn.overdue ? `since the external broker fell silent ${silent} ms before` : `while ${entry.conn.bufferedAmount} bytes waited unwritten to the external broker`;
     return entry.conn.alive().then(
       () => {
         entry.held--;
@@ -199,7 +156,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
         entry.held--;
         throw new StompError(
           'STOMP_ERR_RELAY_UNAVAILABLE',
-          `Broker relay connection lost (${err.message}): ${frame.command} held since the external broker fell silent ${silent} ms before it was not forwarded`,
+          `Broker relay connection lost (${err.message}): ${frame.command} (held ${why}) was not forwarded`,
         );
       },
     );
@@ -243,6 +200,12 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
     const conn = this.conn;
     if (conn === undefined || conn.state !== 'open') {
       return Promise.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: cannot publish to "${message.destination}"`));
+    }
+    // Server-side publishing is refused at once, not held, while the system connection is
+    // silent past its heart-beat or backed up: a caller gets its answer now, and nothing waits unbounded.
+    if (!conn.ready) {
+      const why = conn.overdue ? `the external broker has been silent for ${conn.silentFor()} ms` : `${conn.bufferedAmount} bytes wait unwritten to the external broker`;
+      return Promise.reject(new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay unavailable: cannot publish to "${message.destination}": ${why}`));
     }
     const receipt = `relay-${++this.receiptCounter}`;
     const headers: [string, string][] = [['destination', message.destination], ['receipt', receipt]];
@@ -338,17 +301,4 @@ function forwardNow(entry: RelayedSession, frame: Frame): void {
   if (!entry.conn.send(frame.command, headers, frame.body)) {
     throw new StompError('STOMP_ERR_RELAY_UNAVAILABLE', `Broker relay connection lost: ${frame.command} not forwarded`);
   }
-}
-
-function validate(o: StompBrokerRelayOptions): void {
-  const fail = (option: string, expected: string, received: unknown): never => invalidOption(option, expected, received, 'StompBrokerRelay');
-  if (typeof o !== 'object' || o === null) fail('options', 'an object', o);
-  refuseUnknown(o, RELAY_OPTION_NAMES, 'StompBrokerRelay');
-  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port > 0 && o.port < 65536)) fail('port', 'an integer 1-65535', o.port);
-  const hb = o.heartbeat;
-  if (hb !== undefined && !(hb.length === 2 && hb.every((n) => Number.isInteger(n) && n >= 0))) fail('heartbeat', '[send ms, receive ms], integers >= 0', hb);
-  const rd = o.reconnectDelay;
-  if (rd !== undefined && !(rd.length === 2 && rd[0] > 0 && rd[1] >= rd[0])) fail('reconnectDelay', '[first > 0, cap >= first] in ms', rd);
-  if (o.connectTimeout !== undefined && !(o.connectTimeout > 0)) fail('connectTimeout', 'a number of ms > 0', o.connectTimeout);
-  if (o.prefixes !== undefined && !o.prefixes.every((p) => p.startsWith('/'))) fail('prefixes', 'destinations starting with "/"', o.prefixes);
 }

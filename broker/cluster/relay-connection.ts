@@ -19,7 +19,11 @@ export interface RelayEndpoint {
   readonly connectTimeout: number;
   /** Time and timers of the heart-beats. @defaultValue the system clock */
   readonly clock?: Clock;
+  /** Bytes written and not yet taken by the broker past which the link counts as backed up. @defaultValue 1 MiB */
+  readonly maxBufferedBytes?: number;
 }
+
+const DEFAULT_MAX_BUFFERED = 1 << 20;
 
 const LIMITS = { maxFrameSize: 16 << 20, maxHeaders: 1000, maxHeaderLength: 1 << 16 };
 
@@ -34,8 +38,10 @@ const LIMITS = { maxFrameSize: 16 << 20, maxHeaders: 1000, maxHeaderLength: 1 <<
  * promise to write every R ms: RabbitMQ writes every R/2), and the relay holds frames instead
  * of writing them into a socket nobody may read; past 2R it counts as dead and is closed. The
  * check runs every R/4, so the close comes within 2R + R/4 of the last byte read.
- * Events: `frame` (every frame after CONNECTED), `alive` (bytes read while overdue), `close`
- * (reason string, once).
+ * A link is also {@link backedUp} while more than `maxBufferedBytes` wait unwritten in its
+ * socket (the broker, or the network, is not taking them); the relay holds frames then too.
+ * Events: `frame` (every frame after CONNECTED), `alive` (bytes read while overdue), `drain`
+ * (the socket's buffer emptied), `close` (reason string, once).
  */
 export class RelayConnection extends EventEmitter {
   state: 'connecting' | 'open' | 'closed' = 'connecting';
@@ -85,6 +91,7 @@ export class RelayConnection extends EventEmitter {
         this.close(`undecodable frame from the broker: ${String(err)}`);
       }
     });
+    this.socket.on('drain', () => this.emit('drain'));
     this.socket.on('error', (err) => this.close(err.message));
     this.socket.on('close', () => this.close('connection closed by the broker'));
   }
@@ -108,29 +115,51 @@ export class RelayConnection extends EventEmitter {
     return this.clock.now() - this.lastRead;
   }
 
+  /** Bytes written to the socket and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
+  }
+
+  /** True while more than `maxBufferedBytes` wait unwritten: the broker (or the path to it) is not taking them. */
+  get backedUp(): boolean {
+    return this.socket.writableLength > (this.endpoint.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED);
+  }
+
+  /** True while open, heard from within its heart-beat and not backed up: a frame written now can be expected to arrive. */
+  get ready(): boolean {
+    return this.state === 'open' && !this.overdue && !this.backedUp;
+  }
+
   /** True while open and silent past the negotiated receive interval: a frozen broker, or a slow one. */
   get overdue(): boolean {
     return this.state === 'open' && this.receiveInterval > 0 && this.silentFor() > this.receiveInterval;
   }
 
   /**
-   * Resolves as soon as the link is not {@link overdue} (at once when it is not, else on the
-   * next bytes read); rejects with the reason when it closes first.
+   * Resolves as soon as the link is {@link ready} (at once when it is, else when the broker is
+   * heard from again or the socket drains); rejects with the reason when it closes first.
    */
   alive(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new Error('relay connection closed'));
-    if (!this.overdue) return Promise.resolve();
+    if (this.ready) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.off('close', onClose);
+        this.off('alive', onChange);
+        this.off('drain', onChange);
+      };
       const onClose = (reason: string): void => {
-        this.off('alive', onAlive);
+        done();
         reject(new Error(reason));
       };
-      const onAlive = (): void => {
-        this.off('close', onClose);
+      const onChange = (): void => {
+        if (!this.ready) return;
+        done();
         resolve();
       };
-      this.once('close', onClose);
-      this.once('alive', onAlive);
+      this.on('close', onClose);
+      this.on('alive', onChange);
+      this.on('drain', onChange);
     });
   }
 

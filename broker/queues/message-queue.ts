@@ -109,6 +109,21 @@ export class MessageQueue {
     return undefined;
   }
 
+  /** Takes the waiting messages expired at `now` off the list, each to `expire`. */
+  sweep(now: number, expire: (e: HeldEntry) => void): void {
+    let still = false;
+    for (let e = this.waiting.head; e !== undefined; ) {
+      const next = e.next;
+      if (e.expiresAt <= now) {
+        this.waiting.remove(e);
+        expire(e);
+      } else if (e.expiresAt !== Number.POSITIVE_INFINITY) still = true;
+      e = next;
+    }
+    this.expiring = still;
+    this.counts.depth = this.waiting.length;
+  }
+
   /** Waiting messages `consumer` can take, in order, as many as its credit: each handed to `give`, expired ones to `expire`. */
   pull(consumer: Consumer, now: number, give: (c: Consumer, e: HeldEntry) => void, expire: (e: HeldEntry) => void): void {
     let e = this.waiting.head;

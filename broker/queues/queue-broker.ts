@@ -92,7 +92,12 @@ export class QueueBroker implements MessageBroker {
   }
 }
 
-/** True when `b` can say where a publish landed (`publishRetained`). */
-export function isReceipting(b: MessageBroker): b is ReceiptingBroker {
+/**
+ * True when `b` can say where a publish to `destination` lands (`publishRetained`): a queue's
+ * publish lands in no history, so in front of queues only a retaining broker behind counts,
+ * and a SEND to a queue keeps its synchronous path.
+ */
+export function isReceipting(b: MessageBroker, destination: string): b is ReceiptingBroker {
+  if (b instanceof QueueBroker) return b.engine.policyFor(destination) === undefined && receipting(b.inner);
   return receipting(b);
 }

@@ -1,33 +1,33 @@
 import { StompError } from '../errors';
 import type { Logger } from '../logger';
-import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
+import type { BrokerMessage } from '../messaging/broker-message';
 import type { SessionId, Subscription } from '../messaging/message-broker';
 import { userHistoryKey } from '../retention/message-store';
 import { HeldEntry } from './entry-list';
-import { Consumer, MessageQueue } from './message-queue';
+import { deadLetterOf, redelivered, type DeadLetterReason } from './letters';
+import { Consumer, type MessageQueue } from './message-queue';
 import type { QueuePolicy, QueueRules } from './queue-rules';
-import type { LoadedEntry, QueueKey, QueueStore, RemoveReason } from './queue-store';
+import type { LoadedEntry, QueueStore, RemoveReason } from './queue-store';
 import { queueStats, type QueueStats } from './queue-stats';
+import { QueueTable } from './queue-table';
+import { andThen } from '../value-or-promise';
 
-/** Why a message went to its dead-letter destination (the `x-dead-letter-reason` header). */
-export type DeadLetterReason = 'max-redeliveries' | 'expired';
-
-/** Headers a dead-letter move adds, each replaced when the message moves again. */
-const DEAD_LETTER_HEADERS = new Set(['x-original-destination', 'x-dead-letter-reason', 'x-delivery-count', 'redelivered']);
-
-/** Idle queues (nothing waiting, in flight or subscribed) kept with their counters; past it the longest idle is forgotten. */
-const MAX_IDLE_QUEUES = 10_000;
+export type { DeadLetterReason } from './letters';
 
 /** How often waiting messages are checked for expiry, ms (delivery checks it too: an expired message is never delivered). */
 const EXPIRY_SWEEP_MS = 1000;
 
+/** What the server gives its queue engine. */
 export interface QueueEngineOptions {
+  /** The compiled `queues` rules. */
   readonly rules: QueueRules;
+  /** Where changes are recorded (the `queueStore` seam). */
   readonly store: QueueStore;
   /** Bytes all held queue messages (waiting and in flight) may cost together (`queueBytes`). */
   readonly budget: number;
   /** Prefetch of a client-ack consumer without `prefetch-count` (`maxPendingAcks`). */
   readonly defaultPrefetch: number;
+  /** Where store failures and refused dead letters are reported. */
   readonly logger: Logger;
   /** Publishes a dead-lettered message whose destination is not a queue (to the broker's subscribers). */
   readonly publishElsewhere: (user: string | undefined, message: BrokerMessage) => void;
@@ -40,10 +40,9 @@ export interface QueueEngineOptions {
  * can restore it. Everything runs in the caller's turn; only the store's promises are awaited.
  */
 export class QueueEngine {
-  readonly queues = new Map<QueueKey, MessageQueue>();
+  readonly queues = new QueueTable();
   private readonly consumers = new Map<Subscription, Consumer>();
   private readonly bySession = new Map<SessionId, Set<Consumer>>();
-  private readonly idle = new Set<MessageQueue>();
   private heldBytes = 0;
   private nextId = 1;
   private readonly sweep: ReturnType<typeof setInterval>;
@@ -55,11 +54,8 @@ export class QueueEngine {
     this.sweep = setInterval(() => this.expireWaiting(), EXPIRY_SWEEP_MS);
     this.sweep.unref();
     const loading = o.store.load();
-    if (loading instanceof Promise) this.ready = loading.then((l) => this.restore(l));
-    else {
-      this.restore(loading);
-      this.ready = Promise.resolve();
-    }
+    // A memory store restores in this turn; an asynchronous one when its load settles.
+    this.ready = Promise.resolve(andThen(loading, (l) => this.restore(l)));
   }
 
   /** The policy of `destination` when a rule makes it a queue. */
@@ -79,7 +75,7 @@ export class QueueEngine {
    */
   enqueue(policy: QueuePolicy, user: string | undefined, message: BrokerMessage, expiresAt: number): void | Promise<void> {
     const key = user === undefined ? message.destination : userHistoryKey(user, message.destination);
-    const q = this.queue(key, message.destination, user, policy);
+    const q = this.queues.open(key, message.destination, user, policy);
     const entry = new HeldEntry(this.nextId++, key, message.destination, user, message, expiresAt);
     const now = expiresAt === Number.POSITIVE_INFINITY ? 0 : Date.now();
     if (expiresAt <= now) {
@@ -104,10 +100,10 @@ export class QueueEngine {
   subscribe(subscription: Subscription, policy: QueuePolicy): void {
     const user = subscription.user;
     const key = user === undefined ? subscription.destination : userHistoryKey(user, subscription.destination);
-    const q = this.queue(key, subscription.destination, user, policy);
+    const q = this.queues.open(key, subscription.destination, user, policy);
     const c = new Consumer(subscription, q, this.o.defaultPrefetch);
     q.add(c);
-    this.idle.delete(q);
+    this.queues.busy(q);
     this.consumers.set(subscription, c);
     const sid = subscription.subscriber.sessionId;
     let own = this.bySession.get(sid);
@@ -181,30 +177,8 @@ export class QueueEngine {
 
   // ---- dispatch ----
 
-  private queue(key: QueueKey, destination: string, user: string | undefined, policy: QueuePolicy): MessageQueue {
-    let q = this.queues.get(key);
-    if (q === undefined) {
-      this.queues.set(key, (q = new MessageQueue(key, destination, user, policy)));
-      this.idle.add(q);
-      this.forgetIdle();
-    }
-    return q;
-  }
-
-  private forgetIdle(): void {
-    while (this.idle.size > MAX_IDLE_QUEUES) {
-      const oldest = this.idle.values().next().value as MessageQueue;
-      this.idle.delete(oldest);
-      if (oldest.idle) this.queues.delete(oldest.key);
-    }
-  }
-
-  /** Marks `q` idle when it holds nothing and nobody consumes it. */
   private release(q: MessageQueue): void {
-    if (!q.idle) return;
-    this.idle.delete(q);
-    this.idle.add(q);
-    this.forgetIdle();
+    this.queues.release(q);
   }
 
   /** Writes `e` to consumer `c` (ack:auto settles it at once). */
@@ -237,7 +211,7 @@ export class QueueEngine {
     else q.waiting.insertInOrder(e);
     if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
     q.counts.depth = q.waiting.length;
-    this.idle.delete(q);
+    this.queues.busy(q);
   }
 
   /** A message came back from `from` (NACK, UNSUBSCRIBE, session end). */
@@ -300,19 +274,7 @@ export class QueueEngine {
 
   private expireWaiting(): void {
     const now = Date.now();
-    for (const q of this.queues.values()) {
-      if (!q.expiring) continue;
-      let still = false;
-      for (let e = q.waiting.head; e !== undefined; ) {
-        const next = e.next;
-        if (e.expiresAt <= now) {
-          q.waiting.remove(e);
-          this.expireEntry(e);
-        } else if (e.expiresAt !== Number.POSITIVE_INFINITY) still = true;
-        e = next;
-      }
-      q.expiring = still;
-    }
+    for (const q of this.queues.values()) if (q.expiring) q.sweep(now, this.expireEntry);
   }
 
   /**
@@ -325,10 +287,7 @@ export class QueueEngine {
     const target = q.policy.deadLetterOf(e.destination);
     let moved = false;
     if (target !== undefined && target !== e.destination) {
-      const m = e.message;
-      const headers: HeaderPair[] = m.headers.filter(([k]) => !DEAD_LETTER_HEADERS.has(k));
-      headers.push(['x-original-destination', e.destination], ['x-dead-letter-reason', reason], ['x-delivery-count', String(e.deliveries)]);
-      const letter = new BrokerMessage(target, m.body, m.contentType, headers, undefined, !m.binary);
+      const letter = deadLetterOf(e, target, reason);
       const policy = this.policyFor(target);
       try {
         if (policy === undefined) this.o.publishElsewhere(e.user, letter);
@@ -365,22 +324,15 @@ export class QueueEngine {
         this.settleQuietly(e, 'dropped');
         continue;
       }
-      const q = this.queue(entry.queue, entry.destination, entry.user, policy);
+      const q = this.queues.open(entry.queue, entry.destination, entry.user, policy);
       if (inFlight && e.deliveries === 0) e.deliveries = 1;
       this.heldBytes += e.size;
       q.waiting.insertInOrder(e);
       if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
       q.counts.depth = q.waiting.length;
-      this.idle.delete(q);
+      this.queues.busy(q);
       if (inFlight) this.quietly(this.o.store.requeued(e));
     }
     this.loaded = true;
   }
-}
-
-/** The message as a redelivery carries it: `redelivered:true` (RabbitMQ's header), same id and body. */
-function redelivered(m: BrokerMessage): BrokerMessage {
-  const headers: HeaderPair[] = m.headers.filter(([k]) => k !== 'redelivered');
-  headers.push(['redelivered', 'true']);
-  return new BrokerMessage(m.destination, m.body, m.contentType, headers, m.messageId, !m.binary);
 }

@@ -1,4 +1,4 @@
-import { StompError } from '../errors';
+import { invalidOption, refuseUnknown } from '../option-kit';
 import { DestinationPattern } from '../destinations/destination-pattern';
 
 /** What a full queue does with one more message: drop its oldest waiting one, or refuse the SEND (`STOMP_ERR_QUEUE_FULL`). */
@@ -49,7 +49,7 @@ export interface QueuePolicy {
 
 export const QUEUE_RULE_DEFAULTS = Object.freeze({ maxMessages: 10000, maxRedeliveries: 20, overflow: 'drop-oldest' as OverflowPolicy, expired: 'drop' as ExpiredPolicy });
 
-const RULE_KEYS = new Set(['destinations', 'maxMessages', 'maxRedeliveries', 'deadLetter', 'overflow', 'expired']);
+const RULE_KEYS: ReadonlySet<string> = new Set(['destinations', 'maxMessages', 'maxRedeliveries', 'deadLetter', 'overflow', 'expired']);
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 /** Most destinations whose rule lookup is remembered; past it the memo starts over. */
@@ -67,8 +67,7 @@ export function validateQueues(value: unknown): readonly Readonly<QueueRule>[] {
 function validateRule(rule: unknown, name: string): QueueRule {
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) fail(name, 'an object { destinations, ... }', rule);
   const r = rule as Record<string, unknown>;
-  const unknown = Object.keys(r).find((k) => !RULE_KEYS.has(k));
-  if (unknown !== undefined) fail(`${name}.${unknown}`, `absent (a rule has ${[...RULE_KEYS].join(', ')})`, r[unknown]);
+  refuseUnknown(r, RULE_KEYS, '', `${name}.`);
   if (typeof r.destinations !== 'string') fail(`${name}.destinations`, 'a destination pattern', r.destinations);
   let pattern: DestinationPattern;
   try {
@@ -160,5 +159,5 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
 }
 
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }

@@ -1,4 +1,4 @@
-import { StompError } from '../errors';
+import { invalidOption, refuseUnknown } from '../option-kit';
 import { DestinationPattern } from '../destinations/destination-pattern';
 import type { RetentionLimits } from './message-store';
 
@@ -21,6 +21,9 @@ export interface RetentionRule {
 /** Most destinations whose rule lookup is remembered; past it the memo starts over. */
 export const RULE_CACHE_SIZE = 10_000;
 
+/** The fields of a retention rule. */
+const RULE_KEYS: ReadonlySet<string> = new Set(['destinations', 'messages', 'maxAge']);
+
 /**
  * Validates the `retention` option and freezes a copy.
  * @throws StompError `STOMP_ERR_INVALID_OPTION` naming the rule and field at fault
@@ -31,9 +34,8 @@ export function validateRetention(value: unknown): readonly Readonly<RetentionRu
     value.map((rule: unknown, i: number) => {
       const name = `retention[${i}]`;
       if (typeof rule !== 'object' || rule === null) fail(name, 'an object { destinations, messages, maxAge }', rule);
-      const { destinations, messages, maxAge, ...rest } = rule as Record<string, unknown>;
-      const unknown = Object.keys(rest);
-      if (unknown.length > 0) fail(`${name}.${unknown[0]}`, 'absent (a rule has destinations, messages and maxAge)', rest[unknown[0]]);
+      refuseUnknown(rule, RULE_KEYS, '', `${name}.`);
+      const { destinations, messages, maxAge } = rule as Record<string, unknown>;
       if (typeof destinations !== 'string') fail(`${name}.destinations`, 'a destination pattern', destinations);
       try {
         new DestinationPattern(destinations);
@@ -87,5 +89,5 @@ export class RetentionRules {
 }
 
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }

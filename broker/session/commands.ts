@@ -111,10 +111,12 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   if (session.subscriptions.size >= max) {
     throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Session holds maxSubscriptionsPerSession (${max}) subscriptions`);
   }
-  // What a subscription keeps for the session's lifetime: its id and destination (README "Memory bounds").
-  const cost = id.length + destination.length;
+  // What a subscription keeps for the session's lifetime: its id, destination and selector (README "Memory bounds").
+  const selectorHeader = frame.headers.get('selector');
+  const selectorText = selectorHeader === undefined || selectorHeader.trim() === '' ? undefined : selectorHeader;
+  const cost = subscriptionCost(id, destination, selectorText);
   if (session.subscriptionBytes + cost > maxSubscriptionBytes) {
-    throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Subscriptions would pass maxSubscriptionBytes (${maxSubscriptionBytes} bytes of ids and destinations)`);
+    throw new StompError('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS', `Subscriptions would pass maxSubscriptionBytes (${maxSubscriptionBytes} bytes of ids, destinations and selectors)`);
   }
   const header = frame.headers.get('ack') ?? 'auto';
   const ack = ACK_MODES.get(header);
@@ -126,8 +128,7 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   const position = parseStreamPosition(offsetHeader, frame.headers.get('x-stream-epoch'));
   if (position !== undefined && isPattern(destination)) refusePatternHistory(destination, position, offsetHeader);
   // SPEC §6.2: compiled once here; an invalid one is ERROR STOMP_ERR_INVALID_SELECTOR naming the offset.
-  const selectorHeader = frame.headers.get('selector');
-  const selector = selectorHeader === undefined || selectorHeader.trim() === '' ? undefined : compileSelector(detached(selectorHeader));
+  const selector = selectorText === undefined ? undefined : compileSelector(detached(selectorText));
   const prefetch = parsePrefetch(frame.headers.get('prefetch-count'));
   // Kept as long as the subscription: copies that hold no reference to this frame's head.
   const request: SubscriptionRequest = { id: detached(id), destination: detached(destination), ack, position, selector, prefetch };
@@ -142,6 +143,11 @@ function subscribe(session: StompSession, frame: Frame): Promise<void> | void {
   };
   const result = session.host.routeSubscribe(session, frame, request);
   return andThen(result, registered);
+}
+
+/** What a subscription counts against `maxSubscriptionBytes`: the characters of its id, destination and selector. */
+function subscriptionCost(id: string, destination: string, selector: string | undefined): number {
+  return id.length + destination.length + (selector?.length ?? 0);
 }
 
 /** Most unacknowledged messages one subscription may ask for (`prefetch-count`). */
@@ -163,7 +169,7 @@ function unsubscribe(session: StompSession, frame: Frame): Promise<void> | void 
   const sub = session.subscriptions.get(id);
   if (sub === undefined) throw new StompError('STOMP_ERR_UNKNOWN_SUBSCRIPTION', `No subscription with id "${id}" in this session`);
   session.subscriptions.delete(id);
-  session.subscriptionBytes -= sub.id.length + sub.destination.length;
+  session.subscriptionBytes -= subscriptionCost(sub.id, sub.destination, sub.selector?.text);
   session.acks.forget(sub);
   return session.host.routeUnsubscribe !== undefined ? session.host.routeUnsubscribe(session, sub) : session.host.broker.unsubscribe(sub);
 }

@@ -3,6 +3,7 @@ import type { BrokerMessage } from '../messaging/broker-message';
 import type { SessionId, Subscription } from '../messaging/message-broker';
 import { FrameDecoder } from '../stomp/decoder';
 import { encodeFrame, HEARTBEAT } from '../stomp/encoder';
+import { preConnectHeader } from '../stomp/headers';
 import type { Frame } from '../stomp/frame';
 import type { StompVersion } from '../stomp/versions';
 import type { Connection, ConnectionHandler } from '../transport/connection';
@@ -59,7 +60,7 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
   transactionBytes = 0;
   /** Headers the RECEIPT of the frame being handled carries besides `receipt-id` (`x-stream-recovered`); taken by the next RECEIPT. */
   receiptHeaders: [string, string][] | undefined;
-  /** Characters of the subscriptions' ids and destinations, and of claimed reply queues (`maxSubscriptionBytes`). */
+  /** Characters of the subscriptions' ids, destinations and selectors, and of claimed reply queues (`maxSubscriptionBytes`). */
   subscriptionBytes = 0;
   readonly acks: AckTracker;
   /** Backpressure, inbound rate and counters (broker/operations/flow-control.ts). */
@@ -312,10 +313,14 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
     this.flow.counters.frameOut(command);
     if (command === 'CONNECTED') this.answeredConnect = true;
     // An ERROR instead of CONNECTED reaches a client that knows no version yet: like CONNECTED
-    // it is written unescaped (STOMP 1.2 §"Value Encoding" exempts CONNECT and CONNECTED, and
-    // 1.0 escapes nothing), its EOLs made spaces, so `:` arrives as `:` and not `\c`.
-    const version = command === 'ERROR' && !this.answeredConnect ? '1.0' : this.version;
-    this.write(encodeFrame(command, headers, body, version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
+    // it is not escaped (STOMP 1.2 §"Value Encoding" exempts CONNECT and CONNECTED, and 1.0
+    // escapes nothing), so `:` arrives as `:` and not `\c` (stomp/headers.ts preConnectHeader).
+    if (command === 'ERROR' && !this.answeredConnect) {
+      const plain = [...headers].map(([name, value]) => [preConnectHeader(name), preConnectHeader(value)] as const);
+      this.write(encodeFrame(command, plain, body, '1.0'), false, 'final');
+      return;
+    }
+    this.write(encodeFrame(command, headers, body, this.version), false, command === 'ERROR' ? 'final' : command === 'MESSAGE' ? 'message' : 'control');
   }
 
   sendReceipt(receipt: string, extra: ReceiptExtra | undefined = this.receiptHeaders): void {

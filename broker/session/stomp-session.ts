@@ -29,7 +29,7 @@ export interface StompSession extends Subscriber {
   readonly host: SessionHost;
   /** Subscriptions by client id. */
   readonly subscriptions: Map<string, Subscription>;
-  /** Characters of the subscriptions' ids and destinations, and of claimed reply queues (`maxSubscriptionBytes`). */
+  /** Characters of the subscriptions' ids, destinations and selectors, and of claimed reply queues (`maxSubscriptionBytes`). */
   subscriptionBytes: number;
   /** Destinations an anonymous session named as `reply-to`: its own queues (app/reserved-queues.ts). */
   replyQueues: Set<string> | undefined;

@@ -46,6 +46,18 @@ export function escapeHeader(value: string, version: StompVersion): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/:/g, '\\c');
 }
 
+/**
+ * Encodes a header value of an ERROR that answers CONNECT, before any version is agreed: the
+ * client may unescape by 1.1/1.2 rules or not at all (stompjs does not before CONNECTED). A
+ * `:` stays as it is, which both read alike; an EOL becomes a space (stripEol); a `\` becomes
+ * `\\`, which a 1.1/1.2 reader turns back into `\` and no reader rejects (a lone `\q` would
+ * be a fatal undefined escape for 1.2 readers).
+ */
+export function preConnectHeader(value: string): string {
+  const flat = stripEol(value);
+  return flat.indexOf('\\') === -1 ? flat : flat.replace(/\\/g, '\\\\');
+}
+
 const EOL = /[\r\n]/g;
 
 /**

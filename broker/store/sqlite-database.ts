@@ -118,7 +118,12 @@ export class SqliteDatabase {
 
   /** Queues a write for this turn's transaction: the promise resolves once it is committed. */
   write(op: () => void): Promise<void> {
-    if (this.closed) return Promise.reject(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'The store is closed'));
+    if (this.closed) {
+      // Handled here too: a mark nobody awaits (a requeue at shutdown) must not be an unhandled rejection.
+      const refused = Promise.reject(new StompError('STOMP_ERR_SERVER_SHUTDOWN', 'The store is closed'));
+      refused.catch(() => undefined);
+      return refused;
+    }
     this.ops.push(op);
     if (this.batch === undefined) {
       let resolve!: () => void;

@@ -1,4 +1,4 @@
-import { StompError } from '../errors';
+import { invalidOption, refuseUnknown } from '../option-kit';
 
 /**
  * The SQLite durable store (docs/store.md): one file keeps retained history and persistent
@@ -42,7 +42,8 @@ export const SQLITE_DEFAULTS = Object.freeze({
   queues: 'persistent' as const, // SEND header persistent:true
 });
 
-const SQLITE_KEYS = new Set(['file', 'maxBytes', 'synchronous', 'queues']);
+const SQLITE_KEYS: ReadonlySet<string> = new Set(['file', 'maxBytes', 'synchronous', 'queues']);
+const STORE_KEYS: ReadonlySet<string> = new Set(['sqlite']);
 
 /**
  * Validates the `store` option and freezes it with its defaults.
@@ -51,13 +52,11 @@ const SQLITE_KEYS = new Set(['file', 'maxBytes', 'synchronous', 'queues']);
 export function resolveStoreOption(value: unknown): ResolvedStoreOption {
   if (value === 'memory') return 'memory';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('store', '"memory" or { sqlite: { file, maxBytes, synchronous, queues } }', value);
-  const { sqlite, ...rest } = value as Record<string, unknown>;
-  const other = Object.keys(rest)[0];
-  if (other !== undefined) fail(`store.${other}`, 'absent (store takes sqlite)', rest[other]);
+  refuseUnknown(value, STORE_KEYS, '', 'store.');
+  const { sqlite } = value as Record<string, unknown>;
   if (typeof sqlite !== 'object' || sqlite === null || Array.isArray(sqlite)) fail('store.sqlite', 'an object { file, maxBytes, synchronous, queues }', sqlite);
   const s = sqlite as Record<string, unknown>;
-  const unknown = Object.keys(s).find((k) => !SQLITE_KEYS.has(k));
-  if (unknown !== undefined) fail(`store.sqlite.${unknown}`, 'absent (sqlite takes file, maxBytes, synchronous and queues)', s[unknown]);
+  refuseUnknown(s, SQLITE_KEYS, '', 'store.sqlite.');
   if (typeof s.file !== 'string' || s.file === '' || s.file.includes('\0')) fail('store.sqlite.file', 'a non-empty file path', s.file);
   const maxBytes = s.maxBytes ?? SQLITE_DEFAULTS.maxBytes;
   if (!Number.isSafeInteger(maxBytes) || (maxBytes as number) < 65536) fail('store.sqlite.maxBytes', 'an integer ≥ 65536 (bytes)', maxBytes);
@@ -69,5 +68,5 @@ export function resolveStoreOption(value: unknown): ResolvedStoreOption {
 }
 
 function fail(option: string, expected: string, got: unknown): never {
-  throw new StompError('STOMP_ERR_INVALID_OPTION', `Option "${option}" must be ${expected}; received ${JSON.stringify(got)}`);
+  return invalidOption(option, expected, got);
 }

@@ -34,9 +34,17 @@ export const REFERENCE_RETENTION = Object.freeze([
 ]);
 
 /**
+ * What the reference app makes queues (SPEC §6.2): every `/queue/<name>`, dead letters to
+ * `/queue/DLQ.<name>` after 3 redeliveries. The exact destination `/queue` is not one: SENDs to
+ * it go to its handler (handlers are matched before the broker).
+ */
+export const REFERENCE_QUEUES = Object.freeze([Object.freeze({ destinations: '/queue/**', maxRedeliveries: 3, deadLetter: '/queue/DLQ.{name}' })]);
+
+/**
  * The reference app: the Node port of the classic Spring demo. Two SockJS endpoints,
- * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic` and
- * `/user`; no application prefix, so clients SEND straight to `/subscribe` and `/queue`.
+ * `/webServer` (topic.html) and `/queueServer` (queue.html); broker prefixes `/topic`, `/user`
+ * and `/queue` (its destinations are queues); no application prefix, so clients SEND straight
+ * to `/subscribe` and `/queue` (the handlers).
  * Server-Sent Events at `/sse` (sse.html), HTTP publish at `/publish` when `publishToken` is set.
  */
 export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer {
@@ -48,7 +56,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
   }
   const server = new StompServer({
     endpoints: ['/webServer', '/queueServer'],
-    brokerPrefixes: ['/topic', '/user'],
+    brokerPrefixes: ['/topic', '/user', '/queue'],
     applicationPrefixes: [],
     userDestinationPrefix: '/user',
     staticDir: publicDir(),
@@ -56,6 +64,7 @@ export function createReferenceApp(opts: ReferenceAppOptions = {}): StompServer 
     publicBasePath: opts.publicBasePath,
     // SPEC §6.1: a reload, a transport switch or an absent zhangsan loses nothing of the last 100 (5 minutes).
     retention: REFERENCE_RETENTION.map((r) => ({ ...r })),
+    queues: REFERENCE_QUEUES.map((r) => ({ ...r })),
     tcp: opts.tcp,
     // SPEC §6.2: env STORE=<file> keeps history (offsets, epochs) and persistent queue messages across restarts.
     store: opts.store,
@@ -84,4 +93,13 @@ function publicDir(): string {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Env STORE of the reference app: empty or `memory` keeps everything in memory; anything else
+ * names the SQLite file, which then keeps every queue message (`queues: 'all'`, not only
+ * `persistent:true` ones): a receipted SEND to a reference queue survives `kill -9`.
+ */
+export function referenceStore(store: string | undefined): StompServerOptions['store'] {
+  return store === undefined || store === '' || store === 'memory' ? 'memory' : { sqlite: { file: store, queues: 'all' } };
 }

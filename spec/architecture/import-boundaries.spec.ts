@@ -37,7 +37,7 @@ const RULES: readonly Rule[] = [
   {
     from: 'broker/messaging',
     claim: 'messaging knows no transport, session, app, cluster or operations',
-    tree: ['broker/stomp', 'broker/destinations', 'broker/errors.ts'],
+    tree: ['broker/stomp', 'broker/destinations', 'broker/selectors', 'broker/errors.ts'],
     node: ['node:buffer', 'node:crypto'],
     packages: [],
   },

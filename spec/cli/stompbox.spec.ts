@@ -65,7 +65,7 @@ describe('stompbox serve, sub and pub', () => {
     const { proc: server, port } = await startServe();
     expect(server.stdout).toContain('endpoint /webServer');
     expect(server.stdout).toContain('endpoint /queueServer');
-    expect(server.stdout).toContain('broker prefixes: /topic, /user');
+    expect(server.stdout).toContain('broker prefixes: /topic, /user, /queue');
     const url = `ws://127.0.0.1:${port}/webServer`;
     const sub = await startSub([url, '/topic/greetings', '--count', '3']);
     expect(await runToExit(['pub', url, '/topic/greetings', '{"hello": "world"}'])).toMatchObject({ code: 0 });
@@ -219,12 +219,12 @@ describe('stompbox exit codes', () => {
 
   it('exits 5 with the server\'s message when it answers with an ERROR frame', async () => {
     const { port } = await startServe();
-    const pub = await runToExit(['pub', `ws://127.0.0.1:${port}/webServer`, '/queue/nowhere', 'hi']);
+    const pub = await runToExit(['pub', `ws://127.0.0.1:${port}/webServer`, '/elsewhere/nowhere', 'hi']);
     expect(pub.code).toBe(5);
     expect(pub.stderr).toContain('STOMP_ERR_INVALID_DESTINATION');
-    const sub = await runToExit(['sub', `ws://127.0.0.1:${port}/webServer`, '/queue/nowhere']);
+    const sub = await runToExit(['sub', `ws://127.0.0.1:${port}/webServer`, '/elsewhere/nowhere']);
     expect(sub.code).toBe(5);
-    expect(sub.stderr).toContain('/queue/nowhere');
+    expect(sub.stderr).toContain('/elsewhere/nowhere');
   });
 
   it('exits 6 when the server accepts the connection but never answers', async () => {
@@ -294,6 +294,38 @@ describe('stompbox sub --from', () => {
     const last = await runToExit(['sub', url, '/topic/kept', '--from', 'last', '-n', '1', '-v']);
     expect(last.code).toBe(0);
     expect(last.stdout).toBe('[2] c\n');
+  });
+
+  it('consumes a queue with --ack client-individual: what one sub acknowledged never reaches the next', async () => {
+    const { port } = await startServe();
+    const url = `ws://127.0.0.1:${port}/webServer`;
+    for (const body of ['j1', 'j2', 'j3']) expect(await runToExit(['pub', url, '/queue/cli-jobs', body])).toMatchObject({ code: 0 });
+    const first = await runToExit(['sub', url, '/queue/cli-jobs', '--ack', 'client-individual', '--prefetch', '1', '-n', '2']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe('j1\nj2\n');
+    const rest = await runToExit(['sub', url, '/queue/cli-jobs', '--ack', 'client', '-n', '1']);
+    expect(rest.stdout).toBe('j3\n');
+  });
+
+  it('passes --selector to the server, which delivers only what it selects', async () => {
+    const { port } = await startServe();
+    const url = `ws://127.0.0.1:${port}/webServer`;
+    const sub = await startSub([url, '/topic/cli-selected', '--selector', "priority > 5", '-n', '1']);
+    expect(await runToExit(['pub', url, '/topic/cli-selected', 'low', '-H', 'priority:1'])).toMatchObject({ code: 0 });
+    expect(await runToExit(['pub', url, '/topic/cli-selected', 'high', '-H', 'priority:9'])).toMatchObject({ code: 0 });
+    expect(await sub.exited).toBe(0);
+    expect(sub.stdout).toBe('high\n');
+    const bad = await runToExit(['sub', url, '/topic/cli-selected', '--selector', 'priority >']);
+    expect(bad.code).toBe(5);
+    expect(bad.stderr).toContain('STOMP_ERR_INVALID_SELECTOR');
+  });
+
+  it('refuses --ack and --prefetch values it cannot send as usage errors', async () => {
+    const ack = await runToExit(['sub', 'ws://127.0.0.1:1/x', '/queue/x', '--ack', 'later']);
+    expect(ack.code).toBe(2);
+    expect(ack.stderr).toContain('--ack must be auto, client or client-individual');
+    const prefetch = await runToExit(['sub', 'ws://127.0.0.1:1/x', '/queue/x', '--prefetch', '0']);
+    expect(prefetch.code).toBe(2);
   });
 
   it('refuses a position it cannot read as a usage error', async () => {

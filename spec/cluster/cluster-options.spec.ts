@@ -28,6 +28,7 @@ describe('cluster engine options', () => {
     invalid(() => new StompBrokerRelay({ reconnectDelay: [100, 10] }), 'reconnectDelay');
     invalid(() => new StompBrokerRelay({ connectTimeout: 0 }), 'connectTimeout');
     invalid(() => new StompBrokerRelay({ prefixes: ['topic'] }), 'prefixes');
+    invalid(() => new StompBrokerRelay({ maxBufferedBytes: 0 }), 'maxBufferedBytes');
   });
 
   it("relays RabbitMQ's destination prefixes by default, on segment boundaries", () => {

@@ -1,7 +1,8 @@
 /**
  * The reference app (`npm start`, examples/reference/main.ts) as a child process with STOMP
  * over TCP on env TCP_PORT: a TCP client drives its /subscribe handler, and a TCP port already
- * taken gives one clear log line while HTTP still serves.
+ * taken (61613 by RabbitMQ, as on this project's machines) gives one clear log line and a banner
+ * line saying TCP is off, while HTTP still serves.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { closeClients, header, RawClient } from '../helpers/clients';
+import { listening } from '../support/requirements';
 
 const ROOT = join(__dirname, '..', '..');
 const children = new Set<ChildProcess>();
@@ -40,11 +42,14 @@ interface Started {
   httpPort: number;
 }
 
-/** Starts the app with `TCP_PORT=tcpPort` and waits for its banner. */
-function start(tcpPort: string): Promise<Started> {
+/** Starts the app with `TCP_PORT=tcpPort` (unset: its default) and waits for its banner; HOST 127.0.0.1 unless `host` is false (every interface, as `npm start`). */
+function start(tcpPort: string | undefined, host = true): Promise<Started> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', TCP_PORT: tcpPort, NODE_PATH: join(ROOT, 'node_modules'), STOMPBOX_LOG_LEVEL: 'warn' };
+  if (tcpPort === undefined) delete env.TCP_PORT;
+  if (!host) delete env.HOST;
   const child = spawn(process.execPath, [bundle()], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TCP_PORT: tcpPort, NODE_PATH: join(ROOT, 'node_modules'), STOMPBOX_LOG_LEVEL: 'warn' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -82,7 +87,7 @@ describe('the reference app over TCP', () => {
     const taken = (squatter.address() as AddressInfo).port;
     try {
       const app = await start(String(taken));
-      expect(app.stdout()).not.toContain('STOMP over TCP');
+      expect(app.stdout()).toContain(`STOMP over TCP: off, port ${taken} could not be bound`);
       const lines = app.stderr().split('\n').filter((l) => l !== '');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(`port ${taken} is already in use`);
@@ -90,6 +95,23 @@ describe('the reference app over TCP', () => {
       expect(page.status).toBe(200);
     } finally {
       squatter.close();
+    }
+  });
+
+  it('starts as `npm start` does (no TCP_PORT, every interface) while 61613 belongs to another broker', async () => {
+    // RabbitMQ holds 61613 on this project's machines; where nothing does, this spec takes it itself.
+    const squatter: Server | undefined = listening(61613) ? undefined : createServer();
+    if (squatter !== undefined) await new Promise<void>((resolve) => squatter.listen(61613, resolve));
+    try {
+      const app = await start(undefined, false);
+      expect(app.stdout()).toContain('STOMP over TCP: off, port 61613 could not be bound (another STOMP broker?); set TCP_PORT');
+      const lines = app.stderr().split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('STOMP over TCP disabled: port 61613 is already in use; HTTP, WebSocket and SockJS still serve');
+      const page = await fetch(`http://127.0.0.1:${app.httpPort}/health`);
+      expect(page.status).toBe(200);
+    } finally {
+      squatter?.close();
     }
   });
 });

@@ -40,7 +40,8 @@ export function parseSockJsFrame(text: string): SockJsFrame {
  */
 export function stompFramesOf(frames: readonly SockJsFrame[]): PlainFrame[] {
   const out: PlainFrame[] = [];
-  let version: StompVersion = '1.2';
+  // Until CONNECTED names a version nothing is escaped (an ERROR that refuses CONNECT is written as 1.0).
+  let version: StompVersion = '1.0';
   for (const f of frames) {
     if (f.kind !== 'array') continue;
     for (const m of f.messages) {

@@ -1,6 +1,6 @@
 /** Queues end to end over `ws` (SPEC §6.2): competing consumers, acks, redelivery, dead letters, prefetch, transactions. */
 import { closeClients, RawClient } from '../helpers/clients';
-import { closeServers, type Running } from '../helpers/server';
+import { closeServers, startServer, type Running } from '../helpers/server';
 import { bodyOf, consumer, header, messagesAt, messagesOf, QUEUE, queueServer, sendAll, settle, totalAt, withReceipt } from './support';
 
 let running: Running;
@@ -48,6 +48,15 @@ describe('competing consumers', () => {
     const c = await consumer(url);
     expect((await messagesAt(c, 5)).map(bodyOf)).toEqual(numbered(5));
     expect(running.server.stats().queues.byDestination[QUEUE]).toMatchObject({ depth: 0, inFlight: 5 });
+  });
+
+  it('fans /queue out to every subscriber on a server without rules, as Spring does', async () => {
+    const plain = await startServer({});
+    const u = plain.ws('/stomp');
+    const [a, b] = await Promise.all([consumer(u, QUEUE, { ack: 'client' }), consumer(u, QUEUE, { ack: 'client' })]);
+    await sendAll(a, QUEUE, ['both']);
+    await totalAt([a, b], 2);
+    expect(plain.server.stats().queues.queues).toBe(0);
   });
 
   it('fans out a destination no rule makes a queue', async () => {
@@ -237,5 +246,15 @@ describe('user queues', () => {
     expect(messagesOf(ann1)).toHaveLength(2);
     expect(messagesOf(ann2)).toHaveLength(2);
     expect(messagesOf(bob)).toHaveLength(0);
+  });
+});
+
+describe('subscriptions', () => {
+  it('refuses a pattern SUBSCRIBE over queues with STOMP_ERR_INVALID_DESTINATION', async () => {
+    const c = await RawClient.connected(url);
+    const r = await withReceipt(c, 'SUBSCRIBE\nid:s\ndestination:/queue/*\n\n');
+    expect(r.command).toBe('ERROR');
+    expect(header(r, 'code')).toBe('STOMP_ERR_INVALID_DESTINATION');
+    expect(header(r, 'message')).toContain('exact name');
   });
 });

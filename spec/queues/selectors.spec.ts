@@ -104,6 +104,19 @@ describe('invalid selectors', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('counts selectors against maxSubscriptionBytes, and gives their bytes back on UNSUBSCRIBE', async () => {
+    await closeServers();
+    ({ running, url } = await queueServer({ maxSubscriptionBytes: 4096 }));
+    const c = await RawClient.connected(url);
+    const selector = `a = '${'x'.repeat(1500)}'`;
+    for (const id of ['s1', 's2']) expect((await withReceipt(c, `SUBSCRIBE\nid:${id}\ndestination:/topic/x\nselector:${selector}\n\n`)).command).toBe('RECEIPT');
+    expect((await withReceipt(c, 'UNSUBSCRIBE\nid:s1\n\n')).command).toBe('RECEIPT');
+    expect((await withReceipt(c, `SUBSCRIBE\nid:s3\ndestination:/topic/x\nselector:${selector}\n\n`)).command).toBe('RECEIPT');
+    const refused = await withReceipt(c, `SUBSCRIBE\nid:s4\ndestination:/topic/x\nselector:${selector}\n\n`);
+    expect(refused.command).toBe('ERROR');
+    expect(header(refused, 'code')).toBe('STOMP_ERR_TOO_MANY_SUBSCRIPTIONS');
+  });
+
   it('accepts 10 levels of nesting', async () => {
     const c = await consumer(url, '/topic/deep', { ack: 'auto', selector: `${'('.repeat(10)}a = 1${')'.repeat(10)}` });
     await sendAll(c, '/topic/deep', ['one'], { a: '1' });

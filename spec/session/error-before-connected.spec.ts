@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { StompBrokerRelay } from '../../broker/cluster/broker-relay';
 import { StompError } from '../../broker/errors';
 import { silentLogger } from '../../broker/logger';
-import { closeClients, RawClient } from '../helpers/clients';
+import { closeClients, header, RawClient } from '../helpers/clients';
 import { closeServers, startServer } from '../helpers/server';
 import { tcpUrl } from '../helpers/transports';
 
@@ -51,6 +51,21 @@ describe('an ERROR answering CONNECT', () => {
     expect(text).not.toContain('\\c');
   });
 
+  it('doubles a backslash, the one escape both kinds of reader take, so a 1.2 reader gets the text back', async () => {
+    const running = await startServer({
+      tcp: { port: 0, host: '127.0.0.1' },
+      authenticate: () => {
+        throw new StompError('STOMP_ERR_UNAUTHORIZED', 'No key in C:\\keys\\q: refused');
+      },
+    });
+    const client = await RawClient.open(tcpUrl(running));
+    client.send('CONNECT\naccept-version:1.2\n\n\0');
+    const error = await client.nextCommand('ERROR');
+    expect(client.decodeError).toBeUndefined(); // RawClient decodes by 1.2 rules until CONNECTED
+    expect(header(error, 'message')).toBe('No key in C:\\keys\\q: refused');
+    expect(Buffer.concat(client.messages.map((m) => m.data)).toString('latin1')).toContain('\nmessage:No key in C:\\\\keys\\\\q: refused\n');
+  });
+
   it('carries an unsupported version refusal unescaped', async () => {
     const running = await startServer({ tcp: { port: 0, host: '127.0.0.1' } });
     const text = await answerTo(tcpUrl(running), 'CONNECT\naccept-version:9.9\n\n\0');
@@ -69,6 +84,7 @@ describe('an ERROR answering CONNECT', () => {
       const text = await answerTo(url, 'CONNECT\naccept-version:1.2\nhost:/\n\n\0');
       expect(text).toMatch(/^ERROR\n/);
       expect(text).toContain('\nmessage:Broker relay unavailable: the external STOMP broker is unreachable\n');
+      expect(text).toContain('\ncode:STOMP_ERR_RELAY_UNAVAILABLE\n');
       expect(text).not.toContain('\\c');
     }
   });

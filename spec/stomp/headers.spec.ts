@@ -1,5 +1,5 @@
 import { StompError } from '../../broker/errors';
-import { detached, escapeHeader, stripEol, unescapeHeader } from '../../broker/stomp/headers';
+import { detached, escapeHeader, preConnectHeader, stripEol, unescapeHeader } from '../../broker/stomp/headers';
 import type { StompVersion } from '../../broker/stomp/versions';
 
 // STOMP 1.2 §"Value Encoding": \r, \n, : and \ are escaped as \r, \n, \c and \\.
@@ -102,6 +102,21 @@ describe('stripEol', () => {
 
   it('returns a value without EOLs unchanged', () => {
     expect(stripEol('a:b\\c')).toBe('a:b\\c');
+  });
+});
+
+describe('preConnectHeader', () => {
+  it('keeps colons, makes EOLs spaces and doubles backslashes', () => {
+    expect(preConnectHeader('Broker relay unavailable: down')).toBe('Broker relay unavailable: down');
+    expect(preConnectHeader('a\r\nb')).toBe('a  b');
+    expect(preConnectHeader('C:\\q')).toBe('C:\\\\q');
+  });
+
+  it('gives back the value to a 1.2 and a 1.1 reader, colons included', () => {
+    for (const value of ['x:y', 'C:\\keys\\q', '\\c\\n', 'plain']) {
+      expect(unescapeHeader(preConnectHeader(value), '1.2')).toBe(value);
+      expect(unescapeHeader(preConnectHeader(value), '1.1')).toBe(value);
+    }
   });
 });
 

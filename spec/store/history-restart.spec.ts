@@ -87,3 +87,40 @@ describe('retained history in the SQLite store', () => {
     expect(receipt['x-stream-recovered']).toBe('false');
   }, 30_000);
 });
+
+describe('reference app queues in the SQLite store (env STORE)', () => {
+  it('keeps every receipted SEND to a queue across SIGKILL, without persistent:true, each delivered once after the restart', async () => {
+    const file = join(dir, 'queues.db');
+    const app = running(await startApp(file));
+    const client = await connect(app.url);
+    const receipted = new Set<string>();
+    let sent = 0;
+    let outstanding = 0;
+    const pump = (): void => {
+      while (outstanding < 10 && sent < 400 && client.connected) {
+        const body = `job-${sent}`;
+        const receipt = `q-${sent++}`;
+        outstanding++;
+        client.watchForReceipt(receipt, () => {
+          outstanding--;
+          receipted.add(body);
+          pump();
+        });
+        client.publish({ destination: '/queue/durable-jobs', body, headers: { receipt } });
+      }
+    };
+    pump();
+    await until('50 receipts', () => receipted.size >= 50);
+    await kill9(app);
+    expect(receipted.size).toBeLessThan(400); // killed mid-stream
+
+    const again = running(await startApp(file));
+    const worker = await connect(again.url);
+    const inbox: IMessage[] = [];
+    await subscribe(worker, '/queue/durable-jobs', { ack: 'client-individual' }, inbox);
+    await until('every receipted job', () => [...receipted].every((b) => inbox.some((m) => m.body === b)));
+    const bodies = inbox.map((m) => m.body);
+    expect(new Set(bodies).size).toBe(bodies.length); // none twice
+    for (const m of inbox) m.ack();
+  }, 30_000);
+});

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BrokerMessage } from '../../broker/messaging/broker-message';
 import { silentLogger } from '../../broker';
 import { RECORD_OVERHEAD } from '../../broker/retention/memory-store';
-import type { RetentionLimits } from '../../broker/retention/message-store';
+import { userHistoryKey, type RetentionLimits } from '../../broker/retention/message-store';
 import { SqliteDatabase } from '../../broker/store/sqlite-database';
 import { SqliteMessageStore } from '../../broker/store/sqlite-message-store';
 import { resolveStoreOption, type ResolvedSqliteOptions } from '../../broker/store/store-options';
@@ -76,6 +76,18 @@ describe('SqliteMessageStore', () => {
     expect(s.stats().messages).toBe(3);
   });
 
+  it("keeps a principal-form user history under its own key (NUL and all) across a reopen", async () => {
+    let { s } = store();
+    const key = userHistoryKey('zhangsan', '/user/queue/x');
+    const { epoch } = await s.append(key, text('/user/queue/x', 'for zhangsan'), KEEP_10);
+    s = reopen(s);
+    expect(s.head(key)).toMatchObject({ epoch, next: 1 });
+    expect(s.head(userHistoryKey('lisi', '/user/queue/x'))).toBeUndefined();
+    const read = s.read(key, { offset: 0 }, KEEP_10);
+    expect(bodies(read)).toEqual(['for zhangsan']);
+    expect(read.messages[0].message.destination).toBe('/user/queue/x');
+  });
+
   it('commits queued appends before a read or a head, so they never disagree with an offset given out', () => {
     const { s } = store();
     void s.append('/a', text('/a', 'queued'), KEEP_10);
@@ -131,5 +143,21 @@ describe('SqliteMessageStore', () => {
     expect(db.counts.retained + db.counts.queued).toBeLessThanOrEqual(65536);
     expect(bodies(s.read('/a', { offset: 0 }, limits)).at(-1)).toBe('last');
     db.counts.queued = 0;
+  });
+
+  it('refuses a write after the file closed with STOMP_ERR_SERVER_SHUTDOWN, and nothing is left unhandled', async () => {
+    const { s, db } = store();
+    s.close();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown): void => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      void db.write(() => undefined); // a mark nobody awaits
+      await expect(db.write(() => undefined)).rejects.toMatchObject({ code: 'STOMP_ERR_SERVER_SHUTDOWN' });
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -78,7 +78,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   },
   {
     name: "Debian's python3-stomp (stomp.py)",
-    neededBy: 'spec/e2e/tcp-clients.spec.ts',
+    neededBy: 'spec/e2e/tcp-clients.spec.ts, spec/queues/stomp-py.spec.ts',
     hint: 'apt-get install python3-stomp',
     probe: hasPythonStomp,
   },

@@ -1,11 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../../logger';
 import type { ClientCertificate, Connection, ConnectionHandler, HandshakeInfo } from '../connection';
 import { TurnWriter } from '../turn-writer';
 import { TcpConnection } from './tcp-connection';
-import { httpOnTcpPortResponse, sniff, SNIFF_BYTES } from './wrong-port';
+import { httpOnTcpPortResponse, plaintextOnTlsPortResponse, sniff, SNIFF_BYTES, TLS_HANDSHAKE } from './wrong-port';
 
 /** The `tcp` option, resolved. */
 export interface TcpListenerOptions {
@@ -32,12 +32,15 @@ const NO_HEADERS = Object.freeze({});
  * STOMP over TCP, or over TLS (`tcp.tls`): a `node:net` (or `node:tls`) server whose sockets
  * become {@link Connection}s for the same `accept()` the WebSocket and SockJS endpoints use.
  * The byte stream goes to the session's decoder as it arrives (frames cut anywhere, several per
- * chunk). The first bytes are sniffed once: an HTTP request line gets HTTP 400 and a close.
+ * chunk). The first bytes are sniffed once: an HTTP request line gets HTTP 400 and a close;
+ * on the TLS port, plaintext (no TLS handshake) gets an answer in its own protocol (`screen()`).
  *
  * Nothing a client sends may throw out of a socket listener: a fault ends that session only.
  */
 export class TcpListener {
   private readonly server: NetServer;
+  /** With TLS: the server that runs the handshakes of the sockets `server` accepts (it does not listen itself). */
+  private readonly tls: TlsServer | undefined;
   private readonly writer = new TurnWriter<TcpConnection>();
   private readonly sockets = new Set<Socket>();
   private bound: AddressInfo | undefined;
@@ -51,12 +54,14 @@ export class TcpListener {
       this.server = createNetServer({ allowHalfOpen: false, noDelay: true }, (socket) => this.open(socket));
     } else {
       // A TLS handshake that never completes is dropped after connectTimeout, as a TCP client that never sends CONNECT.
-      this.server = createTlsServer({ ...tls, handshakeTimeout: config.connectTimeout, allowHalfOpen: false }, (socket) => this.open(socket));
-      if (config.maxConnections !== 0) this.server.maxConnections = config.maxConnections;
-      this.server.on('tlsClientError', (err: Error, socket: Socket) => {
+      this.tls = createTlsServer({ ...tls, handshakeTimeout: config.connectTimeout, allowHalfOpen: false }, (socket) => this.open(socket));
+      this.tls.on('tlsClientError', (err: Error, socket: Socket) => {
         config.logger.debug({ err: err.message, remoteAddress: socket.remoteAddress }, 'TLS handshake failed');
         socket.destroy();
       });
+      // The port's own server looks at the first byte: a TLS handshake goes on to `tls`, plaintext gets a plaintext answer.
+      this.server = createNetServer({ allowHalfOpen: false, noDelay: true }, (socket) => this.screen(socket));
+      if (config.maxConnections !== 0) this.server.maxConnections = config.maxConnections;
     }
   }
 
@@ -102,6 +107,40 @@ export class TcpListener {
     const clientCertificate = clientCertificateOf(socket as TLSSocket);
     const info = { url: 'tcp+tls://', headers: NO_HEADERS, remoteAddress: socket.remoteAddress };
     return clientCertificate === undefined ? info : { ...info, clientCertificate };
+  }
+
+  /**
+   * The first bytes on the TLS port: a TLS record (a handshake starts with byte 0x16) is
+   * handed, unread, to the TLS server; anything else is a client speaking plaintext to a TLS
+   * port, which gets a plaintext answer it can read (HTTP 400, or a STOMP ERROR frame) and a
+   * close. At most SNIFF_BYTES are held while an HTTP request line is undecided; a socket that
+   * sends nothing is dropped after connectTimeout.
+   */
+  private screen(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => this.sockets.delete(socket));
+    const timer = setTimeout(() => socket.destroy(), this.config.connectTimeout);
+    timer.unref();
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      if (head[0] === TLS_HANDSHAKE) {
+        socket.off('data', onData);
+        socket.pause();
+        clearTimeout(timer); // from here the handshake timeout applies
+        socket.unshift(head); // node's TLS socket reads what the raw socket already buffered
+        this.tls!.emit('connection', socket);
+        return;
+      }
+      const kind = sniff(head.subarray(0, SNIFF_BYTES));
+      if (kind === 'undecided') return;
+      socket.off('data', onData);
+      socket.on('data', () => undefined); // the rest is not read into anything
+      this.config.logger.debug({ remoteAddress: socket.remoteAddress, kind }, 'Plaintext on the STOMP TLS port');
+      socket.end(plaintextOnTlsPortResponse(kind));
+    };
+    socket.on('data', onData);
   }
 
   private open(socket: Socket): void {

@@ -35,6 +35,23 @@ export function httpOnTcpPortResponse(): string {
   return `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
+/** The first byte of a TLS record carrying a handshake (RFC 8446 §5.1, ContentType handshake = 22). */
+export const TLS_HANDSHAKE = 0x16;
+
+/**
+ * The answer to plaintext on the STOMP TLS port, in the client's own protocol: HTTP 400 for an
+ * HTTP request line, else a STOMP ERROR frame (unescaped, as no version was negotiated) with
+ * code `STOMP_ERR_TLS_REQUIRED`. Either way the port's protocol is named.
+ */
+export function plaintextOnTlsPortResponse(kind: 'http' | 'stomp'): string {
+  const sentence = 'This port speaks STOMP over TLS (stomp+ssl): connect with TLS, or use the plain STOMP TCP port or the HTTP port.';
+  if (kind === 'http') {
+    const body = `${sentence}\n`;
+    return `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  }
+  return `ERROR\nmessage:${sentence}\ncode:STOMP_ERR_TLS_REQUIRED\ncontent-type:text/plain;charset=UTF-8\ncontent-length:${Buffer.byteLength(sentence)}\n\n${sentence}\0`;
+}
+
 /** STOMP client commands at the start of a line, then an EOL: what a STOMP client sends first (or later). */
 const STOMP_REQUEST_LINE = /^(?:CONNECT|STOMP|SEND|SUBSCRIBE|UNSUBSCRIBE|ACK|NACK|BEGIN|COMMIT|ABORT|DISCONNECT)\r?\n/;
 
@@ -68,15 +85,29 @@ interface ClientError extends Error {
   rawPacket?: Buffer;
 }
 
-type ClientSocket = Duplex & { bytesWritten?: number; _httpMessage?: { headersSent?: boolean } | null };
+/** The response Node attached to a keep-alive socket for its current request (a ServerResponse). */
+interface InFlightResponse {
+  readonly writableFinished?: boolean;
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
 
-/**
- * A socket nobody has answered yet: still open, not ended, nothing written since the error, and
- * no response under way on it (a keep-alive response whose head went out must not get a 400
- * in its middle; Node's own answer makes the same check).
- */
-function unanswered(socket: ClientSocket, written: number): boolean {
-  return !socket.destroyed && socket.writable && !socket.writableEnded && (socket.bytesWritten ?? 0) === written && socket._httpMessage?.headersSent !== true;
+type ClientSocket = Duplex & { bytesWritten?: number; _httpMessage?: InFlightResponse | null };
+
+/** Still open for our answer: not destroyed, writable, not ended (an application that ended or destroyed it keeps its answer). */
+function open(socket: ClientSocket): boolean {
+  return !socket.destroyed && socket.writable && !socket.writableEnded;
+}
+
+/** Calls `done` once, when `response` finished or its socket closed. */
+function whenDone(response: InFlightResponse, done: () => void): void {
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  response.once('finish', once);
+  response.once('close', once);
 }
 
 /**
@@ -85,17 +116,26 @@ function unanswered(socket: ClientSocket, written: number): boolean {
  * 'clientError' listener switches Node's own answer off, so ours stands in for it. When the
  * application listens for 'clientError' too, its listeners go first: ours waits one turn and
  * answers only a socket they left open, unwritten and not ended (an application that answered
- * or destroyed it keeps its answer). `tcpPort()` names the port for the message.
+ * or destroyed it keeps its answer). On a keep-alive socket whose earlier request is still
+ * being answered (pipelined, or a response under way), that response goes out whole first and
+ * the 400 after it, answering the bad request in its place in the order; the 400 never
+ * replaces or interrupts a response. `tcpPort()` names the port for the message.
  */
 export function answerClientErrors(http: HttpServer, tcpPort: () => number | undefined): () => void {
   const listener = (err: ClientError, socket: ClientSocket): void => {
     try {
       const response = looksLikeStomp(err.rawPacket) ? stompOnHttpPortResponse(tcpPort()) : nodeDefaultResponse(err.code);
       const written = socket.bytesWritten ?? 0;
-      const answer = (): void => {
-        if (!unanswered(socket, written)) return;
+      const finish = (): void => {
+        if (!open(socket)) return;
         if (err.code !== 'ECONNRESET') socket.write(response);
         socket.destroy();
+      };
+      const answer = (): void => {
+        const inFlight = socket._httpMessage;
+        if (inFlight != null && inFlight.writableFinished !== true) return whenDone(inFlight, finish);
+        if ((socket.bytesWritten ?? 0) !== written) return; // an application listener answered
+        finish();
       };
       if (http.listenerCount('clientError') > 1) setImmediate(answer);
       else answer();

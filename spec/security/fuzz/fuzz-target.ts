@@ -8,9 +8,10 @@
  * Targets: plain WebSocket (text or binary messages), the SockJS websocket transport (STOMP
  * bytes carried in a SockJS array of one string, or any text as is), and STOMP over TCP (SPEC
  * §6.3): a `net.Socket` whose `send` is `write` and whose stream is decoded with the same
- * FrameDecoder; the STOMP cases run on it unchanged. TCP has no ping: its `settle` writes a
- * heart-beat EOL and counts the connection open when the socket is still writable and its
- * write went out.
+ * FrameDecoder; the STOMP cases run on it unchanged. TCP has no ping: its `settle` waits until
+ * the broker has been quiet for {@link TCP_QUIET_MS} (so its answers to the case have arrived and
+ * are checked), then writes a heart-beat EOL and counts the connection open when the socket is
+ * still writable and its write went out.
  */
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
@@ -151,20 +152,24 @@ class WsConnection implements FuzzConnection {
 
 /**
  * Decodes plain-WebSocket messages as one STOMP stream (server commands, loose limits),
- * unescaping headers by the version CONNECTED names (1.2 until then, as the broker escapes).
+ * unescaping headers by the version CONNECTED names; until then as 1.0 (no escapes), as the broker
+ * writes an ERROR that reaches a client before any version was negotiated.
  */
 function stompStream(): (message: Buffer, conn: WsConnection) => void {
   let decoder: FrameDecoder | undefined;
   return (message, conn) => {
-    decoder ??= new FrameDecoder(
-      LOOSE_LIMITS,
-      (f) => {
-        const p = plain(f);
-        if (p.command === 'CONNECTED') decoder!.version = (header(p, 'version') ?? '1.0') as StompVersion;
-        conn.frames.push(p);
-      },
-      SERVER_COMMANDS,
-    );
+    if (decoder === undefined) {
+      decoder = new FrameDecoder(
+        LOOSE_LIMITS,
+        (f) => {
+          const p = plain(f);
+          if (p.command === 'CONNECTED') decoder!.version = (header(p, 'version') ?? '1.0') as StompVersion;
+          conn.frames.push(p);
+        },
+        SERVER_COMMANDS,
+      );
+      decoder.version = '1.0';
+    }
     try {
       decoder.push(message);
     } catch (err) {
@@ -212,16 +217,21 @@ export function sockJsStompTarget(endpoint: string): FuzzTarget {
   };
 }
 
+/** How long a TCP fuzz connection must stay silent before a case counts as answered, ms. */
+export const TCP_QUIET_MS = 25;
+
 /** A raw TCP socket as a fuzz connection (STOMP over TCP). */
 class TcpFuzzConnection implements FuzzConnection {
   readonly frames: PlainFrame[] = [];
   decodeError: string | undefined;
   closeCode: number | undefined;
   private readonly waiters = new Set<() => void>();
+  private lastDataAt = 0;
 
   private constructor(private readonly socket: Socket) {
     const decode = stompStream();
     socket.on('data', (chunk: Buffer) => {
+      this.lastDataAt = Date.now();
       decode(chunk, this as unknown as WsConnection);
       this.poke();
     });
@@ -253,6 +263,14 @@ class TcpFuzzConnection implements FuzzConnection {
   }
 
   async settle(ms: number): Promise<Standing> {
+    const deadline = Date.now() + ms;
+    const since = Date.now();
+    // The broker's answers (or its close) arrive while it keeps writing; quiet for TCP_QUIET_MS means done.
+    while (this.closeCode === undefined && Date.now() < deadline) {
+      const quietFor = Date.now() - Math.max(since, this.lastDataAt);
+      if (quietFor >= TCP_QUIET_MS) break;
+      await this.until(() => this.closeCode !== undefined, Math.min(TCP_QUIET_MS - quietFor, deadline - Date.now()));
+    }
     if (this.closeCode !== undefined) return 'closed';
     let written = false;
     if (this.socket.writable) {
@@ -261,7 +279,7 @@ class TcpFuzzConnection implements FuzzConnection {
         this.poke();
       });
     }
-    await this.until(() => this.closeCode !== undefined || written, ms);
+    await this.until(() => this.closeCode !== undefined || written, Math.max(1, deadline - Date.now()));
     if (this.closeCode !== undefined) return 'closed';
     return written && this.socket.writable ? 'open' : 'hung';
   }

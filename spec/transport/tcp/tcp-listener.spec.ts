@@ -3,16 +3,13 @@
  * (port 0), for what the protocol specs (spec/e2e/protocol*.spec.ts, which run over TCP too)
  * do not cover: the listener's life, wrong ports, TLS, admission, backpressure, limits.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, get as httpGet, type Server as HttpServer } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { StompServer, type Logger, type StompServerConfig } from '../../../broker';
 import type { Session } from '../../../broker/session/session';
 import { closeClients, header, RawClient } from '../../helpers/clients';
 import { closeServers, startServer, type Running } from '../../helpers/server';
+import { selfSignedCertificate, type SelfSigned } from '../../helpers/tls';
 import { tcpUrl } from '../../helpers/transports';
 
 afterEach(async () => {
@@ -349,22 +346,16 @@ describe('wrong ports', () => {
 });
 
 describe('STOMP over TLS', () => {
-  let dir: string;
+  let tls: SelfSigned;
   let key: Buffer;
   let cert: Buffer;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'stompbox-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    key = readFileSync(join(dir, 'key.pem'));
-    cert = readFileSync(join(dir, 'cert.pem'));
+    tls = selfSignedCertificate();
+    ({ key, cert } = tls);
   });
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => tls.remove());
 
   it('serves STOMP to a client that trusts the certificate, under transport tcp-tls', async () => {
     const running = await startServer({ tcp: { ...TCP, tls: { key, cert } } });
