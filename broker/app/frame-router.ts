@@ -24,6 +24,8 @@ import { isReceipting } from '../queues/queue-broker';
  * (broker prefixes). Anything else is refused. The server wires it; it keeps no state.
  */
 export class FrameRouter {
+  private userRoutingOrdered: boolean | undefined;
+
   constructor(
     private readonly options: ResolvedOptions,
     private readonly router: DestinationRouter,
@@ -97,8 +99,18 @@ export class FrameRouter {
     // With the durable store a broker publish takes its place (offset, queue position) at once:
     // the session may go on with its next frames while the commit is pending (session.ts).
     // So with a store whose appends keep their order once called (Redis streams).
-    if (effect !== undefined && (this.options.store !== 'memory' || this.orderedAppend(destination, user?.destination))) session.markOrdered();
+    if (effect !== undefined && (this.options.store !== 'memory' || this.orderedAppend(destination, user?.destination) || (user !== undefined && this.orderedUserRouting))) session.markOrdered();
     return effect as Promise<void> | void;
+  }
+
+  /** True when the engine under the publisher's wrappers routes user messages in publish order without being waited for (RedisBroker). */
+  private get orderedUserRouting(): boolean {
+    if (this.userRoutingOrdered === undefined) {
+      let engine: MessageBroker & { inner?: MessageBroker; orderedUserRouting?: boolean } = this.broker;
+      for (let i = 0; i < 8 && engine.inner !== undefined; i++) engine = engine.inner;
+      this.userRoutingOrdered = engine.orderedUserRouting === true;
+    }
+    return this.userRoutingOrdered;
   }
 
   /** True when a retained SEND's append keeps its place once called (the Redis store), so the session need not wait for it. */

@@ -52,8 +52,6 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   private readonly patterns = new Map<string, number>();
   private readonly lastSeq = new Map<NodeId, number>();
   private seq = 0;
-  /** Presence lookups of user messages not yet answered. */
-  private lookups = 0;
   private subReady = false;
   private closed = false;
   private readonly readyPromise: Promise<void>;
@@ -120,6 +118,13 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     return store;
   }
 
+  /**
+   * User messages are routed in the order they were published, whether or not the publisher
+   * waits for each (one connection carries every presence lookup): so a session may handle its
+   * next frame before a user SEND's lookup answered; only its RECEIPT waits (session.ts `markOrdered`).
+   */
+  readonly orderedUserRouting = true;
+
   /** The Redis message store, when one was created. */
   get messageStore(): RedisMessageStore | undefined {
     return this.store;
@@ -167,23 +172,17 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   override publishToUser(user: string, message: BrokerMessage): Promise<void> | void {
     this.deliverLocalToUser(user, message);
     if (!this.online) return; // presence unknown: only local sessions are reachable
-    // Lookups go out on one connection and answer in order, so the sends they lead to keep the
-    // publish order without the publisher waiting for each: a session's next frame is handled
-    // at once. Only past maxBuffered unanswered does the publisher wait (backpressure).
-    this.lookups++;
-    const routed = this.presence.nodesOf(user).then(
+    // Resolves once the message is handed to Redis for every node holding the user. Lookups go
+    // out on one connection and answer in order, so a session need not wait for one before its
+    // next frame (see orderedUserRouting): the sends keep the publish order all the same.
+    return this.presence.nodesOf(user).then(
       (nodes) => {
-        this.lookups--;
         for (const node of nodes.keys()) {
           if (node !== this.nodeId) this.send(`${this.prefix}to:${node}`, encodeEnvelope(this.nodeId, 0, message, user));
         }
       },
-      (err: unknown) => {
-        this.lookups--;
-        this.logger.warn({ err: String(err) }, 'User lookup failed; message reached local sessions only');
-      },
+      (err: unknown) => this.logger.warn({ err: String(err) }, 'User lookup failed; message reached local sessions only'),
     );
-    return this.lookups > this.maxBuffered ? routed : undefined;
   }
 
   override addSession(subscriber: Subscriber): Promise<void> | void {
