@@ -24,6 +24,8 @@ import { isReceipting } from '../queues/queue-broker';
  * (broker prefixes). Anything else is refused. The server wires it; it keeps no state.
  */
 export class FrameRouter {
+  private userRoutingOrdered: boolean | undefined;
+
   constructor(
     private readonly options: ResolvedOptions,
     private readonly router: DestinationRouter,
@@ -96,8 +98,26 @@ export class FrameRouter {
     const effect = user === undefined ? (frame.headers.has('receipt') ? this.publishForReceipt(message) : this.broker.publish(message)) : this.publishToUser(user, message);
     // With the durable store a broker publish takes its place (offset, queue position) at once:
     // the session may go on with its next frames while the commit is pending (session.ts).
-    if (effect !== undefined && this.options.store !== 'memory') session.markOrdered();
+    // So with a store whose appends keep their order once called (Redis streams).
+    if (effect !== undefined && (this.options.store !== 'memory' || this.orderedAppend(destination, user?.destination) || (user !== undefined && this.orderedUserRouting))) session.markOrdered();
     return effect as Promise<void> | void;
+  }
+
+  /** True when the engine under the publisher's wrappers routes user messages in publish order without being waited for (RedisBroker). */
+  private get orderedUserRouting(): boolean {
+    if (this.userRoutingOrdered === undefined) {
+      let engine: MessageBroker & { inner?: MessageBroker; orderedUserRouting?: boolean } = this.broker;
+      for (let i = 0; i < 8 && engine.inner !== undefined; i++) engine = engine.inner;
+      this.userRoutingOrdered = engine.orderedUserRouting === true;
+    }
+    return this.userRoutingOrdered;
+  }
+
+  /** True when a retained SEND's append keeps its place once called (the Redis store), so the session need not wait for it. */
+  private orderedAppend(destination: string, userDestination: string | undefined): boolean {
+    const retention = this.retention;
+    if (retention === undefined || retention.store.ordered !== true) return false;
+    return retention.limitsFor(destination) !== undefined || (userDestination !== undefined && retention.limitsFor(userDestination) !== undefined);
   }
 
   private publishToUser(user: { user: string; destination: string }, message: BrokerMessage): Promise<void> | void {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Buffer } from 'node:buffer';
-import { freezeDefaults, invalidOption, refuseUnknown } from '../option-kit';
+import { invalidOption, refuseUnknown } from '../option-kit';
 import { createStderrLogger, type Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { Subscriber, Subscription } from '../messaging/message-broker';
@@ -10,68 +10,14 @@ import type { MessageStore, StoreProvider } from '../retention/message-store';
 import { stamped } from '../retention/memory-store';
 import { decodeEnvelope, decodeRetained, encodeEnvelope, patternGlob, RETAINED_MARK, type NodeId } from './cluster-message';
 import { OutageLog } from './outage-log';
-import { createRedis, type RedisConnectionOptions, type RedisLike } from './redis-types';
+import { createRedis, type RedisLike } from './redis-types';
+import { HeldPublishes } from './held-publishes';
+import { REDIS_BROKER_DEFAULTS, REDIS_BROKER_OPTION_NAMES, type RedisBrokerOptions, type RedisBrokerStats } from './redis-broker-options';
 import { RedisMessageStore } from './redis-message-store';
 import { StreamCursors } from './stream-cursors';
 import { UserRegistry } from './user-registry';
 
-/** Options of {@link RedisBroker}. */
-export interface RedisBrokerOptions {
-  /** An ioredis client to use (the broker duplicates it for subscribing). @defaultValue one created from `redis` */
-  client?: RedisLike;
-  /** Where to connect when no `client` is given. @defaultValue 127.0.0.1:6379 */
-  redis?: RedisConnectionOptions;
-  /** Prefix of every key and channel, so several clusters can share one Redis. @defaultValue 'stompbox:' */
-  prefix?: string;
-  /** Milliseconds a node stays in the user registry without refreshing (crash detection). @defaultValue 15000 */
-  presenceTtl?: number;
-  /** Cluster messages held while Redis is unreachable; beyond this they are dropped and counted. @defaultValue 10000 */
-  maxBuffered?: number;
-  /** Reconnect backoff: first delay and cap, ms (doubling). @defaultValue [100, 5000] */
-  reconnectDelay?: readonly [number, number];
-  /**
-   * After Redis comes back, ms to wait before sending held messages, so that other nodes
-   * (reconnecting on their own backoff) have re-subscribed and do not miss them.
-   * @defaultValue the reconnectDelay cap (5000)
-   */
-  flushDelay?: number;
-  /** A pino-compatible logger. @defaultValue `createStderrLogger()`: stderr, `warn` and above */
-  logger?: Logger;
-  /** This node's id. @defaultValue random */
-  nodeId?: NodeId;
-}
-
-/** The defaults of {@link RedisBrokerOptions} (units in comments); frozen. */
-export const REDIS_BROKER_DEFAULTS = freezeDefaults({
-  prefix: 'stompbox:',
-  presenceTtl: 15000, // ms
-  maxBuffered: 10000, // cluster messages
-  reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
-});
-
-/** The options of {@link RedisBrokerOptions} without an entry in REDIS_BROKER_DEFAULTS (`flushDelay` defaults to the reconnectDelay cap). */
-export const REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['client', 'redis', 'flushDelay', 'logger', 'nodeId'] as const);
-
-const REDIS_BROKER_OPTION_NAMES: ReadonlySet<string> = new Set([...Object.keys(REDIS_BROKER_DEFAULTS), ...REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT]);
-type UnlistedRedisOption = Exclude<keyof RedisBrokerOptions, keyof typeof REDIS_BROKER_DEFAULTS | (typeof REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT)[number]>;
-const everyRedisOptionIsListed: [UnlistedRedisOption] extends [never] ? true : UnlistedRedisOption = true;
-void everyRedisOptionIsListed;
-
-/** What a node counted since it started. */
-export interface RedisBrokerStats {
-  /** Envelopes handed to Redis (destination and user messages). */
-  published: number;
-  /** Envelopes held because Redis was unreachable (or queued behind held ones until the flush). */
-  buffered: number;
-  /** Envelopes dropped because the buffer was full (Redis unreachable). */
-  dropped: number;
-  /** PUBLISHes Redis did not confirm because the connection broke under them. */
-  failed: number;
-  /** Envelopes received from other nodes and delivered here. */
-  received: number;
-  /** Times the subscriber connection was (re)established with its channels restored; 1 after the first connect. */
-  reconnects: number;
-}
+export { REDIS_BROKER_DEFAULTS, REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT, type RedisBrokerOptions, type RedisBrokerStats } from './redis-broker-options';
 
 /**
  * A cluster broker over Redis pub/sub. Every node holds its own subscriptions (the
@@ -87,7 +33,9 @@ export interface RedisBrokerStats {
  *   nodes that hold the user.
  * Order: one publisher connection per node, so Redis keeps each node's publish order; a
  * per-origin sequence number drops the second copy a node gets when an exact and a pattern
- * channel both match.
+ * channel both match. With retention rules the server takes {@link createMessageStore}:
+ * retained messages are appended to Redis streams and reach every node, this one too, back
+ * from Redis in offset order (docs/cluster.md#history-in-redis-streams).
  */
 export class RedisBroker extends SimpleBroker implements StoreProvider {
   readonly nodeId: NodeId;
@@ -97,14 +45,12 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   private readonly prefix: string;
   private readonly logger: Logger;
   private readonly maxBuffered: number;
-  private readonly flushDelay: number;
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly outbox: HeldPublishes;
   private readonly presence: UserRegistry;
   /** Channel or glob → number of local subscriptions needing it. */
   private readonly channels = new Map<string, number>();
   private readonly patterns = new Map<string, number>();
   private readonly lastSeq = new Map<NodeId, number>();
-  private readonly buffer: [string, Buffer][] = [];
   private seq = 0;
   private subReady = false;
   private closed = false;
@@ -121,8 +67,8 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     const [first, cap] = options.reconnectDelay ?? REDIS_BROKER_DEFAULTS.reconnectDelay;
     const ttl = options.presenceTtl ?? REDIS_BROKER_DEFAULTS.presenceTtl;
     this.maxBuffered = options.maxBuffered ?? REDIS_BROKER_DEFAULTS.maxBuffered;
-    this.flushDelay = options.flushDelay ?? cap;
-    invalidUnless(Number.isFinite(this.flushDelay) && this.flushDelay >= 0, 'flushDelay', 'a number of ms >= 0', options.flushDelay);
+    const flushDelay = options.flushDelay ?? cap;
+    invalidUnless(Number.isFinite(flushDelay) && flushDelay >= 0, 'flushDelay', 'a number of ms >= 0', options.flushDelay);
     invalidUnless(Number.isFinite(ttl) && ttl >= 150, 'presenceTtl', 'a number of ms >= 150', ttl);
     invalidUnless(Number.isInteger(this.maxBuffered) && this.maxBuffered >= 0, 'maxBuffered', 'an integer >= 0', this.maxBuffered);
     invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
@@ -132,6 +78,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     const retry = (attempt: number): number | null => (this.closed ? null : Math.min(cap, first * 2 ** Math.min(attempt - 1, 16)));
     this.pub = options.client ?? createRedis(options.redis ?? {}, retry as (n: number) => number);
     this.sub = options.client !== undefined ? options.client.duplicate() : createRedis(options.redis ?? {}, retry as (n: number) => number);
+    this.outbox = new HeldPublishes(this.pub, this.stats, this.maxBuffered, flushDelay, this.logger, this.nodeId);
     const onError = (err: unknown): void => this.logger.warn({ err: String(err), node: this.nodeId }, 'Redis command failed');
     this.presence = new UserRegistry(this.pub, this.prefix, this.nodeId, ttl, onError);
     // ioredis emits 'error' for every failed attempt; the outage log says it once per outage.
@@ -166,9 +113,17 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     if (this.store !== undefined) return this.store;
     const store = new RedisMessageStore({ redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, maxBuffered: this.maxBuffered });
     this.store = store;
+    if (this.pub.status === 'ready') store.loadScripts();
     this.cursors = new StreamCursors((d, from, n) => store.range(d, from, n), (m) => this.deliverLocal(m), store.counts, this.logger, this.maxBuffered);
     return store;
   }
+
+  /**
+   * User messages are routed in the order they were published, whether or not the publisher
+   * waits for each (one connection carries every presence lookup): so a session may handle its
+   * next frame before a user SEND's lookup answered; only its RECEIPT waits (session.ts `markOrdered`).
+   */
+  readonly orderedUserRouting = true;
 
   /** The Redis message store, when one was created. */
   get messageStore(): RedisMessageStore | undefined {
@@ -187,7 +142,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
 
   /** True while both Redis connections are up, the channels subscribed, and nothing is held back. */
   get connected(): boolean {
-    return this.subReady && this.pub.status === 'ready' && this.buffer.length === 0;
+    return this.subReady && this.pub.status === 'ready' && this.outbox.size === 0;
   }
 
   /** Both Redis connections up (presence readable), whether or not held messages are flushed yet. */
@@ -217,6 +172,9 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   override publishToUser(user: string, message: BrokerMessage): Promise<void> | void {
     this.deliverLocalToUser(user, message);
     if (!this.online) return; // presence unknown: only local sessions are reachable
+    // Resolves once the message is handed to Redis for every node holding the user. Lookups go
+    // out on one connection and answer in order, so a session need not wait for one before its
+    // next frame (see orderedUserRouting): the sends keep the publish order all the same.
     return this.presence.nodesOf(user).then(
       (nodes) => {
         for (const node of nodes.keys()) {
@@ -271,8 +229,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
-    this.stats.dropped += this.buffer.splice(0).length; // held messages die with the node
+    this.outbox.close(); // held messages die with the node
     this.store?.close();
     if (this.pub.status === 'ready') await this.presence.stop(this.userSessions.keys()).catch(() => undefined);
     await Promise.all([this.pub.quit().catch(() => this.pub.disconnect()), this.sub.quit().catch(() => this.sub.disconnect())]);
@@ -349,42 +306,13 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     this.presence.start();
     this.presence.restore(counts).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'Restoring presence failed'));
     // Held appends go at once: a node not yet re-subscribed reads them from the stream when it is.
+    this.store?.loadScripts();
     this.store?.flush();
-    if (this.buffer.length === 0 || this.flushTimer !== undefined) return;
-    // Until the flush, new messages queue behind the held ones, keeping publish order.
-    this.flushTimer = setTimeout(() => this.flush(), this.flushDelay);
-    this.flushTimer.unref();
-  }
-
-  private flush(): void {
-    this.flushTimer = undefined;
-    if (this.pub.status !== 'ready') return; // the next 'ready' schedules it again
-    const held = this.buffer.splice(0);
-    this.logger.info({ node: this.nodeId, messages: held.length }, 'Sending cluster messages held during the Redis outage');
-    for (const [channel, data] of held) {
-      this.stats.published++;
-      this.pub.publish(channel, data).catch(() => {
-        this.stats.failed++;
-      });
-    }
+    this.outbox.connected();
   }
 
   private send(channel: string, data: Buffer): void {
-    if (this.pub.status !== 'ready' || this.buffer.length > 0) {
-      if (this.buffer.length >= this.maxBuffered) {
-        if (this.stats.dropped++ % 1000 === 0) {
-          this.logger.warn({ node: this.nodeId, dropped: this.stats.dropped, maxBuffered: this.maxBuffered }, 'Redis unreachable and maxBuffered reached: dropping cluster messages');
-        }
-        return;
-      }
-      this.stats.buffered++;
-      this.buffer.push([channel, data]);
-      return;
-    }
-    this.stats.published++;
-    this.pub.publish(channel, data).catch(() => {
-      this.stats.failed++;
-    });
+    this.outbox.send(channel, data);
   }
 
   /** Where a retained destination's history stands as this node starts listening to it, so a cut connection catches up from there. */

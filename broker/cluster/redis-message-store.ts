@@ -30,6 +30,8 @@ export interface CatchUpCounts {
   caughtUp: number;
   /** Messages this node's subscribers did not get: trimmed before the catch-up could read them, or refused while Redis was unreachable. */
   lost: number;
+  /** Appends whose connection broke before Redis answered: refused to the publisher, they may or may not be stored. */
+  failed: number;
 }
 
 interface Pending {
@@ -52,13 +54,17 @@ interface Pending {
  * count and age, and by Redis's own `maxmemory`.
  */
 export class RedisMessageStore implements MessageStore {
-  readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0 };
+  readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0 };
+  /** Appends go out on one connection (or wait in order while it is down): each takes its place when called. */
+  readonly ordered = true;
   private readonly scripts = new Map<string, string>();
   /** Messages appended (and so PUBLISHed by the script): the broker must not publish them again. */
   private readonly appended = new WeakSet<BrokerMessage>();
   private readonly pending: Pending[] = [];
   private snapshot: StoreStats = { destinations: 0, messages: 0, bytes: 0, budget: 0, dropped: { count: 0, age: 0, bytes: 0 } };
   private refreshedAt = 0;
+  /** The epoch a history that does not exist yet gets on its first append (random, replaced once used). */
+  private candidate = newEpoch();
 
   constructor(private readonly host: RedisStoreHost) {
     for (const script of [APPEND, READ]) this.scripts.set(script, createHash('sha1').update(script).digest('hex'));
@@ -68,9 +74,10 @@ export class RedisMessageStore implements MessageStore {
     const envelope = encodeEnvelope(this.host.nodeId, 0, message);
     // Principal-form user histories are not broadcast: the broker routes them through presence.
     const channel = key.startsWith('\0') ? '' : `${this.host.prefix}d:${message.destination}`;
-    const epoch = randomBytes(9).toString('base64url');
+    const epoch = this.candidate;
     return this.run(APPEND, key, [envelope, String(limits.messages), ageArg(limits), epoch, channel]).then((reply) => {
       const [offset, epochOf] = (reply as Buffer[]).map((b) => b.toString());
+      if (epochOf === epoch && this.candidate === epoch) this.candidate = newEpoch(); // taken by a new history: never offered again
       const out = stamped(message, Number(offset), epochOf);
       if (channel !== '') this.appended.add(out);
       return { offset: Number(offset), epoch: epochOf, message: out };
@@ -128,9 +135,14 @@ export class RedisMessageStore implements MessageStore {
     return this.snapshot;
   }
 
+  /** Loads the scripts into Redis (on every connect: a restarted Redis has none), so appends need not fall back to EVAL. */
+  loadScripts(): void {
+    for (const script of this.scripts.keys()) this.host.redis.callBuffer('SCRIPT', 'LOAD', script).catch(() => undefined);
+  }
+
   /** The connection is back: sends the appends held meanwhile, in order. */
   flush(): void {
-    for (const p of this.pending.splice(0)) this.call(p.args).then(p.resolve, (err: unknown) => p.reject(unavailable(err)));
+    for (const p of this.pending.splice(0)) this.call(p.args).then(p.resolve, (err: unknown) => this.failed(err).catch(p.reject));
   }
 
   /** Refuses what is still held (the broker is closing). */
@@ -138,6 +150,12 @@ export class RedisMessageStore implements MessageStore {
     const held = this.pending.splice(0);
     this.counts.lost += held.length;
     for (const p of held) p.reject(new StompError('STOMP_ERR_BROKER_UNAVAILABLE', 'The cluster broker closed before Redis came back'));
+  }
+
+  /** A script Redis did not answer (the connection broke) or refused: counted, logged once per 1000, refused to the publisher. */
+  private failed(err: unknown): Promise<never> {
+    if (this.counts.failed++ % 1000 === 0) this.host.logger.warn({ node: this.host.nodeId, failed: this.counts.failed, err: String(err) }, 'Redis did not confirm retained messages; they may or may not be stored');
+    return Promise.reject(unavailable(err));
   }
 
   private statsKey(): string {
@@ -167,7 +185,7 @@ export class RedisMessageStore implements MessageStore {
   private run(script: string, key: HistoryKey, argv: (string | Buffer)[]): Promise<unknown> {
     const p = this.host.prefix;
     const args = [this.scripts.get(script)!, '3', `${p}h:${key}`, `${p}hm:${key}`, this.statsKey(), ...argv, script];
-    if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args).catch(unavailable);
+    if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args).catch((err: unknown) => this.failed(err));
     if (this.pending.length >= this.host.maxBuffered) {
       if (this.counts.lost++ % 1000 === 0) this.host.logger.warn({ node: this.host.nodeId, lost: this.counts.lost }, 'Redis unreachable and maxBuffered reached: refusing retained messages');
       return Promise.reject(new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis is unreachable and ${this.host.maxBuffered} retained messages already wait for it`));
@@ -189,9 +207,13 @@ export class RedisMessageStore implements MessageStore {
 }
 
 /** A Redis failure as the publisher sees it: the message may or may not be stored (the reply never came, or Redis refused the script). */
-function unavailable(err: unknown): never {
-  if (err instanceof StompError) throw err;
-  throw new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis did not confirm the retained message (${err instanceof Error ? err.message : String(err)}); it may or may not be stored`);
+function unavailable(err: unknown): StompError {
+  if (err instanceof StompError) return err;
+  return new StompError('STOMP_ERR_BROKER_UNAVAILABLE', `Redis did not confirm the retained message (${err instanceof Error ? err.message : String(err)}); it may or may not be stored`);
+}
+
+function newEpoch(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 function ageArg(limits: RetentionLimits): string {

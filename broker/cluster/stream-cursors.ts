@@ -81,7 +81,7 @@ export class StreamCursors {
     for (const [destination, cursor] of this.cursors) if (cursor.held === undefined) this.catchUp(destination, cursor, []);
   }
 
-  /** Resolves once no catch-up runs (for specs and shutdown). */
+  /** True while no catch-up runs (for specs and shutdown). */
   get idle(): boolean {
     for (const cursor of this.cursors.values()) if (cursor.held !== undefined) return false;
     return true;

@@ -34,9 +34,13 @@ local function trim(cap, age, now, nxt)
   local first = offsetOf(front[1][1])
   local keep = math.max(first, nxt - cap)
   local cutoff = age > 0 and (now - age) or -1
+  if first >= keep and timeOf(front[1][1]) >= cutoff then return first end
   local byCount, byAge, bytes, last = 0, 0, 0, nil
   while first < nxt do
-    local batch = redis.call('XRANGE', stream, num(first), '+', 'COUNT', 128)
+    -- Read only what the count drops, then (with an age) one entry at a time until one is kept.
+    if first >= keep and cutoff < 0 then break end
+    local want = math.min(128, math.max(1, keep - first))
+    local batch = redis.call('XRANGE', stream, num(first), '+', 'COUNT', want)
     if #batch == 0 then break end
     local stop = false
     for _, e in ipairs(batch) do

@@ -67,7 +67,7 @@ export interface StoreStats {
   /** Messages dropped since start, by why: past a rule's count, its age, or the byte budget. */
   readonly dropped: { readonly count: number; readonly age: number; readonly bytes: number };
   /** A cluster store only: this node's catch-up from the Redis streams (docs/cluster.md#what-a-redis-outage-loses). */
-  readonly cluster?: { readonly caughtUp: number; readonly lost: number };
+  readonly cluster?: { readonly caughtUp: number; readonly lost: number; readonly failed: number };
 }
 
 /**
@@ -87,6 +87,12 @@ export interface MessageStore {
   /** Drops what `limits` no longer keep from `key`'s history: past the count, older than the age. */
   trim(key: HistoryKey, limits: RetentionLimits): void | Promise<void>;
   stats(): StoreStats;
+  /**
+   * True when an append takes its place in its history as it is called (the Redis store writes
+   * its script to one connection at once), so a session may handle its next frames before the
+   * append resolves; only the SEND's RECEIPT waits for it (session.ts `markOrdered`).
+   */
+  readonly ordered?: boolean;
   /** Releases timers and connections. */
   close(): void | Promise<void>;
 }
