@@ -78,6 +78,24 @@ describe('HTTP publish under attack', () => {
     expectWithin(figures, { heapRetainedGrowthMB: 4 });
   }, 60000);
 
+  it('a chunked body past maxFrameSize is answered 413 as it arrives, then dropped', async () => {
+    const { broker, bystander } = get();
+    const m = await Measurement.begin('http publish: chunked body past maxFrameSize', broker, bystander);
+    const raw = await open(broker.port);
+    raw.socket.write('POST /publish?destination=/topic/chunked HTTP/1.1\r\nhost: x\r\nauthorization: Bearer attack-token-1\r\ntransfer-encoding: chunked\r\n\r\n');
+    const chunk = `4000\r\n${'c'.repeat(0x4000)}\r\n`;
+    for (let i = 0; i < 64 && !raw.socket.destroyed; i++) {
+      raw.socket.write(chunk); // 1 MiB in 16 KiB chunks, never finished
+      await pause(5);
+    }
+    const closed = await within(raw.closed, 8000);
+    const figures = await m.end();
+    log(figures, `closed ${closed === 'timeout' ? 'never' : `after ${closed} ms`}; answer ${raw.received().slice(0, 12)}`);
+    expectWithin(figures, { rssPeakGrowthMB: 32 });
+    expect(raw.received()).toMatch(/^HTTP\/1\.1 413/);
+    expect(closed).not.toBe('timeout');
+  }, 30000);
+
   it('a Content-Length that claims less than is sent publishes the claimed bytes only; the rest is the next request', async () => {
     const { broker, bystander } = get();
     const m = await Measurement.begin('http publish: lying Content-Length', broker, bystander);
