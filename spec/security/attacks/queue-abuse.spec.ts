@@ -20,14 +20,14 @@ function firstOf(client: RawClient, commands: string[], ms = 5000): Promise<stri
 }
 
 describe('queue abuse', () => {
-  const get = arena({
-    options: {
-      brokerPrefixes: ['/topic', '/queue'],
-      queues: [{ destinations: '/queue/**', maxRedeliveries: 0, deadLetter: '/queue/DLQ.{name}' }],
-      queueBytes: 16 * MiB,
-      authorization: { rules: [{ destination: '/queue/secret', commands: ['SUBSCRIBE'], access: 'none' }, { destination: '/queue/DLQ.secret', commands: ['SUBSCRIBE'], access: 'none' }], otherwise: 'all' },
-    },
-  });
+  // `authorization` is a constructor option the fixture passes through (JSON-safe: string access).
+  const options = {
+    brokerPrefixes: ['/topic', '/queue'],
+    queues: [{ destinations: '/queue/**', maxRedeliveries: 0, deadLetter: '/queue/DLQ.{name}' }],
+    queueBytes: 16 * MiB,
+    authorization: { rules: [{ destination: '/queue/secret', commands: ['SUBSCRIBE'], access: 'none' }, { destination: '/queue/DLQ.secret', commands: ['SUBSCRIBE'], access: 'none' }], otherwise: 'all' },
+  };
+  const get = arena({ options });
 
   afterEach(() => closeClients());
 
@@ -54,7 +54,7 @@ describe('queue abuse', () => {
     sender.send('SEND\ndestination:/queue/secret\n\nsecret-body\0SEND\ndestination:/queue/DLQ.secret\n\ndead-body\0SEND\ndestination:/topic/x\nreceipt:sent\n\n\0');
     await firstOf(sender, ['RECEIPT', 'ERROR']);
     await pause(300);
-    const leaked = readers.flatMap((c, i) => c.frames.filter((f) => f.command === 'MESSAGE' && /secret|dead/.test(f.body)).map(() => patterns[i]));
+    const leaked = readers.flatMap((c, i) => c.frames.filter((f) => f.command === 'MESSAGE' && /secret|dead/.test(f.body.toString())).map(() => patterns[i]));
     const figures = await m.end();
     log(figures, `${Object.entries(answers).map(([k, v]) => `${k}: ${v}`).join(', ')}; leaked to ${leaked.join(', ') || 'none'}`);
     expectWithin(figures);
