@@ -67,6 +67,8 @@ export class MessageQueue {
   readonly counts: QueueCounts = { depth: 0, inFlight: 0, consumers: 0, enqueued: 0, delivered: 0, redelivered: 0, acked: 0, deadLettered: 0, expired: 0, dropped: 0 };
   /** True while some waiting message may expire (the sweep looks only at such queues). */
   expiring = false;
+  /** True while its own cost counts against `queueBytes` (it is not idle; see QueueTable). */
+  charged = false;
   private turn = 0;
 
   constructor(

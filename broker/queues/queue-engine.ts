@@ -9,7 +9,7 @@ import { Consumer, type MessageQueue } from './message-queue';
 import type { QueuePolicy, QueueRules } from './queue-rules';
 import type { LoadedEntry, QueueStore, RemoveReason } from './queue-store';
 import { queueStats, type QueueStats } from './queue-stats';
-import { QueueTable } from './queue-table';
+import { queueCost, QueueTable } from './queue-table';
 import { andThen } from '../value-or-promise';
 
 export type { DeadLetterReason } from './letters';
@@ -167,7 +167,7 @@ export class QueueEngine {
   }
 
   stats(): QueueStats {
-    return queueStats(this.queues.values(), this.heldBytes, this.o.budget, this.o.store.stats());
+    return queueStats(this.queues.values(), this.heldBytes + this.queues.bytes, this.o.budget, this.o.store.stats());
   }
 
   close(): void | Promise<void> {
@@ -243,7 +243,9 @@ export class QueueEngine {
 
   /** Room for `e` in its queue (`maxMessages` when it is to wait) and in `queueBytes`: drops the oldest, or refuses. */
   private makeRoom(q: MessageQueue, e: HeldEntry, waits: boolean): void {
-    const full = (): boolean => (waits && q.waiting.length >= q.policy.maxMessages) || this.heldBytes + e.size > this.o.budget;
+    // A queue that holds nothing yet also brings its own cost (QUEUE_OVERHEAD): made-up names count.
+    const own = q.charged ? 0 : queueCost(q);
+    const full = (): boolean => (waits && q.waiting.length >= q.policy.maxMessages) || this.heldBytes + this.queues.bytes + own + e.size > this.o.budget;
     if (!full()) return;
     if (q.policy.overflow === 'drop-oldest') {
       while (full()) {

@@ -16,6 +16,12 @@ const NAMES: readonly SelectorTruth[] = ['FALSE', 'TRUE', 'UNKNOWN'];
 export class CompiledSelector {
   /** The header names the selector reads, each once, in order of first use (for an index by header). */
   readonly headerNames: readonly string[];
+  /**
+   * Characters of its LIKE patterns: what a match may cost besides one step per node (each
+   * value character costs a word operation per 32 pattern characters), so that a session's
+   * selectors can be weighed by it (see `LIKE_WEIGHT` in session/commands.ts).
+   */
+  readonly likeChars: number;
   private readonly run: Evaluate;
 
   constructor(
@@ -25,6 +31,7 @@ export class CompiledSelector {
     readonly ast: SelectorExpression,
   ) {
     this.headerNames = Object.freeze(headerNamesOf(ast));
+    this.likeChars = likeCharsOf(ast);
     this.run = compileExpression(ast);
     Object.freeze(this);
   }
@@ -57,6 +64,21 @@ export function compileSelector(text: string, limits?: Partial<SelectorLimits>):
 }
 
 /** Every header name `e` reads, once each, in order of first use. */
+/** Characters of every LIKE pattern in `e`. */
+function likeCharsOf(e: SelectorExpression): number {
+  switch (e.kind) {
+    case 'and':
+    case 'or':
+      return e.items.reduce((n, x) => n + likeCharsOf(x), 0);
+    case 'not':
+      return likeCharsOf(e.operand);
+    case 'like':
+      return e.pattern.length;
+    default:
+      return 0;
+  }
+}
+
 export function headerNamesOf(e: SelectorExpression): string[] {
   const names = new Set<string>();
   const visit = (x: SelectorExpression): void => {

@@ -19,7 +19,8 @@ const DRAIN_TIME = 5000; // ms
  * from the request. The message then goes through a {@link PublishSession}, authorized and
  * routed as a SEND. Answers: 202 (JSON), 400 (no destination, or one the grammar refuses), 401,
  * 403 (refused by authorization or `allowClientSendToBroker`), 405 with `Allow: POST`, 413 past
- * `maxFrameSize` (answered at once; the rest of the body is drained so the client reads it).
+ * `maxFrameSize` (answered at once; the rest of the body is drained so the client reads it),
+ * 408 when the body has not arrived whole within `connectTimeout` (then the connection closes).
  * The body is read as it arrives, never allocated from a claimed `Content-Length`.
  */
 export class PublishEndpoint implements Endpoint {
@@ -56,7 +57,19 @@ export class PublishEndpoint implements Endpoint {
     const destination = new URL(req.url ?? '/', 'http://localhost').searchParams.get('destination');
     if (destination === null || destination === '') return reply(res, 400, 'STOMP_ERR_MISSING_HEADER: the query needs a "destination" parameter');
     const limit = this.host.options.maxFrameSize;
+    // The body must arrive within connectTimeout, as a connection must send CONNECT: a stalled
+    // publisher holds neither its bytes nor its socket for Node's 300 s request timeout.
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      if (!res.headersSent) res.writeHead(408, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+      res.end(`STOMP_ERR_CONNECT_TIMEOUT: the body did not arrive within connectTimeout (${this.host.options.connectTimeout} ms)\n`, () => req.socket.destroy());
+    }, this.host.options.connectTimeout);
+    timer.unref();
+    req.once('close', () => clearTimeout(timer));
     readBody(req, limit, (outcome) => {
+      clearTimeout(timer);
+      if (late) return;
       try {
         this.publish(req, res, destination, limit, outcome);
       } catch (err) {
