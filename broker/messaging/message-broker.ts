@@ -14,6 +14,12 @@ export interface Subscriber {
   readonly user: string | undefined;
   /** Writes one MESSAGE for `subscription`. Must not throw. */
   deliver(subscription: Subscription, message: BrokerMessage): void;
+  /**
+   * Optional: true while this subscriber's send buffer is filling (its client reads slower than
+   * it is sent to), so a queue keeps its messages waiting for it, or gives them to another
+   * consumer, instead of writing them into a buffer that would pass its limit. Must not throw.
+   */
+  backedUp?(): boolean;
 }
 
 /** One SUBSCRIBE of one session. */

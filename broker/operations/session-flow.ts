@@ -73,6 +73,15 @@ export class SessionFlow {
     }
   }
 
+  /**
+   * True once the socket holds more than half of what it may hold before the next MESSAGE
+   * would be refused (or an outbox is open): queues stop handing this session messages until
+   * it drains, so an ack:auto consumer never takes more than its buffer can carry.
+   */
+  backedUp(): boolean {
+    return this.outbox !== undefined || this.session.connection.bufferedAmount > this.control.threshold / 2;
+  }
+
   /** True when the next MESSAGE cannot go straight to the socket. */
   blocked(): boolean {
     return this.outbox !== undefined || this.session.connection.bufferedAmount > this.control.threshold;

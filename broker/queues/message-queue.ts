@@ -44,8 +44,19 @@ export class Consumer {
     this.selector = subscription.selector;
   }
 
+  /** Room under its prefetch and in its session's send buffer. */
   get hasCredit(): boolean {
-    return this.inFlight.size < this.limit;
+    return this.inFlight.size < this.limit && !this.backedUp;
+  }
+
+  /** Its session's send buffer is filling (Subscriber.backedUp): it takes nothing until it drains. */
+  get backedUp(): boolean {
+    return this.subscription.subscriber.backedUp?.() === true;
+  }
+
+  /** Would take more but for its send buffer: the engine retries it once the buffer drains. */
+  get waitsForDrain(): boolean {
+    return this.inFlight.size < this.limit && this.backedUp;
   }
 
   accepts(message: BrokerMessage): boolean {

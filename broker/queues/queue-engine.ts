@@ -16,6 +16,8 @@ export type { DeadLetterReason } from './letters';
 
 /** How often waiting messages are checked for expiry, ms (delivery checks it too: an expired message is never delivered). */
 const EXPIRY_SWEEP_MS = 1000;
+/** How often consumers whose send buffer was filling are offered their queue's messages again, ms. */
+const DRAIN_RETRY_MS = 5;
 
 /** What the server gives its queue engine. */
 export interface QueueEngineOptions {
@@ -45,6 +47,9 @@ export class QueueEngine {
   private readonly bySession = new Map<SessionId, Set<Consumer>>();
   private heldBytes = 0;
   private nextId = 1;
+  /** Consumers that stopped taking because their send buffer was filling; retried every DRAIN_RETRY_MS. */
+  private readonly draining = new Set<Consumer>();
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly sweep: ReturnType<typeof setInterval>;
   /** Resolved once the store's entries are back (at once for memory). */
   readonly ready: Promise<void>;
@@ -172,6 +177,8 @@ export class QueueEngine {
 
   close(): void | Promise<void> {
     clearInterval(this.sweep);
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.draining.clear();
     return this.o.store.close();
   }
 
@@ -202,8 +209,9 @@ export class QueueEngine {
   };
 
   private pull(c: Consumer): void {
-    if (c.queue.waiting.length === 0 || !c.hasCredit) return;
-    c.queue.pull(c, Date.now(), this.give, this.expireEntry);
+    if (c.queue.waiting.length === 0) return;
+    if (c.hasCredit) c.queue.pull(c, Date.now(), this.give, this.expireEntry);
+    if (c.queue.waiting.length > 0 && c.waitsForDrain) this.retryOnDrain(c);
   }
 
   private wait(q: MessageQueue, e: HeldEntry): void {
@@ -212,6 +220,20 @@ export class QueueEngine {
     if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
     q.counts.depth = q.waiting.length;
     this.queues.busy(q);
+    // A consumer passed over only because its send buffer was filling takes it once that drains.
+    for (const c of q.consumers) if (c.waitsForDrain) this.retryOnDrain(c);
+  }
+
+  private retryOnDrain(c: Consumer): void {
+    this.draining.add(c);
+    if (this.drainTimer !== undefined) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      const retry = [...this.draining];
+      this.draining.clear();
+      for (const r of retry) if (this.consumers.get(r.subscription) === r) this.pull(r);
+    }, DRAIN_RETRY_MS);
+    this.drainTimer.unref();
   }
 
   /** A message came back from `from` (NACK, UNSUBSCRIBE, session end). */

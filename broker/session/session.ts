@@ -329,6 +329,10 @@ export class Session implements StompSession, HeartbeatTarget, ConnectionHandler
     this.sendFrame('RECEIPT', extra === undefined ? [['receipt-id', receipt]] : [['receipt-id', receipt], ...extra]);
   }
 
+  backedUp(): boolean {
+    return this.state !== 'connected' || this.flow.backedUp();
+  }
+
   deliver(subscription: Subscription, message: BrokerMessage): void {
     if (this.state !== 'connected') return;
     const chain = this.host.interceptors;
