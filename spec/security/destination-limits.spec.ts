@@ -126,7 +126,11 @@ describe('what pattern subscriptions hold', () => {
       `200 subscriptions of 8 KB: exact ${(exact.bytes / 1024).toFixed(0)} KiB, pattern ${(patterns.bytes / 1024).toFixed(0)} KiB of heap; ${nodes} trie nodes`,
     );
     expect(nodes).toBe(1 + 2 + 200 * 4); // root, '' and topic shared; then <long>, *, news, ** per subscription
-    expect(patterns.bytes).toBeLessThan(exact.bytes * 2 + 512 * 1024);
+    // 200 exact subscriptions hold at least their 200 × 8,000-character destinations; a heap
+    // reading below that means the collector freed something else meanwhile (other specs'
+    // servers closing in this process), so the floor stands in for it.
+    const exactCost = Math.max(exact.bytes, 200 * 8000);
+    expect(patterns.bytes).toBeLessThan(exactCost * 2 + 512 * 1024);
   });
 });
 
