@@ -12,6 +12,9 @@ import { decodeEnvelope, decodeRetained, encodeEnvelope, patternGlob, RETAINED_M
 import { OutageLog } from './outage-log';
 import { createRedis, type RedisConnectionOptions, type RedisLike } from './redis-types';
 import { RedisMessageStore } from './redis-message-store';
+import { RedisQueues } from './redis-queues';
+import type { QueueBackend } from '../queues/queue-backend';
+import type { QueueEngineOptions } from '../queues/queue-engine';
 import { StreamCursors } from './stream-cursors';
 import { UserRegistry } from './user-registry';
 
@@ -39,6 +42,13 @@ export interface RedisBrokerOptions {
   logger?: Logger;
   /** This node's id. @defaultValue random */
   nodeId?: NodeId;
+  /**
+   * Ms a queue message stays unacknowledged to a silent node (crashed, or cut from Redis)
+   * before a live node claims and redelivers it (docs/queues.md "Cluster"). A live node keeps
+   * its own in-flight messages fresh, however long its consumers take to ack.
+   * @defaultValue 30000
+   */
+  queueClaimTimeout?: number;
 }
 
 /** The defaults of {@link RedisBrokerOptions} (units in comments); frozen. */
@@ -47,7 +57,11 @@ export const REDIS_BROKER_DEFAULTS = freezeDefaults({
   presenceTtl: 15000, // ms
   maxBuffered: 10000, // cluster messages
   reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
+  queueClaimTimeout: 30000, // ms
 });
+
+/** Ms a node's own returned queue messages (NACK, UNSUBSCRIBE, session end) are left to other nodes' consumers first. */
+const RETURN_GRACE_MS = 250;
 
 /** The options of {@link RedisBrokerOptions} without an entry in REDIS_BROKER_DEFAULTS (`flushDelay` defaults to the reconnectDelay cap). */
 export const REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['client', 'redis', 'flushDelay', 'logger', 'nodeId'] as const);
@@ -98,6 +112,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   private readonly logger: Logger;
   private readonly maxBuffered: number;
   private readonly flushDelay: number;
+  private readonly claimTimeout: number;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly presence: UserRegistry;
   /** Channel or glob → number of local subscriptions needing it. */
@@ -126,6 +141,8 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     invalidUnless(Number.isFinite(ttl) && ttl >= 150, 'presenceTtl', 'a number of ms >= 150', ttl);
     invalidUnless(Number.isInteger(this.maxBuffered) && this.maxBuffered >= 0, 'maxBuffered', 'an integer >= 0', this.maxBuffered);
     invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
+    this.claimTimeout = options.queueClaimTimeout ?? REDIS_BROKER_DEFAULTS.queueClaimTimeout;
+    invalidUnless(Number.isFinite(this.claimTimeout) && this.claimTimeout >= 100, 'queueClaimTimeout', 'a number of ms >= 100', options.queueClaimTimeout);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     this.prefix = options.prefix ?? REDIS_BROKER_DEFAULTS.prefix;
     this.logger = options.logger ?? createStderrLogger();
@@ -168,6 +185,14 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     this.store = store;
     this.cursors = new StreamCursors((d, from, n) => store.range(d, from, n), (m) => this.deliverLocal(m), store.counts, this.logger, this.maxBuffered);
     return store;
+  }
+
+  /**
+   * The queues of a cluster (the server takes them when queue rules are set): one Redis stream
+   * per queue with a consumer group, consumed by every node (broker/cluster/redis-queues.ts).
+   */
+  createQueueBackend(options: QueueEngineOptions): QueueBackend {
+    return new RedisQueues(options, { redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, claimTimeout: this.claimTimeout, returnGrace: RETURN_GRACE_MS });
   }
 
   /** The Redis message store, when one was created. */

@@ -1,0 +1,112 @@
+import type { BrokerMessage } from '../messaging/broker-message';
+import type { Subscription } from '../messaging/message-broker';
+import type { CompiledSelector } from '../selectors/compile-selector';
+import type { QueueCounts } from '../queues/message-queue';
+import type { QueuePolicy } from '../queues/queue-rules';
+import type { QueueEntry, QueueKey } from '../queues/queue-store';
+
+/** Most entries one TAKE asks Redis for, and the credit an `ack:auto` consumer counts for. */
+export const TAKE_BATCH = 64;
+
+/** One entry of a Redis queue as a node holds it: taken from the stream, not settled yet. */
+export class StreamEntry implements QueueEntry {
+  constructor(
+    /** The stream entry id. */
+    readonly streamId: string,
+    readonly queue: QueueKey,
+    readonly destination: string,
+    readonly user: string | undefined,
+    readonly message: BrokerMessage,
+    readonly expiresAt: number,
+    /** The delivery count Redis keeps for it, this delivery included. */
+    public deliveries: number,
+  ) {}
+
+  get id(): number {
+    return Number(this.streamId.slice(0, this.streamId.indexOf('-')));
+  }
+}
+
+/** A subscription of a Redis queue on this node. */
+export class StreamConsumer {
+  readonly inFlight = new Map<string, StreamEntry>();
+  readonly auto: boolean;
+  readonly limit: number;
+  readonly selector: CompiledSelector | undefined;
+
+  constructor(
+    readonly subscription: Subscription,
+    readonly queue: LocalQueue,
+    defaultPrefetch: number,
+  ) {
+    this.auto = subscription.ack === 'auto';
+    this.limit = this.auto ? Number.POSITIVE_INFINITY : (subscription.prefetch ?? defaultPrefetch);
+    this.selector = subscription.selector;
+  }
+
+  get credit(): number {
+    return this.auto ? TAKE_BATCH : Math.max(0, this.limit - this.inFlight.size);
+  }
+
+  get hasCredit(): boolean {
+    return this.inFlight.size < this.limit;
+  }
+
+  accepts(message: BrokerMessage): boolean {
+    return this.selector === undefined || this.selector.matches(message);
+  }
+}
+
+/**
+ * What this node knows of one Redis queue: its local consumers in round-robin order, the
+ * entries it took that no local consumer could take yet (`held`: a selector matched none), and
+ * its counts (this node's share of the queue's traffic).
+ */
+export class LocalQueue {
+  readonly consumers: StreamConsumer[] = [];
+  readonly held: StreamEntry[] = [];
+  readonly counts: QueueCounts = { depth: 0, inFlight: 0, consumers: 0, enqueued: 0, delivered: 0, redelivered: 0, acked: 0, deadLettered: 0, expired: 0, dropped: 0 };
+  private turn = 0;
+
+  constructor(
+    readonly key: QueueKey,
+    readonly stream: string,
+    readonly destination: string,
+    readonly user: string | undefined,
+    readonly policy: QueuePolicy,
+  ) {}
+
+  /** Entries to ask Redis for: the local consumers' credit less what is held already, at most a batch. */
+  get credit(): number {
+    let sum = 0;
+    for (const c of this.consumers) sum += c.credit;
+    return Math.min(TAKE_BATCH, sum - this.held.length);
+  }
+
+  add(c: StreamConsumer): void {
+    this.consumers.push(c);
+    this.counts.consumers++;
+  }
+
+  remove(c: StreamConsumer): void {
+    const i = this.consumers.indexOf(c);
+    if (i === -1) return;
+    this.consumers.splice(i, 1);
+    this.counts.consumers--;
+    if (this.turn > i) this.turn--;
+    if (this.turn >= this.consumers.length) this.turn = 0;
+  }
+
+  /** The next local consumer in round-robin order with credit whose selector accepts `e`. */
+  taker(e: StreamEntry): StreamConsumer | undefined {
+    const n = this.consumers.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.turn + k) % n;
+      const c = this.consumers[i];
+      if (!c.hasCredit || !c.accepts(e.message)) continue;
+      this.turn = (i + 1) % n;
+      return c;
+    }
+    return undefined;
+  }
+}
