@@ -1,4 +1,5 @@
 import type { BrokerMessage } from '../messaging/broker-message';
+import { redelivered } from '../queues/letters';
 import type { Subscription } from '../messaging/message-broker';
 import type { CompiledSelector } from '../selectors/compile-selector';
 import type { QueueCounts } from '../queues/message-queue';
@@ -108,5 +109,35 @@ export class LocalQueue {
       return c;
     }
     return undefined;
+  }
+
+  /** Writes `e` to `c` (`redelivered:true` past its first delivery); true when `ack:auto` settled it. */
+  give(c: StreamConsumer, e: StreamEntry): boolean {
+    this.counts.delivered++;
+    const again = e.deliveries > 1;
+    if (again) this.counts.redelivered++;
+    const message = again ? redelivered(e.message) : e.message;
+    if (c.auto) this.counts.acked++;
+    else {
+      c.inFlight.set(e.message.messageId, e);
+      this.counts.inFlight++;
+    }
+    c.subscription.subscriber.deliver(c.subscription, message);
+    return c.auto;
+  }
+
+  /** Hands held entries to local consumers that can take them now; returns the ids `ack:auto` settled. */
+  pull(): string[] {
+    const auto: string[] = [];
+    for (let i = 0; i < this.held.length; ) {
+      const c = this.taker(this.held[i]);
+      if (c === undefined) {
+        i++;
+        continue;
+      }
+      const [e] = this.held.splice(i, 1);
+      if (this.give(c, e)) auto.push(e.streamId);
+    }
+    return auto;
   }
 }

@@ -1,35 +1,17 @@
-import { createHash } from 'node:crypto';
-import { Buffer } from 'node:buffer';
 import { StompError } from '../errors';
-import type { Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import type { SessionId, Subscription } from '../messaging/message-broker';
 import { userHistoryKey } from '../retention/message-store';
 import type { QueueBackend } from '../queues/queue-backend';
 import type { QueueEngineOptions } from '../queues/queue-engine';
-import { deadLetterOf, redelivered, type DeadLetterReason } from '../queues/letters';
+import { deadLetterOf, type DeadLetterReason } from '../queues/letters';
 import type { QueuePolicy } from '../queues/queue-rules';
 import { queueStats, type QueueStats } from '../queues/queue-stats';
-import { decodeEnvelope, encodeEnvelope, type NodeId } from './cluster-message';
-import { ENQUEUE, GIVE_BACK, SETTLE, TAKE, TOUCH } from './queue-scripts';
+import { decodeEnvelope, encodeEnvelope } from './cluster-message';
+import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-streams';
 import { LocalQueue, StreamConsumer, StreamEntry } from './redis-queue-state';
-import type { RedisLike } from './redis-types';
 
-const GROUP = 'stompbox';
-/** How long a blocked read waits for new entries before the loop looks again (returned and claimable entries), ms. */
-const POLL_MS = 100;
-
-/** What the RedisBroker gives its queues. */
-export interface RedisQueueHost {
-  readonly redis: RedisLike;
-  readonly prefix: string;
-  readonly nodeId: NodeId;
-  readonly logger: Logger;
-  /** Ms an entry stays pending to a silent consumer before a live node claims it. */
-  readonly claimTimeout: number;
-  /** Ms a node's own returned entries are left to other nodes first. */
-  readonly returnGrace: number;
-}
+export type { RedisQueueHost } from './queue-streams';
 
 /**
  * Queues of a cluster (docs/queues.md "Cluster"): each queue is one Redis stream with a
@@ -44,16 +26,20 @@ export class RedisQueues implements QueueBackend {
   private readonly queues = new Map<string, LocalQueue>();
   private readonly consumers = new Map<Subscription, StreamConsumer>();
   private readonly bySession = new Map<SessionId, Set<StreamConsumer>>();
-  private readonly sha = new Map<string, string>();
-  private blocking: RedisLike | undefined;
+  private readonly redis: QueueStreams;
+  /** Give-backs under way (session ends), awaited by close() so that Redis has them before the node goes. */
+  private readonly returning = new Set<Promise<void>>();
   private closed = false;
+  /** True while Redis fails the reads (logged once per outage). */
+  private failing = false;
   private looping = false;
   private readonly toucher: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly o: QueueEngineOptions,
-    private readonly host: RedisQueueHost,
+    host: RedisQueueHost,
   ) {
+    this.redis = new QueueStreams(host);
     this.toucher = setInterval(() => this.touchAll(), Math.max(50, Math.floor(host.claimTimeout / 3)));
     this.toucher.unref();
   }
@@ -75,14 +61,12 @@ export class RedisQueues implements QueueBackend {
       if (policy.expired === 'dead-letter') await this.deadLetter(q, new StreamEntry('0-0', q.key, q.destination, user, message, expiresAt, 0), 'expired');
       return;
     }
-    const x = expiresAt === Number.POSITIVE_INFINITY ? 'inf' : String(expiresAt);
-    const reject = policy.overflow === 'reject' ? '1' : '0';
     let trimmed: number;
     try {
-      trimmed = Number(await this.run(ENQUEUE, q.stream, [GROUP, String(policy.maxMessages), reject, encodeEnvelope(this.host.nodeId, 0, message, user), x]));
+      trimmed = await this.redis.append(q.stream, policy.maxMessages, policy.overflow === 'reject', encodeEnvelope(this.redis.host.nodeId, 0, message, user), expiresAt);
     } catch (err) {
       q.counts.enqueued--;
-      throw new StompError('STOMP_ERR_STORE_UNAVAILABLE', `Redis did not take the queue message (${err instanceof Error ? err.message : String(err)}); it may or may not be queued`);
+      throw err;
     }
     if (trimmed < 0) {
       q.counts.enqueued--;
@@ -117,7 +101,11 @@ export class RedisQueues implements QueueBackend {
     const own = this.bySession.get(sessionId);
     if (own === undefined) return;
     this.bySession.delete(sessionId);
-    for (const c of own) void this.drop(c);
+    for (const c of own) {
+      const p = this.drop(c);
+      this.returning.add(p);
+      void p.finally(() => this.returning.delete(p));
+    }
   }
 
   /** ACK: XACK and XDEL; the promise is the ACK's RECEIPT. */
@@ -164,11 +152,11 @@ export class RedisQueues implements QueueBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.toucher);
-    const gone = [...this.consumers.values()];
-    await Promise.all(gone.map((c) => this.drop(c)));
-    await Promise.all([...this.queues.values()].map((q) => this.giveBack(q, [], q.held.splice(0))));
     this.closed = true;
-    this.blocking?.disconnect();
+    const gone = [...this.consumers.values()];
+    await Promise.all([...this.returning, ...gone.map((c) => this.drop(c))]);
+    await Promise.all([...this.queues.values()].map((q) => this.giveBack(q, [], q.held.splice(0))));
+    this.redis.close();
   }
 
   // ---- taking and handing out ----
@@ -176,7 +164,7 @@ export class RedisQueues implements QueueBackend {
   private open(user: string | undefined, destination: string, policy: QueuePolicy): LocalQueue {
     const key = user === undefined ? destination : userHistoryKey(user, destination);
     let q = this.queues.get(key);
-    if (q === undefined) this.queues.set(key, (q = new LocalQueue(key, `${this.host.prefix}q:${key}`, destination, user, policy)));
+    if (q === undefined) this.queues.set(key, (q = new LocalQueue(key, this.redis.streamOf(key), destination, user, policy)));
     return q;
   }
 
@@ -195,80 +183,55 @@ export class RedisQueues implements QueueBackend {
       for (const q of hungry) {
         try {
           took += await this.take(q);
+          if (this.failing) this.o.logger.warn({ queue: q.destination }, 'Redis queues readable again');
+          this.failing = false;
         } catch (err) {
-          this.host.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue read failed; retrying');
+          if (!this.failing) this.o.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue read failed; retrying every 100 ms');
+          this.failing = true;
           await sleep(POLL_MS);
         }
       }
-      if (took === 0 && !this.closed) await this.waitForEntries(hungry);
+      if (took === 0 && !this.closed) await this.redis.waitForEntries(hungry.map((q) => q.stream));
     }
   }
 
   private async take(q: LocalQueue): Promise<number> {
     const want = q.credit;
     if (want <= 0) return 0;
-    const args = [GROUP, this.host.nodeId, String(want), String(this.host.claimTimeout), String(this.host.returnGrace)];
-    const flat = (await this.run(TAKE, q.stream, args)) as Buffer[];
+    const taken = await this.redis.take(q.stream, want);
     const now = Date.now();
     const auto: string[] = [];
-    for (let i = 0; i + 3 < flat.length; i += 4) {
-      const env = decodeEnvelope(flat[i + 1]);
-      const streamId = flat[i].toString();
+    for (const t of taken) {
+      const env = decodeEnvelope(t.envelope);
+      const streamId = t.streamId;
       if (env === undefined) {
         auto.push(streamId); // not ours to read: settled so it never comes again
         continue;
       }
-      const x = flat[i + 2].toString();
-      const e = new StreamEntry(streamId, q.key, q.destination, q.user, env.message, x === 'inf' ? Number.POSITIVE_INFINITY : Number(x), Number(flat[i + 3].toString()));
+      const e = new StreamEntry(streamId, q.key, q.destination, q.user, env.message, t.expiresAt, t.deliveries);
       if (e.expiresAt <= now) {
         q.counts.expired++;
-        if (q.policy.expired === 'dead-letter') void this.deadLetter(q, e, 'expired').then(() => this.settle(q, [streamId]));
+        if (q.policy.expired === 'dead-letter') this.moveQuietly(q, e, 'expired');
         else auto.push(streamId);
         continue;
       }
       if (e.deliveries > q.policy.maxRedeliveries + 1) {
         // Claimed once too often (a consumer or node died with it each time): dead letter, as a NACK past the limit.
         e.deliveries--;
-        void this.deadLetter(q, e, 'max-redeliveries').then(() => this.settle(q, [streamId]));
+        this.moveQuietly(q, e, 'max-redeliveries');
         continue;
       }
       const c = q.taker(e);
       if (c === undefined) q.held.push(e);
-      else if (this.give(c, e)) auto.push(streamId);
+      else if (q.give(c, e)) auto.push(streamId);
     }
     if (auto.length > 0) await this.settle(q, auto);
-    return flat.length / 4;
-  }
-
-  /** Writes `e` to `c`; true when `ack:auto` settled it. */
-  private give(c: StreamConsumer, e: StreamEntry): boolean {
-    const q = c.queue;
-    q.counts.delivered++;
-    const again = e.deliveries > 1;
-    if (again) q.counts.redelivered++;
-    const message = again ? redelivered(e.message) : e.message;
-    if (c.auto) q.counts.acked++;
-    else {
-      c.inFlight.set(e.message.messageId, e);
-      q.counts.inFlight++;
-    }
-    c.subscription.subscriber.deliver(c.subscription, message);
-    return c.auto;
+    return taken.length;
   }
 
   /** Hands held entries to local consumers that gained credit. */
   private pull(q: LocalQueue): void {
-    if (q.held.length === 0) return;
-    const auto: string[] = [];
-    for (let i = 0; i < q.held.length; ) {
-      const c = q.taker(q.held[i]);
-      if (c === undefined) {
-        i++;
-        continue;
-      }
-      const [e] = q.held.splice(i, 1);
-      if (this.give(c, e)) auto.push(e.streamId);
-    }
+    const auto = q.pull();
     if (auto.length > 0) void this.settle(q, auto).catch(() => undefined);
   }
 
@@ -300,11 +263,11 @@ export class RedisQueues implements QueueBackend {
     }
     for (const e of held) back.push(e.streamId, String(e.deliveries - 1));
     try {
-      if (back.length > 0) await this.run(GIVE_BACK, q.stream, [GROUP, this.host.nodeId, ...back]);
+      if (back.length > 0) await this.redis.giveBack(q.stream, back);
       await Promise.all(dead);
     } catch (err) {
       // Left pending to this node: claimed by a live node after claimTimeout.
-      this.host.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue give-back failed; the entries come back after the claim timeout');
+      this.o.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue give-back failed; the entries come back after the claim timeout');
     }
   }
 
@@ -328,8 +291,15 @@ export class RedisQueues implements QueueBackend {
 
   // ---- Redis ----
 
+  /** Dead-letters `e` and settles it, logging a failure (the entry then comes back after the claim timeout). */
+  private moveQuietly(q: LocalQueue, e: StreamEntry, reason: DeadLetterReason): void {
+    this.deadLetter(q, e, reason)
+      .then(() => this.settle(q, [e.streamId]))
+      .catch((err: unknown) => this.o.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue dead-letter move failed'));
+  }
+
   private settle(q: LocalQueue, ids: readonly string[]): Promise<unknown> {
-    return this.run(SETTLE, q.stream, [GROUP, ...ids]);
+    return this.redis.settle(q.stream, ids);
   }
 
   /** Keeps this node's entries (in flight and held) from being claimed while it lives. */
@@ -337,34 +307,7 @@ export class RedisQueues implements QueueBackend {
     for (const q of this.queues.values()) {
       const ids = q.held.map((e) => e.streamId);
       for (const c of q.consumers) for (const e of c.inFlight.values()) ids.push(e.streamId);
-      if (ids.length > 0) this.run(TOUCH, q.stream, [GROUP, this.host.nodeId, ...ids]).catch(() => undefined);
+      if (ids.length > 0) this.redis.touch(q.stream, ids).catch(() => undefined);
     }
   }
-
-  /** Blocks (on a connection of its own) until one of `queues` gets a new entry, or POLL_MS. */
-  private async waitForEntries(queues: readonly LocalQueue[]): Promise<void> {
-    if (this.blocking === undefined) {
-      this.blocking = this.host.redis.duplicate();
-      this.blocking.on('error', () => undefined); // the loop retries; RedisBroker reports the outage
-    }
-    if (this.blocking.status !== 'ready') return sleep(POLL_MS);
-    const streams = queues.map((q) => q.stream);
-    await this.blocking.callBuffer('XREAD', 'BLOCK', String(POLL_MS), 'STREAMS', ...streams, ...streams.map(() => '$')).catch(() => sleep(POLL_MS));
-  }
-
-  /** EVALSHA, or EVAL when Redis does not know the script yet. */
-  private async run(script: string, key: string, argv: readonly (string | Buffer)[]): Promise<unknown> {
-    let sha = this.sha.get(script);
-    if (sha === undefined) this.sha.set(script, (sha = createHash('sha1').update(script).digest('hex')));
-    try {
-      return await this.host.redis.callBuffer('EVALSHA', sha, '1', key, ...argv);
-    } catch (err) {
-      if (!String(err).includes('NOSCRIPT')) throw err;
-      return this.host.redis.callBuffer('EVAL', script, '1', key, ...argv);
-    }
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }
