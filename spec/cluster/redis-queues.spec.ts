@@ -6,25 +6,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IMessage } from '@stomp/stompjs';
-import Redis from 'ioredis';
 import type { StompServerConfig } from '../../broker';
 import { RedisBroker, type RedisBrokerOptions } from '../../broker/cluster/redis-broker';
 import { silentLogger } from '../../broker/logger';
 import { killChildBrokers, startChildBroker } from '../helpers/child-broker';
 import { closeClients, stompClient, type StompClient } from '../helpers/clients';
 import { closeServers, startServer } from '../helpers/server';
-import { describeWith, eventually } from './services';
+import { describeWith, eventually, hasCommand } from './services';
+import { deleteKeys, freePort, startRedis } from './throwaway-redis';
 
 const REDIS_PORT = 6379;
 const describeRedis = describeWith('Redis', REDIS_PORT, 'install and start the Debian package redis-server');
 
-const QUEUES: StompServerConfig['queues'] = [{ destinations: '/queue/**', maxRedeliveries: 2, deadLetter: '/queue/DLQ.{name}' }];
+const QUEUES: StompServerConfig['queues'] = [
+  { destinations: '/queue/capped', maxMessages: 2, overflow: 'reject' },
+  { destinations: '/queue/short', maxMessages: 2 },
+  { destinations: '/queue/**', maxRedeliveries: 2, deadLetter: '/queue/DLQ.{name}' },
+];
 
 let prefix = '';
 const brokers: RedisBroker[] = [];
 
 async function startNode(options: RedisBrokerOptions = {}): Promise<string> {
-  const broker = new RedisBroker({ prefix, presenceTtl: 1000, logger: silentLogger, ...options });
+  const broker = new RedisBroker({ prefix, presenceTtl: 1000, logger: silentLogger, reconnectDelay: [100, 200], ...options });
   brokers.push(broker);
   await broker.ready();
   const running = await startServer({ broker, queues: QUEUES, logger: silentLogger });
@@ -65,12 +69,16 @@ afterEach(async () => {
   await closeServers();
   await killChildBrokers();
   await Promise.all(brokers.splice(0).map((b) => b.close()));
-  const redis = new Redis({ port: REDIS_PORT, lazyConnect: true });
-  await redis.connect();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await deleteKeys(REDIS_PORT, prefix);
 });
+
+/** Sends with a receipt; resolves with the receipt id, or the ERROR frame's `code` when the server refused it. */
+async function sendReceipted(c: StompClient, destination: string, body: string): Promise<string> {
+  const id = `s-${randomBytes(3).toString('hex')}`;
+  const refused = new Promise<string>((resolve) => (c.client.onStompError = (f) => resolve(`ERROR ${f.headers.code}`)));
+  c.client.publish({ destination, body, headers: { receipt: id } });
+  return Promise.race([c.receipt(id).then(() => id), refused]);
+}
 
 describeRedis('Redis queues across nodes', () => {
   it('gives each of N messages to exactly one of the competing consumers on two nodes, each a fair share', async () => {
@@ -168,5 +176,79 @@ describeRedis('Redis queues across nodes', () => {
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(claim / 2);
     expect(onB.map((m) => m.body).sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
     expect(onB.every((m) => m.headers.redelivered === 'true')).toBe(true);
+  }, 30000);
+
+  it('bounds a queue across the cluster: overflow reject refuses the SEND on any node once maxMessages wait', async () => {
+    const [a, b] = await Promise.all([startNode(), startNode()]);
+    const pa = await stompClient(a, 'websocket');
+    expect(await sendReceipted(pa, '/queue/capped', 'k1')).toMatch(/^s-/);
+    expect(await sendReceipted(pa, '/queue/capped', 'k2')).toMatch(/^s-/);
+    const pb = await stompClient(b, 'websocket');
+    expect(await sendReceipted(pb, '/queue/capped', 'k3')).toBe('ERROR STOMP_ERR_QUEUE_FULL');
+    const inbox = await (await stompClient(b, 'websocket')).subscribe('/queue/capped');
+    expect((await inbox.wait(2)).map((m) => m.body)).toEqual(['k1', 'k2']);
+    await wait(300);
+    expect(inbox.messages).toHaveLength(2);
+  });
+
+  it('drops the oldest past maxMessages under drop-oldest, whichever node sent them', async () => {
+    const [a, b] = await Promise.all([startNode(), startNode()]);
+    const pa = await stompClient(a, 'websocket');
+    const pb = await stompClient(b, 'websocket');
+    await sendReceipted(pa, '/queue/short', 'd1');
+    await sendReceipted(pb, '/queue/short', 'd2');
+    await sendReceipted(pa, '/queue/short', 'd3');
+    const inbox = await (await stompClient(b, 'websocket')).subscribe('/queue/short');
+    expect((await inbox.wait(2)).map((m) => m.body)).toEqual(['d2', 'd3']);
+    await wait(300);
+    expect(inbox.messages).toHaveLength(2);
+  });
+
+  it('returns what an UNSUBSCRIBE on node A held to the consumer on node B, and routes by selector', async () => {
+    const [a, b] = await Promise.all([startNode(), startNode()]);
+    const ca = await stompClient(a, 'websocket');
+    const heldOnA: IMessage[] = [];
+    const subA = ca.client.subscribe('/queue/sel', (m) => heldOnA.push(m), { ack: 'client-individual' });
+    await flushed(ca);
+    for (const colour of ['red', 'blue', 'red']) ca.client.publish({ destination: '/queue/sel', body: colour, headers: { colour } });
+    await eventually('3 on A', () => heldOnA.length === 3);
+    const cb = await stompClient(b, 'websocket');
+    const reds = await cb.subscribe('/queue/sel', { ack: 'auto', selector: "colour = 'red'" });
+    subA.unsubscribe();
+    await reds.wait(2);
+    expect(reds.messages.map((m) => [m.body, m.headers.redelivered])).toEqual([
+      ['red', 'true'],
+      ['red', 'true'],
+    ]);
+    const blues = await cb.subscribe('/queue/sel', { ack: 'auto', selector: "colour = 'blue'" });
+    expect((await blues.wait(1)).map((m) => m.body)).toEqual(['blue']);
+    await wait(300);
+    expect(reds.messages).toHaveLength(2);
+  });
+});
+
+const describeOutage = hasCommand('redis-server') ? describeRedis : describe.skip;
+
+describeOutage('Redis queues while Redis is down', () => {
+  it('refuses a SEND to a queue with STOMP_ERR_BROKER_UNAVAILABLE, and takes them again once Redis is back', async () => {
+    const port = await freePort();
+    let redis = await startRedis(port);
+    try {
+      const node = await startNode({ redis: { port } });
+      const c = await stompClient(node, 'websocket');
+      expect(await sendReceipted(c, '/queue/down', 'before')).toMatch(/^s-/);
+      redis.kill('SIGKILL');
+      await wait(200);
+      const c2 = await stompClient(node, 'websocket');
+      expect(await sendReceipted(c2, '/queue/down', 'during')).toBe('ERROR STOMP_ERR_BROKER_UNAVAILABLE');
+      redis = await startRedis(port);
+      // A refused SEND closes its session: each try on a new one.
+      await eventually('a SEND taken again', async () => (await sendReceipted(await stompClient(node, 'websocket'), '/queue/down', 'after')).startsWith('s-') || undefined, 10000);
+      const inbox = await (await stompClient(node, 'websocket')).subscribe('/queue/down');
+      // The restarted Redis kept nothing (no persistence): only what was sent after it came back.
+      expect((await inbox.wait(1))[0].body).toBe('after');
+    } finally {
+      redis.kill('SIGKILL');
+    }
   }, 30000);
 });
