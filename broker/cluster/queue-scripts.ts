@@ -27,14 +27,16 @@ return len + 1 - redis.call('XLEN', s)
 /**
  * Takes up to ARGV[3] entries for node ARGV[2]: returned ones (others' first, own after ARGV[5]
  * ms), then entries pending longer than ARGV[4] ms to any consumer (a dead node's: XAUTOCLAIM),
- * then new ones (XREADGROUP). Returns a flat list: id, envelope, expiry, delivery count.
- * Forgets consumers with nothing pending that were idle past twice the claim timeout.
+ * then new ones (XREADGROUP). Returns the XAUTOCLAIM cursor to pass as ARGV[6] next time (so
+ * that the whole pending list is scanned over successive takes), then a flat list: id,
+ * envelope, expiry, delivery count. Forgets consumers with nothing pending that were idle past
+ * twice the claim timeout.
  */
 export const TAKE = `
 local s, g, me = KEYS[1], ARGV[1], ARGV[2]
-local n, claim, grace = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-if redis.call('EXISTS', s) == 0 then return {} end
-local out = {}
+local n, claim, grace, cursor = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+if redis.call('EXISTS', s) == 0 then return {'0-0'} end
+local out = {'0-0'}
 local function push(e, count)
   if type(e) ~= 'table' or type(e[2]) ~= 'table' then return end
   local m, x = nil, 'inf'
@@ -69,7 +71,8 @@ if mine and n > 0 then
   end
 end
 if n > 0 then
-  local got = redis.call('XAUTOCLAIM', s, g, me, claim, '0-0', 'COUNT', n)
+  local got = redis.call('XAUTOCLAIM', s, g, me, claim, cursor, 'COUNT', n)
+  out[1] = got[1]
   for _, e in ipairs(got[2]) do
     local p = redis.call('XPENDING', s, g, e[1], e[1], 1)
     push(e, p[1] and p[1][4] or 1)

@@ -39,6 +39,8 @@ export interface TakenEntry {
 export class QueueStreams {
   private readonly sha = new Map<string, string>();
   private blocking: RedisLike | undefined;
+  /** XAUTOCLAIM cursor per stream (absent: from the start). */
+  private readonly cursors = new Map<string, string>();
 
   constructor(readonly host: RedisQueueHost) {}
 
@@ -55,9 +57,13 @@ export class QueueStreams {
   /** Up to `count` entries for this node: returned ones, claimable ones (idle past claimTimeout), then new ones. */
   async take(stream: string, count: number): Promise<TakenEntry[]> {
     const h = this.host;
-    const flat = (await this.run(TAKE, stream, [GROUP, h.nodeId, String(count), String(h.claimTimeout), String(h.returnGrace)])) as Buffer[];
+    const cursor = this.cursors.get(stream) ?? '0-0';
+    const flat = (await this.run(TAKE, stream, [GROUP, h.nodeId, String(count), String(h.claimTimeout), String(h.returnGrace), cursor])) as Buffer[];
+    const next = flat[0]?.toString() ?? '0-0';
+    if (next === '0-0') this.cursors.delete(stream);
+    else this.cursors.set(stream, next);
     const out: TakenEntry[] = [];
-    for (let i = 0; i + 3 < flat.length; i += 4) {
+    for (let i = 1; i + 3 < flat.length; i += 4) {
       const x = flat[i + 2].toString();
       out.push({ streamId: flat[i].toString(), envelope: flat[i + 1], expiresAt: x === 'inf' ? Number.POSITIVE_INFINITY : Number(x), deliveries: Number(flat[i + 3].toString()) });
     }
@@ -87,6 +93,11 @@ export class QueueStreams {
     }
     if (this.blocking.status !== 'ready') return sleep(POLL_MS);
     await this.blocking.callBuffer('XREAD', 'BLOCK', String(POLL_MS), 'STREAMS', ...streams, ...streams.map(() => '$')).catch(() => sleep(POLL_MS));
+  }
+
+  /** Forgets what this node kept of a stream it no longer reads. */
+  forget(stream: string): void {
+    this.cursors.delete(stream);
   }
 
   close(): void {

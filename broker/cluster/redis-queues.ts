@@ -10,6 +10,7 @@ import { queueStats, type QueueStats } from '../queues/queue-stats';
 import { decodeEnvelope, encodeEnvelope } from './cluster-message';
 import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-streams';
 import { LocalQueue, StreamConsumer, StreamEntry } from './redis-queue-state';
+import { MAX_IDLE_QUEUES } from '../queues/queue-table';
 
 export type { RedisQueueHost } from './queue-streams';
 
@@ -24,6 +25,8 @@ export class RedisQueues implements QueueBackend {
   readonly ready = Promise.resolve();
   readonly loaded = true;
   private readonly queues = new Map<string, LocalQueue>();
+  /** Queues with nothing held and no consumer, least recently used first: past MAX_IDLE_QUEUES the oldest is forgotten. */
+  private readonly idle = new Set<LocalQueue>();
   private readonly consumers = new Map<Subscription, StreamConsumer>();
   private readonly bySession = new Map<SessionId, Set<StreamConsumer>>();
   private readonly redis: QueueStreams;
@@ -55,6 +58,14 @@ export class RedisQueues implements QueueBackend {
   /** XADD to the queue's stream (trimmed to maxMessages, or refused under 'reject'); the promise is the SEND's RECEIPT. */
   async enqueue(policy: QueuePolicy, user: string | undefined, message: BrokerMessage, expiresAt: number): Promise<void> {
     const q = this.open(user, message.destination, policy);
+    try {
+      await this.append(q, policy, user, message, expiresAt);
+    } finally {
+      this.release(q);
+    }
+  }
+
+  private async append(q: LocalQueue, policy: QueuePolicy, user: string | undefined, message: BrokerMessage, expiresAt: number): Promise<void> {
     q.counts.enqueued++;
     if (expiresAt <= Date.now()) {
       q.counts.expired++;
@@ -165,7 +176,21 @@ export class RedisQueues implements QueueBackend {
     const key = user === undefined ? destination : userHistoryKey(user, destination);
     let q = this.queues.get(key);
     if (q === undefined) this.queues.set(key, (q = new LocalQueue(key, this.redis.streamOf(key), destination, user, policy)));
+    this.idle.delete(q);
     return q;
+  }
+
+  /** Remembers `q` as idle when nothing of it is here any more; forgets the longest idle past MAX_IDLE_QUEUES, so made-up queue names cannot grow memory. */
+  private release(q: LocalQueue): void {
+    if (q.consumers.length > 0 || q.held.length > 0 || q.counts.inFlight > 0) return;
+    this.idle.delete(q);
+    this.idle.add(q);
+    while (this.idle.size > MAX_IDLE_QUEUES) {
+      const oldest = this.idle.values().next().value as LocalQueue;
+      this.idle.delete(oldest);
+      this.queues.delete(oldest.key);
+      this.redis.forget(oldest.stream);
+    }
   }
 
   private wake(): void {
@@ -247,7 +272,9 @@ export class RedisQueues implements QueueBackend {
       this.pull(q);
       return this.giveBack(q, back);
     }
-    return this.giveBack(q, back, q.held.splice(0));
+    const held = q.held.splice(0);
+    this.release(q);
+    return this.giveBack(q, back, held);
   }
 
   /**
