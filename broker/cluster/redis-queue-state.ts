@@ -4,6 +4,7 @@ import type { Subscription } from '../messaging/message-broker';
 import type { CompiledSelector } from '../selectors/compile-selector';
 import type { QueueCounts } from '../queues/message-queue';
 import type { QueuePolicy } from '../queues/queue-rules';
+import { MAX_IDLE_QUEUES } from '../queues/queue-table';
 import type { QueueEntry, QueueKey } from '../queues/queue-store';
 
 /** Most entries one TAKE asks Redis for, and the credit an `ack:auto` consumer counts for. */
@@ -139,5 +140,40 @@ export class LocalQueue {
       if (this.give(c, e)) auto.push(e.streamId);
     }
     return auto;
+  }
+}
+
+/**
+ * The Redis queues this node knows, by queue key. Once a queue holds nothing here and has no
+ * local consumer it is idle; past {@link MAX_IDLE_QUEUES} idle ones the longest idle is
+ * forgotten (with its counts), so made-up queue names cannot grow memory.
+ */
+export class LocalQueues {
+  private readonly byKey = new Map<QueueKey, LocalQueue>();
+  private readonly idle = new Set<LocalQueue>();
+
+  constructor(private readonly streamOf: (key: QueueKey) => string) {}
+
+  open(key: QueueKey, destination: string, user: string | undefined, policy: QueuePolicy): LocalQueue {
+    let q = this.byKey.get(key);
+    if (q === undefined) this.byKey.set(key, (q = new LocalQueue(key, this.streamOf(key), destination, user, policy)));
+    this.idle.delete(q);
+    return q;
+  }
+
+  /** Marks `q` idle when nothing of it is here; returns the queue forgotten to make room, if any. */
+  release(q: LocalQueue): LocalQueue | undefined {
+    if (q.consumers.length > 0 || q.held.length > 0 || q.counts.inFlight > 0) return undefined;
+    this.idle.delete(q);
+    this.idle.add(q);
+    if (this.idle.size <= MAX_IDLE_QUEUES) return undefined;
+    const oldest = this.idle.values().next().value as LocalQueue;
+    this.idle.delete(oldest);
+    this.byKey.delete(oldest.key);
+    return oldest;
+  }
+
+  values(): IterableIterator<LocalQueue> {
+    return this.byKey.values();
   }
 }

@@ -9,8 +9,7 @@ import type { QueuePolicy } from '../queues/queue-rules';
 import { queueStats, type QueueStats } from '../queues/queue-stats';
 import { decodeEnvelope, encodeEnvelope } from './cluster-message';
 import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-streams';
-import { LocalQueue, StreamConsumer, StreamEntry } from './redis-queue-state';
-import { MAX_IDLE_QUEUES } from '../queues/queue-table';
+import { LocalQueue, LocalQueues, StreamConsumer, StreamEntry } from './redis-queue-state';
 
 export type { RedisQueueHost } from './queue-streams';
 
@@ -24,9 +23,7 @@ export type { RedisQueueHost } from './queue-streams';
 export class RedisQueues implements QueueBackend {
   readonly ready = Promise.resolve();
   readonly loaded = true;
-  private readonly queues = new Map<string, LocalQueue>();
-  /** Queues with nothing held and no consumer, least recently used first: past MAX_IDLE_QUEUES the oldest is forgotten. */
-  private readonly idle = new Set<LocalQueue>();
+  private readonly queues: LocalQueues;
   private readonly consumers = new Map<Subscription, StreamConsumer>();
   private readonly bySession = new Map<SessionId, Set<StreamConsumer>>();
   private readonly redis: QueueStreams;
@@ -43,6 +40,7 @@ export class RedisQueues implements QueueBackend {
     host: RedisQueueHost,
   ) {
     this.redis = new QueueStreams(host);
+    this.queues = new LocalQueues((key) => this.redis.streamOf(key));
     this.toucher = setInterval(() => this.touchAll(), Math.max(50, Math.floor(host.claimTimeout / 3)));
     this.toucher.unref();
   }
@@ -173,24 +171,12 @@ export class RedisQueues implements QueueBackend {
   // ---- taking and handing out ----
 
   private open(user: string | undefined, destination: string, policy: QueuePolicy): LocalQueue {
-    const key = user === undefined ? destination : userHistoryKey(user, destination);
-    let q = this.queues.get(key);
-    if (q === undefined) this.queues.set(key, (q = new LocalQueue(key, this.redis.streamOf(key), destination, user, policy)));
-    this.idle.delete(q);
-    return q;
+    return this.queues.open(user === undefined ? destination : userHistoryKey(user, destination), destination, user, policy);
   }
 
-  /** Remembers `q` as idle when nothing of it is here any more; forgets the longest idle past MAX_IDLE_QUEUES, so made-up queue names cannot grow memory. */
   private release(q: LocalQueue): void {
-    if (q.consumers.length > 0 || q.held.length > 0 || q.counts.inFlight > 0) return;
-    this.idle.delete(q);
-    this.idle.add(q);
-    while (this.idle.size > MAX_IDLE_QUEUES) {
-      const oldest = this.idle.values().next().value as LocalQueue;
-      this.idle.delete(oldest);
-      this.queues.delete(oldest.key);
-      this.redis.forget(oldest.stream);
-    }
+    const forgotten = this.queues.release(q);
+    if (forgotten !== undefined) this.redis.forget(forgotten.stream);
   }
 
   private wake(): void {
