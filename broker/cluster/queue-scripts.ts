@@ -85,13 +85,15 @@ end
 return out
 `;
 
-/** Settles entries ARGV[2..]: XACK and XDEL. */
+/** Settles entries ARGV[2..]: XACK and XDEL; a stream left empty with nothing pending is deleted (ENQUEUE creates it again). */
 export const SETTLE = `
 local s, g = KEYS[1], ARGV[1]
+if redis.call('EXISTS', s) == 0 then return 0 end
 for i = 2, #ARGV do
   redis.call('XACK', s, g, ARGV[i])
   redis.call('XDEL', s, ARGV[i])
 end
+if redis.call('XLEN', s) == 0 and redis.call('XPENDING', s, g)[1] == 0 then redis.call('DEL', s) end
 return 0
 `;
 
