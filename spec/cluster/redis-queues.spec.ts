@@ -22,6 +22,7 @@ const QUEUES: StompServerConfig['queues'] = [
   { destinations: '/queue/capped', maxMessages: 2, overflow: 'reject' },
   { destinations: '/queue/short', maxMessages: 2 },
   { destinations: '/queue/**', maxRedeliveries: 2, deadLetter: '/queue/DLQ.{name}' },
+  { destinations: '/user/queue/**' },
 ];
 
 let prefix = '';
@@ -224,6 +225,36 @@ describeRedis('Redis queues across nodes', () => {
     expect((await blues.wait(1)).map((m) => m.body)).toEqual(['blue']);
     await wait(300);
     expect(reds.messages).toHaveLength(2);
+  });
+});
+
+describeRedis('Redis queues: prefetch and user queues across nodes', () => {
+  it('holds prefetch-count:1 on each node: the second message goes to the other node until the first is acked', async () => {
+    const [a, b] = await Promise.all([startNode(), startNode()]);
+    const ca = await stompClient(a, 'websocket');
+    const cb = await stompClient(b, 'websocket');
+    const onA = consume(ca, '/queue/one', 'none', 1);
+    const onB = consume(cb, '/queue/one', 'none', 1);
+    await Promise.all([flushed(ca), flushed(cb)]);
+    for (let i = 0; i < 3; i++) ca.client.publish({ destination: '/queue/one', body: `p${i}` });
+    await eventually('one on each node', () => onA.length === 1 && onB.length === 1);
+    await wait(400);
+    expect(onA.length + onB.length).toBe(2);
+    onA[0].ack();
+    await eventually('the third on A', () => onA.length === 2);
+    expect(onB).toHaveLength(1);
+    expect(new Set([...onA, ...onB].map((m) => m.body))).toEqual(new Set(['p0', 'p1', 'p2']));
+  });
+
+  it("gives a user's queue message to one of that user's sessions, on whichever node she is, never to another user", async () => {
+    const [a, b] = await Promise.all([startNode(), startNode()]);
+    const bob = await (await stompClient(a, 'websocket', { login: 'bob' })).subscribe('/user/queue/work');
+    const ann = await (await stompClient(b, 'websocket', { login: 'ann' })).subscribe('/user/queue/work');
+    const sender = await stompClient(a, 'websocket', { login: 'carl' });
+    for (let i = 0; i < 3; i++) sender.client.publish({ destination: '/user/ann/queue/work', body: `u${i}` });
+    expect((await ann.wait(3)).map((m) => m.body)).toEqual(['u0', 'u1', 'u2']);
+    await wait(300);
+    expect(bob.messages).toHaveLength(0);
   });
 });
 
