@@ -61,7 +61,7 @@ export const REDIS_BROKER_DEFAULTS = freezeDefaults({
 });
 
 /** Ms a node's own returned queue messages (NACK, UNSUBSCRIBE, session end) are left to other nodes' consumers first. */
-const RETURN_GRACE_MS = 250;
+const RETURN_GRACE_MS = 500;
 
 /** The options of {@link RedisBrokerOptions} without an entry in REDIS_BROKER_DEFAULTS (`flushDelay` defaults to the reconnectDelay cap). */
 export const REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT = Object.freeze(['client', 'redis', 'flushDelay', 'logger', 'nodeId'] as const);
