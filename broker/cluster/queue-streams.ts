@@ -85,14 +85,23 @@ export class QueueStreams {
     return this.run(TOUCH, stream, [GROUP, this.host.nodeId, ...ids]);
   }
 
-  /** Blocks (on a connection of its own) until one of `streams` gets a new entry, or POLL_MS. */
-  async waitForEntries(streams: readonly string[]): Promise<void> {
+  /** Blocks (on a connection of its own) until one of `streams` gets a new entry, or POLL_MS; resolves with the streams that got one. */
+  async waitForEntries(streams: readonly string[]): Promise<string[]> {
     if (this.blocking === undefined) {
       this.blocking = this.host.redis.duplicate();
       this.blocking.on('error', () => undefined); // the loop retries; RedisBroker reports the outage
     }
-    if (this.blocking.status !== 'ready') return sleep(POLL_MS);
-    await this.blocking.callBuffer('XREAD', 'BLOCK', String(POLL_MS), 'STREAMS', ...streams, ...streams.map(() => '$')).catch(() => sleep(POLL_MS));
+    if (this.blocking.status !== 'ready') {
+      await sleep(POLL_MS);
+      return [];
+    }
+    try {
+      const reply = (await this.blocking.callBuffer('XREAD', 'BLOCK', String(POLL_MS), 'STREAMS', ...streams, ...streams.map(() => '$'))) as [Buffer, unknown][] | null;
+      return reply === null ? [] : reply.map(([name]) => name.toString());
+    } catch {
+      await sleep(POLL_MS);
+      return [];
+    }
   }
 
   /** Forgets what this node kept of a stream it no longer reads. */

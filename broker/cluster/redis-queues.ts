@@ -9,6 +9,9 @@ import type { QueuePolicy } from '../queues/queue-rules';
 import { queueStats, type QueueStats } from '../queues/queue-stats';
 import { decodeEnvelope, encodeEnvelope } from './cluster-message';
 import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-streams';
+
+/** How often a node with credit looks at every queue it consumes for returned and claimable entries, ms. */
+const SWEEP_MS = 200;
 import { LocalQueue, LocalQueues, StreamConsumer, StreamEntry } from './redis-queue-state';
 
 export type { RedisQueueHost } from './queue-streams';
@@ -149,7 +152,7 @@ export class RedisQueues implements QueueBackend {
       back.push(e);
     }
     this.pull(c.queue);
-    return this.giveBack(c.queue, back);
+    return this.giveBack(c.queue, back).finally(() => this.wake());
   }
 
   stats(): QueueStats {
@@ -185,15 +188,25 @@ export class RedisQueues implements QueueBackend {
     void this.loop().finally(() => (this.looping = false));
   }
 
-  /** While some local queue has credit: take what Redis has for it, else wait (blocked) for new entries. */
+  /**
+   * While some local queue has credit: take what Redis has for the queues that may have
+   * something (new entries signalled, or something taken last time), all of them every
+   * SWEEP_MS (returned and claimable entries signal nothing), else wait (blocked) for new entries.
+   */
   private async loop(): Promise<void> {
+    let due: Set<string> | undefined; // undefined: every hungry queue
+    let swept = 0;
     while (!this.closed) {
       const hungry = [...this.queues.values()].filter((q) => q.credit > 0);
       if (hungry.length === 0) return;
-      let took = 0;
+      const now = Date.now();
+      if (now - swept >= SWEEP_MS) due = undefined;
+      if (due === undefined) swept = now;
+      const busy = new Set<string>();
       for (const q of hungry) {
+        if (due !== undefined && !due.has(q.stream)) continue;
         try {
-          took += await this.take(q);
+          if ((await this.take(q)) > 0) busy.add(q.stream);
           if (this.failing) this.o.logger.warn({ queue: q.destination }, 'Redis queues readable again');
           this.failing = false;
         } catch (err) {
@@ -202,7 +215,11 @@ export class RedisQueues implements QueueBackend {
           await sleep(POLL_MS);
         }
       }
-      if (took === 0 && !this.closed) await this.redis.waitForEntries(hungry.map((q) => q.stream));
+      due = busy;
+      if (busy.size === 0 && !this.closed) {
+        const signalled = await this.redis.waitForEntries(hungry.map((q) => q.stream));
+        for (const st of signalled) busy.add(st);
+      }
     }
   }
 
