@@ -10,6 +10,9 @@ import type { QueueEntry, QueueKey } from '../queues/queue-store';
 /** Most entries one TAKE asks Redis for, and the credit an `ack:auto` consumer counts for. */
 export const TAKE_BATCH = 64;
 
+/** Give-backs a queue remembers the consumer of (entries another node took are forgotten oldest first). */
+const MAX_REMEMBERED_RETURNS = 1000;
+
 /** One entry of a Redis queue as a node holds it: taken from the stream, not settled yet. */
 export class StreamEntry implements QueueEntry {
   constructor(
@@ -69,6 +72,8 @@ export class LocalQueue {
   readonly held: StreamEntry[] = [];
   readonly counts: QueueCounts = { depth: 0, inFlight: 0, consumers: 0, enqueued: 0, delivered: 0, redelivered: 0, acked: 0, deadLettered: 0, expired: 0, dropped: 0 };
   private turn = 0;
+  /** Who gave back which entry (NACK, UNSUBSCRIBE, session end), the latest MAX_REMEMBERED_RETURNS. */
+  private readonly returnedBy = new Map<string, StreamConsumer>();
 
   constructor(
     readonly key: QueueKey,
@@ -99,13 +104,26 @@ export class LocalQueue {
     if (this.turn >= this.consumers.length) this.turn = 0;
   }
 
-  /** The next local consumer in round-robin order with credit whose selector accepts `e`. */
+  /** Remembers that `c` gave `e` back, so that this node hands it to another of its consumers first when it takes it again. */
+  returned(e: StreamEntry, c: StreamConsumer): void {
+    this.returnedBy.set(e.streamId, c);
+    if (this.returnedBy.size > MAX_REMEMBERED_RETURNS) this.returnedBy.delete(this.returnedBy.keys().next().value as string);
+  }
+
+  /** The consumer for `e`: the next local one in round-robin order with credit whose selector accepts it, another than the one that gave it back when there is one. */
   taker(e: StreamEntry): StreamConsumer | undefined {
+    const from = this.returnedBy.get(e.streamId);
+    if (from === undefined) return this.next(e, undefined);
+    this.returnedBy.delete(e.streamId);
+    return this.next(e, from) ?? this.next(e, undefined);
+  }
+
+  private next(e: StreamEntry, except: StreamConsumer | undefined): StreamConsumer | undefined {
     const n = this.consumers.length;
     for (let k = 0; k < n; k++) {
       const i = (this.turn + k) % n;
       const c = this.consumers[i];
-      if (!c.hasCredit || !c.accepts(e.message)) continue;
+      if (c === except || !c.hasCredit || !c.accepts(e.message)) continue;
       this.turn = (i + 1) % n;
       return c;
     }

@@ -149,6 +149,7 @@ export class RedisQueues implements QueueBackend {
       if (e === undefined) continue;
       c.inFlight.delete(id);
       c.queue.counts.inFlight--;
+      c.queue.returned(e, c);
       back.push(e);
     }
     this.pull(c.queue);
