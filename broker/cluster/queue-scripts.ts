@@ -124,3 +124,34 @@ for i = 3, #ARGV do
 end
 return 0
 `;
+
+/**
+ * Deletes expired entries that wait, never delivered (after the group's last-delivered id),
+ * looking at ARGV[3] of them at most; ARGV[2] is the node's clock (expiries are the sending
+ * node's, epoch ms). Returns a flat list: id, envelope, of each one deleted.
+ */
+export const SWEEP = `
+local s, g, now, limit = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('EXISTS', s) == 0 then return {} end
+local last = nil
+for _, gr in ipairs(redis.call('XINFO', 'GROUPS', s)) do
+  local name, id = nil, nil
+  for i = 1, #gr, 2 do
+    if gr[i] == 'name' then name = gr[i + 1] elseif gr[i] == 'last-delivered-id' then id = gr[i + 1] end
+  end
+  if name == g then last = id end
+end
+if last == nil then return {} end
+local out = {}
+for _, e in ipairs(redis.call('XRANGE', s, '(' .. last, '+', 'COUNT', limit)) do
+  local f, m, x = e[2], nil, nil
+  for i = 1, #f, 2 do
+    if f[i] == 'm' then m = f[i + 1] elseif f[i] == 'x' then x = f[i + 1] end
+  end
+  if m ~= nil and x ~= nil and x ~= 'inf' and tonumber(x) <= now then
+    redis.call('XDEL', s, e[1])
+    table.insert(out, e[1]) table.insert(out, m)
+  end
+end
+return out
+`;

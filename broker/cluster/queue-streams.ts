@@ -3,7 +3,7 @@ import type { Buffer } from 'node:buffer';
 import { StompError } from '../errors';
 import type { Logger } from '../logger';
 import type { NodeId } from './cluster-message';
-import { ENQUEUE, GIVE_BACK, SETTLE, TAKE, TOUCH } from './queue-scripts';
+import { ENQUEUE, GIVE_BACK, SETTLE, SWEEP, TAKE, TOUCH } from './queue-scripts';
 import type { RedisLike } from './redis-types';
 
 const GROUP = 'stompbox';
@@ -67,6 +67,14 @@ export class QueueStreams {
       const x = flat[i + 2].toString();
       out.push({ streamId: flat[i].toString(), envelope: flat[i + 1], expiresAt: x === 'inf' ? Number.POSITIVE_INFINITY : Number(x), deliveries: Number(flat[i + 3].toString()) });
     }
+    return out;
+  }
+
+  /** Deletes up to `limit` waiting entries expired at `now`; returns their ids and envelopes. */
+  async sweep(stream: string, now: number, limit: number): Promise<{ streamId: string; envelope: Buffer }[]> {
+    const flat = (await this.run(SWEEP, stream, [GROUP, String(now), String(limit)])) as Buffer[];
+    const out: { streamId: string; envelope: Buffer }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ streamId: flat[i].toString(), envelope: flat[i + 1] });
     return out;
   }
 

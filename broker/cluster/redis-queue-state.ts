@@ -71,6 +71,8 @@ export class LocalQueue {
   readonly consumers: StreamConsumer[] = [];
   readonly held: StreamEntry[] = [];
   readonly counts: QueueCounts = { depth: 0, inFlight: 0, consumers: 0, enqueued: 0, delivered: 0, redelivered: 0, acked: 0, deadLettered: 0, expired: 0, dropped: 0 };
+  /** True once this node saw an entry of it that may expire (sent or taken here): the expiry sweep looks at it. */
+  expiring = false;
   private turn = 0;
   /** Who gave back which entry (NACK, UNSUBSCRIBE, session end), the latest MAX_REMEMBERED_RETURNS. */
   private readonly returnedBy = new Map<string, StreamConsumer>();

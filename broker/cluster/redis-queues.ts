@@ -12,6 +12,9 @@ import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-strea
 
 /** How often a node with credit looks at every queue it consumes for returned and claimable entries, ms. */
 const SWEEP_MS = 200;
+/** How often waiting messages are checked for expiry, ms, and how many of a queue's waiting entries one check looks at. */
+const EXPIRY_SWEEP_MS = 1000;
+const EXPIRY_SWEEP_LIMIT = 1000;
 import { LocalQueue, LocalQueues, StreamConsumer, StreamEntry } from './redis-queue-state';
 
 export type { RedisQueueHost } from './queue-streams';
@@ -37,6 +40,7 @@ export class RedisQueues implements QueueBackend {
   private failing = false;
   private looping = false;
   private readonly toucher: ReturnType<typeof setInterval>;
+  private readonly expirer: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly o: QueueEngineOptions,
@@ -46,6 +50,8 @@ export class RedisQueues implements QueueBackend {
     this.queues = new LocalQueues((key) => this.redis.streamOf(key));
     this.toucher = setInterval(() => this.touchAll(), Math.max(50, Math.floor(host.claimTimeout / 3)));
     this.toucher.unref();
+    this.expirer = setInterval(() => void this.expireWaiting(), EXPIRY_SWEEP_MS);
+    this.expirer.unref();
   }
 
   policyFor(destination: string): QueuePolicy | undefined {
@@ -85,6 +91,7 @@ export class RedisQueues implements QueueBackend {
       throw new StompError('STOMP_ERR_QUEUE_FULL', `Queue "${q.destination}" holds maxMessages (${policy.maxMessages}) messages, waiting and in flight, across the cluster`);
     }
     q.counts.dropped += trimmed;
+    if (expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
   }
 
   subscribe(subscription: Subscription, policy: QueuePolicy): void {
@@ -165,6 +172,7 @@ export class RedisQueues implements QueueBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.toucher);
+    clearInterval(this.expirer);
     this.closed = true;
     const gone = [...this.consumers.values()];
     await Promise.all([...this.returning, ...gone.map((c) => this.drop(c))]);
@@ -238,6 +246,7 @@ export class RedisQueues implements QueueBackend {
         continue;
       }
       const e = new StreamEntry(streamId, q.key, q.destination, q.user, env.message, t.expiresAt, t.deliveries);
+      if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
       if (e.expiresAt <= now) {
         q.counts.expired++;
         if (q.policy.expired === 'dead-letter') this.moveQuietly(q, e, 'expired');
@@ -331,6 +340,22 @@ export class RedisQueues implements QueueBackend {
 
   private settle(q: LocalQueue, ids: readonly string[]): Promise<unknown> {
     return this.redis.settle(q.stream, ids);
+  }
+
+  /** Expired messages waiting in the streams of queues that had expiring ones here: deleted, counted, dead-lettered when the rule says so. */
+  private async expireWaiting(): Promise<void> {
+    for (const q of this.queues.values()) {
+      if (!q.expiring || this.closed) continue;
+      try {
+        for (const t of await this.redis.sweep(q.stream, Date.now(), EXPIRY_SWEEP_LIMIT)) {
+          q.counts.expired++;
+          const env = decodeEnvelope(t.envelope);
+          if (env !== undefined && q.policy.expired === 'dead-letter') await this.deadLetter(q, new StreamEntry(t.streamId, q.key, q.destination, q.user, env.message, 0, 0), 'expired');
+        }
+      } catch (err) {
+        this.o.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue expiry sweep failed');
+      }
+    }
   }
 
   /** Keeps this node's entries (in flight and held) from being claimed while it lives. */

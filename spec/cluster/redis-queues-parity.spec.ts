@@ -1,5 +1,5 @@
 /**
- * The one-node queue spec (spec/queues/queues.spec.ts) run again with its server on a
+ * The one-node queue specs (spec/queues/queues.spec.ts, expiry-overflow.spec.ts) run again with its server on a
  * RedisBroker, so the queues live in Redis streams (docs/queues.md "Cluster"): the same
  * competing consumers, acks, redelivery, dead letters, prefetch, transactions and user queues,
  * on one node. Only the spec's server helper changes (a RedisBroker with a key prefix of its own
@@ -43,14 +43,22 @@ afterEach(async () => {
 const DIFFERENT: ReadonlyMap<string, string> = new Map([
   // docs/queues.md "Cluster": stats().queues depth counts what the node holds; what waits is in Redis (XLEN).
   ['keeps messages until the first consumer subscribes, then delivers them all', 'depth of messages waiting in Redis'],
+  ['drops the oldest waiting message past maxMessages, counted', 'depth of messages waiting in Redis'],
+  // docs/queues.md "Cluster": queueBytes is not applied to cluster queues (Redis holds them).
+  ['bounds every queue together by queueBytes', 'queueBytes'],
 ]);
 
-describeRedis('the one-node queue spec on a RedisBroker', () => {
+describeRedis('the one-node queue specs on a RedisBroker', () => {
   const original = global.it;
   const only = ((name: string, fn?: jest.ProvidesCallback, timeout?: number) => (DIFFERENT.has(name) ? original.skip(name, fn) : original(name, fn, timeout))) as jest.It;
   global.it = Object.assign(only, original);
   try {
-    require('../queues/queues.spec');
+    describe('queues.spec', () => {
+      require('../queues/queues.spec');
+    });
+    describe('expiry-overflow.spec', () => {
+      require('../queues/expiry-overflow.spec');
+    });
   } finally {
     global.it = original;
   }
