@@ -10,6 +10,9 @@ import type { QueueEntry, QueueKey } from '../queues/queue-store';
 /** Most entries one TAKE asks Redis for, and the credit an `ack:auto` consumer counts for. */
 export const TAKE_BATCH = 64;
 
+/** Entries of a queue a node holds that none of its consumers' selectors accept, at most. */
+export const MAX_HELD = 256;
+
 /** Give-backs a queue remembers the consumer of (entries another node took are forgotten oldest first). */
 const MAX_REMEMBERED_RETURNS = 1000;
 
@@ -85,11 +88,16 @@ export class LocalQueue {
     readonly policy: QueuePolicy,
   ) {}
 
-  /** Entries to ask Redis for: the local consumers' credit less what is held already, at most a batch. */
+  /**
+   * Entries to ask Redis for: the local consumers' credit, at most a batch; none once
+   * MAX_HELD entries no local selector accepts are held (so a consumer that matches few messages
+   * still gets those behind the many it does not).
+   */
   get credit(): number {
+    if (this.held.length >= MAX_HELD) return 0;
     let sum = 0;
     for (const c of this.consumers) sum += c.credit;
-    return Math.min(TAKE_BATCH, sum - this.held.length);
+    return Math.min(TAKE_BATCH, sum);
   }
 
   add(c: StreamConsumer): void {

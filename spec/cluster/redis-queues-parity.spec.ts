@@ -1,5 +1,5 @@
 /**
- * The one-node queue specs (spec/queues/queues.spec.ts, expiry-overflow.spec.ts) run again with its server on a
+ * The one-node queue specs (spec/queues/queues.spec.ts, expiry-overflow.spec.ts, selectors.spec.ts) run again with its server on a
  * RedisBroker, so the queues live in Redis streams (docs/queues.md "Cluster"): the same
  * competing consumers, acks, redelivery, dead letters, prefetch, transactions and user queues,
  * on one node. Only the spec's server helper changes (a RedisBroker with a key prefix of its own
@@ -58,6 +58,9 @@ describeRedis('the one-node queue specs on a RedisBroker', () => {
     });
     describe('expiry-overflow.spec', () => {
       require('../queues/expiry-overflow.spec');
+    });
+    describe('selectors.spec', () => {
+      require('../queues/selectors.spec');
     });
   } finally {
     global.it = original;
