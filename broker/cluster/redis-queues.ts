@@ -4,7 +4,6 @@ import type { SessionId, Subscription } from '../messaging/message-broker';
 import { userHistoryKey } from '../retention/message-store';
 import type { QueueBackend } from '../queues/queue-backend';
 import type { QueueEngineOptions } from '../queues/queue-engine';
-import { deadLetterOf, type DeadLetterReason } from '../queues/letters';
 import type { QueuePolicy } from '../queues/queue-rules';
 import { queueStats, type QueueStats } from '../queues/queue-stats';
 import { decodeEnvelope, encodeEnvelope } from './cluster-message';
@@ -12,10 +11,10 @@ import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-strea
 
 /** How often a node with credit looks at every queue it consumes for returned and claimable entries, ms. */
 const SWEEP_MS = 200;
-/** How often waiting messages are checked for expiry, ms, and how many of a queue's waiting entries one check looks at. */
+/** How often waiting messages are checked for expiry, ms. */
 const EXPIRY_SWEEP_MS = 1000;
-const EXPIRY_SWEEP_LIMIT = 1000;
 import { LocalQueue, LocalQueues, StreamConsumer, StreamEntry } from './redis-queue-state';
+import { RedisQueueLetters } from './redis-queue-letters';
 
 export type { RedisQueueHost } from './queue-streams';
 
@@ -30,6 +29,7 @@ export class RedisQueues implements QueueBackend {
   readonly ready = Promise.resolve();
   readonly loaded = true;
   private readonly queues: LocalQueues;
+  private readonly letters: RedisQueueLetters;
   private readonly consumers = new Map<Subscription, StreamConsumer>();
   private readonly bySession = new Map<SessionId, Set<StreamConsumer>>();
   private readonly redis: QueueStreams;
@@ -48,9 +48,10 @@ export class RedisQueues implements QueueBackend {
   ) {
     this.redis = new QueueStreams(host);
     this.queues = new LocalQueues((key) => this.redis.streamOf(key));
+    this.letters = new RedisQueueLetters(o, this.redis, (policy, user, message) => this.enqueue(policy, user, message, Number.POSITIVE_INFINITY));
     this.toucher = setInterval(() => this.touchAll(), Math.max(50, Math.floor(host.claimTimeout / 3)));
     this.toucher.unref();
-    this.expirer = setInterval(() => void this.expireWaiting(), EXPIRY_SWEEP_MS);
+    this.expirer = setInterval(() => void this.letters.expireWaiting(this.queues.values(), () => this.closed), EXPIRY_SWEEP_MS);
     this.expirer.unref();
   }
 
@@ -76,7 +77,7 @@ export class RedisQueues implements QueueBackend {
     q.counts.enqueued++;
     if (expiresAt <= Date.now()) {
       q.counts.expired++;
-      if (policy.expired === 'dead-letter') await this.deadLetter(q, new StreamEntry('0-0', q.key, q.destination, user, message, expiresAt, 0), 'expired');
+      if (policy.expired === 'dead-letter') await this.letters.move(q, new StreamEntry('0-0', q.key, q.destination, user, message, expiresAt, 0), 'expired');
       return;
     }
     let trimmed: number;
@@ -249,14 +250,14 @@ export class RedisQueues implements QueueBackend {
       if (e.expiresAt !== Number.POSITIVE_INFINITY) q.expiring = true;
       if (e.expiresAt <= now) {
         q.counts.expired++;
-        if (q.policy.expired === 'dead-letter') this.moveQuietly(q, e, 'expired');
+        if (q.policy.expired === 'dead-letter') this.letters.moveAndSettle(q, e, 'expired');
         else auto.push(streamId);
         continue;
       }
       if (e.deliveries > q.policy.maxRedeliveries + 1) {
         // Claimed once too often (a consumer or node died with it each time): dead letter, as a NACK past the limit.
         e.deliveries--;
-        this.moveQuietly(q, e, 'max-redeliveries');
+        this.letters.moveAndSettle(q, e, 'max-redeliveries');
         continue;
       }
       const c = q.taker(e);
@@ -298,7 +299,7 @@ export class RedisQueues implements QueueBackend {
     const back: string[] = [];
     const dead: Promise<void>[] = [];
     for (const e of delivered) {
-      if (e.deliveries > q.policy.maxRedeliveries) dead.push(this.deadLetter(q, e, 'max-redeliveries').then(() => this.settle(q, [e.streamId])).then(() => undefined));
+      if (e.deliveries > q.policy.maxRedeliveries) dead.push(this.letters.move(q, e, 'max-redeliveries').then(() => this.settle(q, [e.streamId])).then(() => undefined));
       else back.push(e.streamId, String(e.deliveries));
     }
     for (const e of held) back.push(e.streamId, String(e.deliveries - 1));
@@ -311,51 +312,10 @@ export class RedisQueues implements QueueBackend {
     }
   }
 
-  private async deadLetter(q: LocalQueue, e: StreamEntry, reason: DeadLetterReason): Promise<void> {
-    const target = q.policy.deadLetterOf(e.destination);
-    if (target === undefined || target === e.destination) {
-      q.counts.dropped++;
-      return;
-    }
-    const letter = deadLetterOf(e, target, reason);
-    const policy = this.policyFor(target);
-    try {
-      if (policy === undefined) this.o.publishElsewhere(e.user, letter);
-      else await this.enqueue(policy, e.user, letter, Number.POSITIVE_INFINITY);
-      q.counts.deadLettered++;
-    } catch (err) {
-      q.counts.dropped++;
-      this.o.logger.warn({ destination: e.destination, deadLetter: target, err }, 'Dead-letter destination refused a message; dropped');
-    }
-  }
-
   // ---- Redis ----
-
-  /** Dead-letters `e` and settles it, logging a failure (the entry then comes back after the claim timeout). */
-  private moveQuietly(q: LocalQueue, e: StreamEntry, reason: DeadLetterReason): void {
-    this.deadLetter(q, e, reason)
-      .then(() => this.settle(q, [e.streamId]))
-      .catch((err: unknown) => this.o.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue dead-letter move failed'));
-  }
 
   private settle(q: LocalQueue, ids: readonly string[]): Promise<unknown> {
     return this.redis.settle(q.stream, ids);
-  }
-
-  /** Expired messages waiting in the streams of queues that had expiring ones here: deleted, counted, dead-lettered when the rule says so. */
-  private async expireWaiting(): Promise<void> {
-    for (const q of this.queues.values()) {
-      if (!q.expiring || this.closed) continue;
-      try {
-        for (const t of await this.redis.sweep(q.stream, Date.now(), EXPIRY_SWEEP_LIMIT)) {
-          q.counts.expired++;
-          const env = decodeEnvelope(t.envelope);
-          if (env !== undefined && q.policy.expired === 'dead-letter') await this.deadLetter(q, new StreamEntry(t.streamId, q.key, q.destination, q.user, env.message, 0, 0), 'expired');
-        }
-      } catch (err) {
-        this.o.logger.warn({ err: String(err), queue: q.destination }, 'Redis queue expiry sweep failed');
-      }
-    }
   }
 
   /** Keeps this node's entries (in flight and held) from being claimed while it lives. */
