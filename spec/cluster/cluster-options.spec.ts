@@ -20,6 +20,8 @@ describe('cluster engine options', () => {
     invalid(() => new RedisBroker({ presenceTtl: 10 }), 'presenceTtl');
     invalid(() => new RedisBroker({ maxBuffered: -1 }), 'maxBuffered');
     invalid(() => new RedisBroker({ reconnectDelay: [0, 10] }), 'reconnectDelay');
+    invalid(() => new RedisBroker({ queueClaimTimeout: 50 }), 'queueClaimTimeout');
+    invalid(() => new RedisBroker({ queueClaimTimeout: Number.NaN }), 'queueClaimTimeout');
   });
 
   it('refuses StompBrokerRelay options out of range, naming the option', () => {
