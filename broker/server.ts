@@ -32,7 +32,8 @@ import { RetentionRules } from './retention/retention-rules';
 import type { QueueStore } from './queues/queue-store';
 import { openStores } from './store/open-stores';
 import { QueueBroker, isReceipting } from './queues/queue-broker';
-import { QueueEngine } from './queues/queue-engine';
+import { QueueEngine, type QueueEngineOptions } from './queues/queue-engine';
+import type { QueueBackend, QueueBackendProvider } from './queues/queue-backend';
 import { QueueRules } from './queues/queue-rules';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
@@ -111,7 +112,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** The broker as publishers use it: queues first (when rules make some), retaining what the rules retain, then `broker`. */
   private readonly publisher: MessageBroker;
   /** The queue engine (docs/queues.md); undefined when no `queues` rule exists. */
-  readonly queues: QueueEngine | undefined;
+  readonly queues: QueueBackend | undefined;
   /** Hears ACK and NACK for the queue engine (SessionHost). */
   readonly acknowledger: MessageBroker | undefined;
   readonly relay: FrameRelay | undefined;
@@ -179,16 +180,17 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.queueStore = stores.queueStore;
     const retaining = rules.active ? this.retention.wrap(this.broker) : this.broker;
     const queueRules = new QueueRules(o.queues);
-    this.queues = !queueRules.active
-      ? undefined
-      : new QueueEngine({
-          rules: queueRules,
-          store: this.queueStore,
-          budget: o.queueBytes,
-          defaultPrefetch: o.maxPendingAcks,
-          logger: o.logger,
-          publishElsewhere: (user, m) => void (user === undefined ? retaining.publish(m) : retaining.publishToUser(user, m)),
-        });
+    const queueOptions: QueueEngineOptions = {
+      rules: queueRules,
+      store: this.queueStore,
+      budget: o.queueBytes,
+      defaultPrefetch: o.maxPendingAcks,
+      logger: o.logger,
+      publishElsewhere: (user, m) => void (user === undefined ? retaining.publish(m) : retaining.publishToUser(user, m)),
+    };
+    // A cluster broker keeps queues itself (RedisBroker: Redis streams, consumed by every node) unless a queueStore is given.
+    const queueProvider = queueStore === undefined ? (this.broker as Partial<QueueBackendProvider>).createQueueBackend : undefined;
+    this.queues = !queueRules.active ? undefined : queueProvider !== undefined ? queueProvider.call(this.broker, queueOptions) : new QueueEngine(queueOptions);
     // A store that fails to load fails listen(); nobody else need hear of it.
     this.queues?.ready.catch(() => undefined);
     this.publisher = this.queues === undefined ? retaining : new QueueBroker(retaining, this.queues);

@@ -27,6 +27,13 @@ export interface RedisBrokerOptions {
   logger?: Logger;
   /** This node's id. @defaultValue random */
   nodeId?: NodeId;
+  /**
+   * Ms a queue message stays unacknowledged to a silent node (crashed, or cut from Redis)
+   * before a live node claims and redelivers it (docs/queues.md "Cluster"). A live node keeps
+   * its own in-flight messages fresh, however long its consumers take to ack.
+   * @defaultValue 30000
+   */
+  queueClaimTimeout?: number;
 }
 
 /** The defaults of {@link RedisBrokerOptions} (units in comments); frozen. */
@@ -35,6 +42,7 @@ export const REDIS_BROKER_DEFAULTS = freezeDefaults({
   presenceTtl: 15000, // ms
   maxBuffered: 10000, // cluster messages
   reconnectDelay: [100, 5000] as readonly [number, number], // ms: first delay, cap
+  queueClaimTimeout: 30000, // ms
 });
 
 /** The options of {@link RedisBrokerOptions} without an entry in REDIS_BROKER_DEFAULTS (`flushDelay` defaults to the reconnectDelay cap). */

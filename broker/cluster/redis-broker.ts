@@ -14,8 +14,14 @@ import { createRedis, type RedisLike } from './redis-types';
 import { HeldPublishes } from './held-publishes';
 import { REDIS_BROKER_DEFAULTS, REDIS_BROKER_OPTION_NAMES, type RedisBrokerOptions, type RedisBrokerStats } from './redis-broker-options';
 import { RedisMessageStore } from './redis-message-store';
+import { RedisQueues } from './redis-queues';
+import type { QueueBackend } from '../queues/queue-backend';
+import type { QueueEngineOptions } from '../queues/queue-engine';
 import { StreamCursors } from './stream-cursors';
 import { UserRegistry } from './user-registry';
+
+/** Ms a node's own returned queue messages (NACK, UNSUBSCRIBE, session end) are left to other nodes' consumers first. */
+const RETURN_GRACE_MS = 500;
 
 export { REDIS_BROKER_DEFAULTS, REDIS_BROKER_OPTIONS_WITHOUT_DEFAULT, type RedisBrokerOptions, type RedisBrokerStats } from './redis-broker-options';
 
@@ -46,6 +52,7 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
   private readonly logger: Logger;
   private readonly maxBuffered: number;
   private readonly outbox: HeldPublishes;
+  private readonly claimTimeout: number;
   private readonly presence: UserRegistry;
   /** Channel or glob → number of local subscriptions needing it. */
   private readonly channels = new Map<string, number>();
@@ -72,6 +79,8 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
     invalidUnless(Number.isFinite(ttl) && ttl >= 150, 'presenceTtl', 'a number of ms >= 150', ttl);
     invalidUnless(Number.isInteger(this.maxBuffered) && this.maxBuffered >= 0, 'maxBuffered', 'an integer >= 0', this.maxBuffered);
     invalidUnless(first > 0 && cap >= first, 'reconnectDelay', '[first > 0, cap >= first] in ms', options.reconnectDelay);
+    this.claimTimeout = options.queueClaimTimeout ?? REDIS_BROKER_DEFAULTS.queueClaimTimeout;
+    invalidUnless(Number.isFinite(this.claimTimeout) && this.claimTimeout >= 100, 'queueClaimTimeout', 'a number of ms >= 100', options.queueClaimTimeout);
     this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     this.prefix = options.prefix ?? REDIS_BROKER_DEFAULTS.prefix;
     this.logger = options.logger ?? createStderrLogger();
@@ -124,6 +133,14 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
    * next frame before a user SEND's lookup answered; only its RECEIPT waits (session.ts `markOrdered`).
    */
   readonly orderedUserRouting = true;
+
+  /**
+   * The queues of a cluster (the server takes them when queue rules are set): one Redis stream
+   * per queue with a consumer group, consumed by every node (broker/cluster/redis-queues.ts).
+   */
+  createQueueBackend(options: QueueEngineOptions): QueueBackend {
+    return new RedisQueues(options, { redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, claimTimeout: this.claimTimeout, returnGrace: RETURN_GRACE_MS });
+  }
 
   /** The Redis message store, when one was created. */
   get messageStore(): RedisMessageStore | undefined {

@@ -4,7 +4,7 @@ import type { MessageBroker, Subscriber, Subscription } from '../messaging/messa
 import { isPattern } from '../destinations/segments';
 import type { PublishReceipt } from '../retention/retention';
 import { expiryOf } from './expiry';
-import type { QueueEngine } from './queue-engine';
+import type { QueueBackend } from './queue-backend';
 
 /** A broker that can say where a publish landed (the retaining broker, and this one in front of it). */
 interface ReceiptingBroker extends MessageBroker {
@@ -15,14 +15,14 @@ const receipting = (b: MessageBroker): b is ReceiptingBroker => typeof (b as Par
 
 /**
  * The broker as sessions and publishers see it when `queues` rules exist: destinations a rule
- * makes queues go to the {@link QueueEngine} (one consumer per message, acknowledgements,
+ * makes queues go to the queue backend ({@link QueueBackend}: the local QueueEngine, or a RedisBroker's Redis queues) (one consumer per message, acknowledgements,
  * redelivery), everything else to the broker behind it, unchanged (topics fan out; a cluster
  * broker still carries them between nodes).
  */
 export class QueueBroker implements MessageBroker {
   constructor(
     readonly inner: MessageBroker,
-    readonly engine: QueueEngine,
+    readonly engine: QueueBackend,
   ) {}
 
   /** @throws StompError `STOMP_ERR_INVALID_DESTINATION` for a pattern over queues: a queue is consumed by its exact name */

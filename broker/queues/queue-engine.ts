@@ -11,6 +11,7 @@ import type { LoadedEntry, QueueStore, RemoveReason } from './queue-store';
 import { queueStats, type QueueStats } from './queue-stats';
 import { queueCost, QueueTable } from './queue-table';
 import { andThen } from '../value-or-promise';
+import type { QueueBackend } from './queue-backend';
 
 export type { DeadLetterReason } from './letters';
 
@@ -41,7 +42,7 @@ export interface QueueEngineOptions {
  * working state in memory and tells its {@link QueueStore} what happens, so a durable store
  * can restore it. Everything runs in the caller's turn; only the store's promises are awaited.
  */
-export class QueueEngine {
+export class QueueEngine implements QueueBackend {
   readonly queues = new QueueTable();
   private readonly consumers = new Map<Subscription, Consumer>();
   private readonly bySession = new Map<SessionId, Set<Consumer>>();

@@ -35,7 +35,7 @@ function add(into: QueueCounts, c: Readonly<QueueCounts>): void {
 }
 
 /** A snapshot of `queues`: totals, and counts by destination. */
-export function queueStats(queues: Iterable<MessageQueue>, bytes: number, budget: number, store: QueueStoreStats): QueueStats {
+export function queueStats(queues: Iterable<Pick<MessageQueue, 'destination' | 'counts'>>, bytes: number, budget: number, store: QueueStoreStats): QueueStats {
   const totals: QueueCounts = { ...ZERO };
   const byDest = new Map<string, QueueCounts>();
   let n = 0;

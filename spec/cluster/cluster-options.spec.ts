@@ -20,6 +20,8 @@ describe('cluster engine options', () => {
     invalid(() => new RedisBroker({ presenceTtl: 10 }), 'presenceTtl');
     invalid(() => new RedisBroker({ maxBuffered: -1 }), 'maxBuffered');
     invalid(() => new RedisBroker({ reconnectDelay: [0, 10] }), 'reconnectDelay');
+    invalid(() => new RedisBroker({ queueClaimTimeout: 50 }), 'queueClaimTimeout');
+    invalid(() => new RedisBroker({ queueClaimTimeout: Number.NaN }), 'queueClaimTimeout');
   });
 
   it('refuses StompBrokerRelay options out of range, naming the option', () => {
@@ -58,7 +60,7 @@ describe('cluster engine options', () => {
       expect(Object.isFrozen(defaults)).toBe(true);
       for (const value of Object.values(defaults)) if (typeof value === 'object') expect(Object.isFrozen(value)).toBe(true);
     }
-    expect(REDIS_BROKER_DEFAULTS).toEqual({ prefix: 'stompbox:', presenceTtl: 15000, maxBuffered: 10000, reconnectDelay: [100, 5000] });
+    expect(REDIS_BROKER_DEFAULTS).toEqual({ prefix: 'stompbox:', presenceTtl: 15000, maxBuffered: 10000, reconnectDelay: [100, 5000], queueClaimTimeout: 30000 });
     expect(BROKER_RELAY_DEFAULTS).toMatchObject({ host: '127.0.0.1', port: 61613, virtualHost: '/', heartbeat: [10000, 10000], connectTimeout: 5000 });
   });
 });
