@@ -52,12 +52,18 @@ export class StreamConsumer {
     this.selector = subscription.selector;
   }
 
+  /** What it may take now: nothing while its session's send buffer is filling (Subscriber.backedUp). */
   get credit(): number {
+    if (this.backedUp) return 0;
     return this.auto ? TAKE_BATCH : Math.max(0, this.limit - this.inFlight.size);
   }
 
   get hasCredit(): boolean {
-    return this.inFlight.size < this.limit;
+    return this.inFlight.size < this.limit && !this.backedUp;
+  }
+
+  get backedUp(): boolean {
+    return this.subscription.subscriber.backedUp?.() === true;
   }
 
   accepts(message: BrokerMessage): boolean {

@@ -11,6 +11,8 @@ import { POLL_MS, QueueStreams, sleep, type RedisQueueHost } from './queue-strea
 
 /** How often a node with credit looks at every queue it consumes for returned and claimable entries, ms. */
 const SWEEP_MS = 200;
+/** How often a node whose consumers' send buffers are filling looks again, ms. */
+const DRAIN_RETRY_MS = 5;
 /** How often waiting messages are checked for expiry, ms. */
 const EXPIRY_SWEEP_MS = 1000;
 import { LocalQueue, LocalQueues, StreamConsumer, StreamEntry } from './redis-queue-state';
@@ -207,8 +209,15 @@ export class RedisQueues implements QueueBackend {
     let due: Set<string> | undefined; // undefined: every hungry queue
     let swept = 0;
     while (!this.closed) {
+      // Entries taken earlier and held (no local consumer could take them then) go first, in order.
+      for (const q of this.queues.values()) if (q.held.length > 0) this.pull(q);
       const hungry = [...this.queues.values()].filter((q) => q.credit > 0);
-      if (hungry.length === 0) return;
+      if (hungry.length === 0) {
+        // A consumer whose send buffer is filling takes nothing until it drains: look again soon.
+        if (![...this.queues.values()].some((q) => q.consumers.some((c) => c.backedUp))) return;
+        await sleep(DRAIN_RETRY_MS);
+        continue;
+      }
       const now = Date.now();
       if (now - swept >= SWEEP_MS) due = undefined;
       if (due === undefined) swept = now;
