@@ -50,7 +50,11 @@ const DIFFERENT: ReadonlyMap<string, string> = new Map([
 
 describeRedis('the one-node queue specs on a RedisBroker', () => {
   const original = global.it;
-  const only = ((name: string, fn?: jest.ProvidesCallback, timeout?: number) => (DIFFERENT.has(name) ? original.skip(name, fn) : original(name, fn, timeout))) as jest.It;
+  // A case of DIFFERENT is not registered here (its one-node run stays in spec/queues); the
+  // others run with every assertion of the one-node spec.
+  const only = ((name: string, fn?: jest.ProvidesCallback, timeout?: number) => {
+    if (!DIFFERENT.has(name)) original(name, fn, timeout);
+  }) as jest.It;
   global.it = Object.assign(only, original);
   try {
     describe('queues.spec', () => {
