@@ -3,6 +3,7 @@
  * session publishing to itself next to the attack, both ended in afterEach (the process by
  * PID). `arena()` installs the hooks and returns a getter for the current test's pair.
  */
+import { connect, type Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { Bystander } from '../../helpers/bystander';
 import { killChildBrokers, removeChildBrokerBundle, startChildBroker, type ChildBroker, type ChildBrokerConfig } from '../../helpers/child-broker';
@@ -73,4 +74,31 @@ export async function pump(ws: WebSocket, count: number, make: (i: number) => st
     if (i % 64 === 63) await pause(0); // let the socket write and events arrive
   }
   return { sent: count, bytes, stopped: 'done' };
+}
+
+/** A raw TCP socket to one of the child's ports, with everything it received and when it closed. */
+export interface Raw {
+  readonly socket: Socket;
+  readonly received: () => string;
+  /** Resolves with the ms from connecting to the close. */
+  readonly closed: Promise<number>;
+}
+
+/** Opens a raw TCP socket to 127.0.0.1:`port`. */
+export function openRaw(port: number): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const chunks: Buffer[] = [];
+    const started = Date.now();
+    const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - started)));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, received: () => Buffer.concat(chunks).toString('latin1'), closed }));
+    socket.once('error', reject);
+  });
+}
+
+/** `p`, or 'timeout' after `ms`. */
+export function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  return Promise.race([p, pause(ms).then(() => 'timeout' as const)]);
 }

@@ -5,30 +5,9 @@
  * connection that never sends CONNECT), so stalled publishers cannot hold memory and sockets
  * for Node's 300 s request timeout; the bystander keeps working.
  */
-import { connect, type Socket } from 'node:net';
 import { expectWithin, log, Measurement } from '../measure';
-import { arena, pause } from './arena';
+import { arena, openRaw as open, pause, within, type Raw } from './arena';
 
-interface Raw {
-  readonly socket: Socket;
-  readonly received: () => string;
-  readonly closed: Promise<number>;
-}
-
-function open(port: number): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const chunks: Buffer[] = [];
-    const started = Date.now();
-    const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - started)));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => resolve({ socket, received: () => Buffer.concat(chunks).toString('latin1'), closed }));
-    socket.once('error', reject);
-  });
-}
-
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> => Promise.race([p, pause(ms).then(() => 'timeout' as const)]);
 
 function head(length: number): string {
   return `POST /publish?destination=/topic/slow HTTP/1.1\r\nhost: x\r\nauthorization: Bearer attack-token-1\r\ncontent-type: text/plain\r\ncontent-length: ${length}\r\n\r\n`;

@@ -5,33 +5,9 @@
  * connection is bounded by `connectTimeout` and `maxConnections`, and the bystander (over
  * WebSocket) keeps working.
  */
-import { connect, type Socket } from 'node:net';
 import { expectWithin, log, Measurement } from '../measure';
-import { arena, pause } from './arena';
+import { arena, openRaw as open, within, type Raw } from './arena';
 
-/** A raw TCP socket to the child's STOMP port, with everything it received and when it closed. */
-interface Raw {
-  readonly socket: Socket;
-  readonly received: () => string;
-  readonly closed: Promise<number>;
-}
-
-function open(port: number): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const chunks: Buffer[] = [];
-    const started = Date.now();
-    const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - started)));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', () => undefined);
-    socket.once('connect', () => resolve({ socket, received: () => Buffer.concat(chunks).toString('latin1'), closed }));
-    socket.once('error', reject);
-  });
-}
-
-function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  return Promise.race([p, pause(ms).then(() => 'timeout' as const)]);
-}
 
 describe('STOMP over TCP under attack', () => {
   const get = arena({ options: { tcp: { port: 0 }, connectTimeout: 2000, maxConnections: 500 } });
