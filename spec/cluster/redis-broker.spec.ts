@@ -1,16 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 import type { StompServerConfig } from '../../broker';
 import { RedisBroker, type RedisBrokerOptions } from '../../broker/cluster/redis-broker';
 import { closeClients, stompClient } from '../helpers/clients';
 import { closeServers, startServer, type Running } from '../helpers/server';
 import { recordSkip } from '../support/skips';
 import { describeWith, eventually, hasCommand } from './services';
+import { spawnNode } from './throwaway-redis';
 
 const REDIS_PORT = 6379;
 const describeRedis = describeWith('Redis', REDIS_PORT, 'install and start the Debian package redis-server');
@@ -210,22 +207,6 @@ describeRestart('RedisBroker during a Redis outage', () => {
     expect(bodies(local.messages)).toEqual([...Array.from({ length: 10 }, (_, i) => `before-${i}`), ...during, ...Array.from({ length: 10 }, (_, i) => `after-${i}`)]);
   });
 });
-
-async function spawnNode(options: object): Promise<{ child: ChildProcess; port: number }> {
-  const out = join(mkdtempSync(join(tmpdir(), 'stompbox-node-')), 'node.js');
-  buildSync({ entryPoints: [join(__dirname, 'fixtures/cluster-node.ts')], bundle: true, platform: 'node', outfile: out, logLevel: 'error' });
-  const child = spawn(process.execPath, [out, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /port (\d+)/.exec(text);
-      if (m !== null) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`cluster node exited (${code}) before listening`)));
-  });
-  return { child, port };
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -12,9 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { StompError } from '../../broker/errors';
 import { FrameDecoder } from '../../broker/stomp/decoder';
-import { SERVER_COMMANDS } from '../../broker/stomp/frame';
-import type { StompVersion } from '../../broker/stomp/versions';
-import { LOOSE_LIMITS, plain, type PlainFrame } from './frames';
+import { serverFrameDecoder, type PlainFrame } from './frames';
 
 /**
  * One WebSocket message as the client received it. Over TCP, a byte stream, each frame (from
@@ -90,15 +88,7 @@ export class RawClient {
   private readonly wire: RawWire;
 
   private constructor(target: WebSocket | Socket) {
-    this.decoder = new FrameDecoder(
-      LOOSE_LIMITS,
-      (f) => {
-        const p = plain(f);
-        if (p.command === 'CONNECTED') this.decoder.version = (header(p, 'version') ?? '1.0') as StompVersion;
-        this.frames.push(p);
-      },
-      SERVER_COMMANDS,
-    );
+    this.decoder = serverFrameDecoder((p) => this.frames.push(p));
     let closedWith: (closed: { code: number; reason: string }) => void = () => undefined;
     this.closed = new Promise((resolve) => {
       closedWith = (closed) => {

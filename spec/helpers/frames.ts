@@ -3,7 +3,7 @@
  * every boundary, and decode a list of chunks into plain, comparable values.
  */
 import { StompError } from '../../broker/errors';
-import { CLIENT_COMMANDS, type Frame } from '../../broker/stomp/frame';
+import { CLIENT_COMMANDS, SERVER_COMMANDS, type Frame } from '../../broker/stomp/frame';
 import { FrameDecoder, type DecoderLimits } from '../../broker/stomp/decoder';
 import type { StompVersion } from '../../broker/stomp/versions';
 
@@ -102,4 +102,23 @@ export function decodeAll(
     }
   }
   return { frames, error, afterError };
+}
+
+/**
+ * A decoder of what a server sends (server commands, loose limits): each frame as a
+ * {@link PlainFrame} to `onFrame`, header values unescaped by the version CONNECTED names, and by
+ * `before` until then.
+ */
+export function serverFrameDecoder(onFrame: (f: PlainFrame) => void, before: StompVersion = '1.2'): FrameDecoder {
+  const decoder: FrameDecoder = new FrameDecoder(
+    LOOSE_LIMITS,
+    (f) => {
+      const p = plain(f);
+      if (p.command === 'CONNECTED') decoder.version = (p.headers.find(([n]) => n === 'version')?.[1] ?? '1.0') as StompVersion;
+      onFrame(p);
+    },
+    SERVER_COMMANDS,
+  );
+  decoder.version = before;
+  return decoder;
 }

@@ -6,13 +6,10 @@
  * flow control use it; the wire itself has its own e2e specs.
  */
 import { FrameDecoder } from '../../broker/stomp/decoder';
-import { SERVER_COMMANDS } from '../../broker/stomp/frame';
-import type { StompVersion } from '../../broker/stomp/versions';
 import { Session } from '../../broker/session/session';
 import type { StompServer } from '../../broker/server';
 import type { Connection, ConnectionHandler, HandshakeInfo, TransportName } from '../../broker/transport/connection';
-import { header } from './clients';
-import { LOOSE_LIMITS, plain, type PlainFrame } from './frames';
+import { serverFrameDecoder, type PlainFrame } from './frames';
 
 const utf8 = new TextEncoder();
 
@@ -36,15 +33,7 @@ export class LoopbackConnection implements Connection {
   private readonly decoder: FrameDecoder;
 
   constructor(readonly transport: TransportName = 'websocket') {
-    this.decoder = new FrameDecoder(
-      LOOSE_LIMITS,
-      (f) => {
-        const p = plain(f);
-        if (p.command === 'CONNECTED') this.decoder.version = (header(p, 'version') ?? '1.0') as StompVersion;
-        this.frames.push(p);
-      },
-      SERVER_COMMANDS,
-    );
+    this.decoder = serverFrameDecoder((p) => this.frames.push(p));
   }
 
   send(data: Uint8Array, binary: boolean): void {

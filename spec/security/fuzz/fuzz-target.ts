@@ -16,11 +16,8 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { StompError } from '../../../broker/errors';
-import { FrameDecoder } from '../../../broker/stomp/decoder';
-import { SERVER_COMMANDS } from '../../../broker/stomp/frame';
-import type { StompVersion } from '../../../broker/stomp/versions';
-import { header } from '../../helpers/clients';
-import { LOOSE_LIMITS, plain, type PlainFrame } from '../../helpers/frames';
+import type { FrameDecoder } from '../../../broker/stomp/decoder';
+import { serverFrameDecoder, type PlainFrame } from '../../helpers/frames';
 import { parseSockJsFrame, sessionId, stompFramesOf, type SockJsFrame } from '../../helpers/sockjs-raw';
 
 /** How a connection stands after a case. */
@@ -158,18 +155,7 @@ class WsConnection implements FuzzConnection {
 function stompStream(): (message: Buffer, conn: WsConnection) => void {
   let decoder: FrameDecoder | undefined;
   return (message, conn) => {
-    if (decoder === undefined) {
-      decoder = new FrameDecoder(
-        LOOSE_LIMITS,
-        (f) => {
-          const p = plain(f);
-          if (p.command === 'CONNECTED') decoder!.version = (header(p, 'version') ?? '1.0') as StompVersion;
-          conn.frames.push(p);
-        },
-        SERVER_COMMANDS,
-      );
-      decoder.version = '1.0';
-    }
+    decoder ??= serverFrameDecoder((p) => conn.frames.push(p), '1.0');
     try {
       decoder.push(message);
     } catch (err) {
