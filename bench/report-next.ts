@@ -13,6 +13,7 @@ function detail(s: ScenarioResult, m: Measurement): string {
     parts.push(`${st.acceptedPerSec.toFixed(0)} connections accepted/s`);
   }
   if (m.retained !== undefined) parts.push(`${m.retained.toLocaleString('en')} retained`);
+  if (m.rssColdPerMessage !== undefined) parts.push(`${m.rssColdPerMessage.toFixed(0)} B/msg from the cold broker`);
   if (s.metric === 'delivered/s' && m.publishedPerSec !== undefined && m.publishedPerSec > 0) parts.push(`published ${fmt(m.publishedPerSec, 'delivered/s')}/s`);
   if (m.errors > 0) parts.push(`${m.errors} ERROR frames`);
   return parts.join('; ');

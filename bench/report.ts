@@ -22,6 +22,8 @@ export interface Measurement {
   loadgenCores?: number;
   /** S8-mem: bytes of broker RSS per retained message, and how many were retained. */
   rssPerMessage?: number;
+  /** S8-mem: the same growth measured from the broker before any traffic (its young generation's growth included). */
+  rssColdPerMessage?: number;
   retained?: number;
   /** Queue scenarios: after the drain, messages never received, received twice, marked redelivered. */
   lost?: number;

@@ -92,6 +92,7 @@ async function measureRun(run: Run): Promise<Measurement> {
     if (spec.transport !== run.spec.transport) m.notes = [...(m.notes ?? []), `over ${spec.transport}: the peer has no ${run.spec.transport} yet`];
     const holds = spec.kind === 'idle' || spec.kind === 'retain-fill';
     let rssBefore = 0;
+    let rssCold = 0;
     if (holds) {
       await collectGarbage(broker);
       rssBefore = await rssBytes(broker, pid);
@@ -109,13 +110,26 @@ async function measureRun(run: Run): Promise<Measurement> {
       });
     });
     const limit = run.spec.warmupMs + run.spec.measureMs + 180_000;
+    if (spec.kind === 'retain-fill') {
+      // The baseline after the same traffic, unretained: what the fill adds is what retaining costs.
+      await nextMessage(lg, 'warm-ready', limit);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      await collectGarbage(broker);
+      rssCold = rssBefore;
+      rssBefore = await rssBytes(broker, pid);
+      lg.send({ type: 'go' });
+    }
     if (holds) {
       const ready = await nextMessage<Extract<LoadMessage, { type: 'idle-ready' }>>(lg, 'idle-ready', limit);
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       await collectGarbage(broker);
       const per = ((await rssBytes(broker, pid)) - rssBefore) / ready.connections;
       if (spec.kind === 'idle') [m.rssPerConn, m.connections] = [per, ready.connections];
-      else [m.rssPerMessage, m.retained] = [per, ready.connections];
+      else {
+        [m.rssPerMessage, m.retained] = [per, ready.connections];
+        // From the cold broker too (before any traffic): V8's grown young generation included.
+        m.rssColdPerMessage = (per * ready.connections + rssBefore - rssCold) / ready.connections;
+      }
       lg.send({ type: 'finish' });
     }
     const { result } = await nextMessage<{ type: 'result'; result: LoadResult }>(lg, 'result', limit);

@@ -135,4 +135,5 @@ export interface StormResult {
 export type LoadMessage =
   | { type: 'window'; phase: 'start' | 'end' }
   | { type: 'idle-ready'; connections: number }
+  | { type: 'warm-ready' }
   | { type: 'result'; result: LoadResult };

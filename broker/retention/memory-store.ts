@@ -1,6 +1,7 @@
-import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
+import { HistoryLog } from './history-log';
+import { RecordArena } from './record-arena';
 import type {
   Appended,
   HistoryHead,
@@ -15,72 +16,43 @@ import type {
 } from './message-store';
 
 /**
- * What the budget counts for one retained message besides its body and header characters:
- * the record, its slots in two queues, its id and string headers (measured: about 200 bytes of
- * heap per record on Node 20; see spec/retention/memory.spec.ts).
+ * What the budget counts for one retained message besides its body and header characters: a
+ * fixed charge, the same in every store (the SQLite store counts alike). The in-memory store
+ * holds less: its record (a 16-byte head, the id, content type and headers with their
+ * lengths, the body), 20 bytes of index and 12 of append order, all outside the JavaScript
+ * heap (spec/retention/memory.spec.ts measures it: about 245 bytes for a 128-byte body).
  */
 export const RECORD_OVERHEAD = 200;
 /** Emptied histories kept (with their offsets and epoch) before the least recently emptied is forgotten. */
 export const MAX_IDLE_HISTORIES = 10_000;
+/**
+ * Bytes of rebuilt messages the store keeps for the readers that follow: a reconnect storm has
+ * thousands of sessions read the same messages, and they share one rebuilt message (and so one
+ * encoded frame per subscription id) instead of each decoding and encoding its own.
+ */
+export const REPLAY_CACHE_BYTES = 4 * 1024 * 1024;
 /** How often histories are swept for messages past their rule's age, ms. */
 const SWEEP_INTERVAL = 1000;
 
-/**
- * One retained message, compact: a text body as a string (one byte per ASCII character in
- * V8), a binary one as its own copy (never a view that would keep a transport's whole buffer
- * alive), its time relative to the store's start (a small integer), and no `x-stream-*`
- * headers: those are added when a read rebuilds the MESSAGE.
- */
-class StoredRecord {
-  constructor(
-    public body: string | Uint8Array,
-    readonly t: number,
-    readonly id: string,
-    readonly contentType: string | undefined,
-    readonly headers: readonly HeaderPair[] | undefined,
-    readonly size: number,
-    /** The history holding it; unset once it left that history (then only the global queue still names it). */
-    public history: History | undefined,
-  ) {}
-}
-
-/** One destination's history: a queue of records with a moving head, offsets implicit. */
+/** One destination's history: its log of records, its epoch, and the rule it is kept under. */
 class History {
-  records: StoredRecord[] = [];
-  head = 0;
-  /** Offset of records[head]. */
-  first: Offset = 0;
-  next: Offset = 0;
   lastDroppedAt = Number.NEGATIVE_INFINITY;
+  readonly log: HistoryLog;
+  /** Rebuilt messages shared by readers, by offset (see {@link REPLAY_CACHE_BYTES}). */
+  rebuilt: Map<Offset, { message: BrokerMessage; cost: number }> | undefined;
   constructor(
+    readonly id: number,
     readonly key: HistoryKey,
     readonly destination: string,
     readonly epoch: string,
     public limits: RetentionLimits,
-  ) {}
+    arena: RecordArena,
+  ) {
+    this.log = new HistoryLog(arena, id);
+  }
 
   get size(): number {
-    return this.next - this.first;
-  }
-
-  front(): StoredRecord | undefined {
-    return this.records[this.head];
-  }
-
-  shift(): StoredRecord {
-    const rec = this.records[this.head];
-    this.records[this.head++] = undefined as unknown as StoredRecord;
-    this.first++;
-    // Compact now and then: amortized O(1), the array never holds more than twice what is kept.
-    if (this.head >= 1024 && this.head * 2 >= this.records.length) {
-      this.records = this.records.slice(this.head);
-      this.head = 0;
-    }
-    return rec;
-  }
-
-  at(offset: Offset): StoredRecord {
-    return this.records[this.head + (offset - this.first)];
+    return this.log.size;
   }
 }
 
@@ -88,26 +60,40 @@ type DropReason = 'count' | 'age' | 'bytes';
 
 /**
  * The in-memory {@link MessageStore}: O(1) append, reads by offset in O(1) and by time in
- * O(log n), and one server-wide byte budget. Every record also sits in one global queue in
- * append order, so the budget drops the globally oldest message first, whatever its
- * destination; records that left their history earlier (count or age) stay there as empty
- * slots, released from the body at once and compacted away in amortized O(1).
+ * O(log n), and one server-wide byte budget. Records live in one {@link RecordArena}, off
+ * the JavaScript heap, indexed by each history's {@link HistoryLog}; every append is also noted in one global ring
+ * in append order (history id and offset, typed arrays), so the budget drops the globally
+ * oldest message first, whatever its destination. Entries whose record already left its
+ * history (count or age) are skipped there and compacted away in amortized O(1).
  *
  * Nothing survives the process: a restart gives every destination a new epoch, so a client
  * that resumes with an old epoch is told its resume was incomplete.
  */
 export class MemoryMessageStore implements MessageStore {
   private readonly histories = new Map<HistoryKey, History>();
+  private readonly byId = new Map<number, History>();
+  /** Every history's records, outside the JavaScript heap. */
+  private readonly arena = new RecordArena({
+    holds: (id, offset, location) => {
+      const log = this.byId.get(id)?.log;
+      return log !== undefined && log.holds(offset) && log.locationAt(offset) === location;
+    },
+    moved: (id, offset, location) => this.byId.get(id)!.log.moved(offset, location),
+  });
+  private nextId = 0;
   /** Histories emptied by trimming, least recently emptied first (kept up to {@link MAX_IDLE_HISTORIES}). */
   private readonly idle = new Set<HistoryKey>();
-  private all: StoredRecord[] = [];
-  private allHead = 0;
-  /** Slots of `all` whose record already left its history. */
+  private readonly order = new AppendOrder();
+  /** Entries of `order` whose record already left its history. */
   private stale = 0;
   private messages = 0;
   private bytes = 0;
   private readonly dropped = { count: 0, age: 0, bytes: 0 };
-  /** Start of relative time: records keep `now - base`, a small integer. */
+  /** Rebuilt messages kept, oldest first, and their bytes (bounded by {@link REPLAY_CACHE_BYTES}). */
+  private cached: { history: History; offset: Offset }[] = [];
+  private cachedBytes = 0;
+  private cachedCount = 0;
+  /** Start of relative time: records keep `now - base`. */
   private readonly base: number;
   private last = 0;
   /** Random per store, so epochs never repeat across restarts; a counter makes each history's own. */
@@ -126,21 +112,21 @@ export class MemoryMessageStore implements MessageStore {
   append(key: HistoryKey, message: BrokerMessage, limits: RetentionLimits): Appended {
     let history = this.histories.get(key);
     if (history === undefined) {
-      history = new History(key, message.destination, `${this.epochPrefix}${(this.epochCounter++).toString(36)}`, limits);
+      history = new History(this.nextId++, key, message.destination, `${this.epochPrefix}${(this.epochCounter++).toString(36)}`, limits, this.arena);
       this.histories.set(key, history);
+      this.byId.set(history.id, history);
       this.startSweeping();
     } else {
       history.limits = limits;
       if (history.size === 0) this.idle.delete(key);
     }
     const t = this.clock();
-    const body = compactBody(message);
     let size = RECORD_OVERHEAD + message.body.byteLength + message.messageId.length;
     for (const [name, value] of message.headers) size += name.length + value.length + 16;
-    const rec = new StoredRecord(body, t, message.messageId, message.contentType, message.headers.length === 0 ? undefined : message.headers, size, history);
-    const offset = history.next++;
-    history.records.push(rec);
-    this.all.push(rec);
+    // Room first: the log never holds more than the rule keeps, even for an instant.
+    while (history.size >= limits.messages) this.dropFront(history, 'count');
+    const offset = history.log.push(message, t, size);
+    this.order.push(history.id, offset);
     this.messages++;
     this.bytes += size;
     this.trimHistory(history, t);
@@ -153,10 +139,11 @@ export class MemoryMessageStore implements MessageStore {
     if (history === undefined) return { epoch: '', first: 0, next: 0, lastDroppedAt: Number.NEGATIVE_INFINITY, messages: [] };
     history.limits = limits;
     this.trimHistory(history, this.clock());
-    let start = 'offset' in from ? Math.max(from.offset, history.first) : this.firstAtOrAfter(history, from.timestamp - this.base);
-    const end = Math.min(history.next, start + limit);
+    const log = history.log;
+    let start = 'offset' in from ? Math.max(from.offset, log.first) : this.firstAtOrAfter(log, from.timestamp - this.base);
+    const end = Math.min(log.next, start + limit);
     const messages: RetainedMessage[] = [];
-    for (; start < end; start++) messages.push(this.rebuild(history, history.at(start), start));
+    for (; start < end; start++) messages.push({ offset: start, timestamp: log.timeAt(start) + this.base, message: this.rebuild(history, start) });
     return { ...this.headOf(history), messages };
   }
 
@@ -186,46 +173,42 @@ export class MemoryMessageStore implements MessageStore {
     const { messages, maxAge } = history.limits;
     while (history.size > messages) this.dropFront(history, 'count');
     const oldest = t - maxAge;
-    for (let rec = history.front(); rec !== undefined && rec.t < oldest; rec = history.front()) this.dropFront(history, 'age');
+    while (history.size > 0 && history.log.timeAt(history.log.first) < oldest) this.dropFront(history, 'age');
   }
 
   private dropFront(history: History, reason: DropReason): void {
-    const rec = history.shift();
-    rec.history = undefined;
-    rec.body = ''; // the global queue may name it a while longer: let the body go now
-    history.lastDroppedAt = rec.t + this.base;
+    const log = history.log;
+    history.lastDroppedAt = log.timeAt(log.first) + this.base;
+    this.uncache(history, log.first);
+    this.bytes -= log.shift();
     this.messages--;
-    this.bytes -= rec.size;
     this.dropped[reason]++;
     if (reason !== 'bytes') this.stale++;
     if (history.size === 0) this.emptied(history);
-    this.compactAll();
+    // Past half stale (and more than a few), keep only the entries whose record is still held.
+    if (this.stale > 1024 && this.stale * 2 > this.order.length) {
+      this.order.retain((id, offset) => {
+        const h = this.byId.get(id);
+        return h !== undefined && offset >= h.log.first;
+      });
+      this.stale = 0;
+    }
   }
 
   /** The byte budget: drops the globally oldest retained message, whatever its destination. */
   private dropOldest(): void {
-    while (this.allHead < this.all.length) {
-      const rec = this.all[this.allHead];
-      this.all[this.allHead++] = undefined as unknown as StoredRecord;
-      if (rec.history === undefined) {
+    while (this.order.length > 0) {
+      const id = this.order.frontId();
+      const offset = this.order.frontOffset();
+      this.order.shift();
+      const history = this.byId.get(id);
+      if (history === undefined || offset < history.log.first) {
         this.stale--;
         continue;
       }
       // Appends are in time order everywhere, so the global oldest is its history's front.
-      this.dropFront(rec.history, 'bytes');
+      this.dropFront(history, 'bytes');
       return;
-    }
-  }
-
-  private compactAll(): void {
-    if (this.allHead >= 1024 && this.allHead * 2 >= this.all.length) {
-      this.all = this.all.slice(this.allHead);
-      this.allHead = 0;
-    }
-    if (this.stale > 1024 && this.stale * 2 > this.all.length - this.allHead) {
-      this.all = this.all.slice(this.allHead).filter((r) => r.history !== undefined);
-      this.allHead = 0;
-      this.stale = 0;
     }
   }
 
@@ -235,32 +218,58 @@ export class MemoryMessageStore implements MessageStore {
     // Forgotten: a later append starts it again under a new epoch, never reusing offsets under the old one.
     const oldest = this.idle.values().next().value as HistoryKey;
     this.idle.delete(oldest);
+    const gone = this.histories.get(oldest);
     this.histories.delete(oldest);
+    if (gone !== undefined) this.byId.delete(gone.id);
   }
 
   private headOf(history: History): HistoryHead {
-    return { epoch: history.epoch, first: history.first, next: history.next, lastDroppedAt: history.lastDroppedAt };
+    return { epoch: history.epoch, first: history.log.first, next: history.log.next, lastDroppedAt: history.lastDroppedAt };
   }
 
   /** Offset of the first record appended at or after relative time `t` (binary search: appends are in time order). */
-  private firstAtOrAfter(history: History, t: number): Offset {
-    let lo = history.first;
-    let hi = history.next;
+  private firstAtOrAfter(log: HistoryLog, t: number): Offset {
+    let lo = log.first;
+    let hi = log.next;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (history.at(mid).t < t) lo = mid + 1;
+      if (log.timeAt(mid) < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private rebuild(history: History, rec: StoredRecord, offset: Offset): RetainedMessage {
-    const text = typeof rec.body === 'string';
-    const body = text ? Buffer.from(rec.body as string, 'utf8') : (rec.body as Uint8Array);
-    const headers: HeaderPair[] = rec.headers === undefined ? [] : [...rec.headers];
-    headers.push(['x-stream-offset', String(offset)], ['x-stream-epoch', history.epoch]);
-    const message = new BrokerMessage(history.destination, body, rec.contentType, headers, rec.id, text);
-    return { offset, timestamp: rec.t + this.base, message };
+  /** The MESSAGE of a record, with its stream headers: rebuilt once and shared while the cache keeps it. */
+  private rebuild(history: History, offset: Offset): BrokerMessage {
+    const hit = history.rebuilt?.get(offset);
+    if (hit !== undefined) return hit.message;
+    const message = history.log.message(offset, history.destination, [
+      ['x-stream-offset', String(offset)],
+      ['x-stream-epoch', history.epoch],
+    ]);
+    // The body, its encoded frame (about as large) and the objects around them.
+    const cost = 2 * message.body.byteLength + 512;
+    if (cost > REPLAY_CACHE_BYTES / 64) return message;
+    (history.rebuilt ??= new Map()).set(offset, { message, cost });
+    this.cached.push({ history, offset });
+    this.cachedBytes += cost;
+    this.cachedCount++;
+    while (this.cachedBytes > REPLAY_CACHE_BYTES) {
+      const oldest = this.cached.shift()!;
+      this.uncache(oldest.history, oldest.offset);
+    }
+    // Entries whose record left its history meanwhile: forgotten once they outnumber the rest.
+    if (this.cached.length > 2 * this.cachedCount + 64) this.cached = this.cached.filter((c) => c.history.rebuilt?.has(c.offset) === true);
+    return message;
+  }
+
+  private uncache(history: History, offset: Offset): void {
+    const entry = history.rebuilt?.get(offset);
+    if (entry === undefined) return;
+    history.rebuilt!.delete(offset);
+    this.cachedBytes -= entry.cost;
+    this.cachedCount--;
+    if (history.rebuilt!.size === 0) history.rebuilt = undefined;
   }
 
   /** Relative now, never going back (a clock step backwards must not unorder a history). */
@@ -280,15 +289,69 @@ export class MemoryMessageStore implements MessageStore {
   }
 }
 
+/**
+ * Every append in order, as history id and offset in two typed-array rings: what the byte
+ * budget drops first. Grows by doubling; {@link retain} keeps only the entries a predicate
+ * accepts, in order.
+ */
+class AppendOrder {
+  private ids = new Uint32Array(1024);
+  private offsets = new Float64Array(1024);
+  private head = 0;
+  length = 0;
+
+  push(id: number, offset: Offset): void {
+    if (this.length === this.ids.length) this.resize(this.ids.length * 2);
+    const i = (this.head + this.length++) & (this.ids.length - 1);
+    this.ids[i] = id;
+    this.offsets[i] = offset;
+  }
+
+  frontId(): number {
+    return this.ids[this.head];
+  }
+
+  frontOffset(): Offset {
+    return this.offsets[this.head];
+  }
+
+  shift(): void {
+    this.head = (this.head + 1) & (this.ids.length - 1);
+    this.length--;
+  }
+
+  retain(keep: (id: number, offset: Offset) => boolean): void {
+    const mask = this.ids.length - 1;
+    let kept = 0;
+    for (let n = 0; n < this.length; n++) {
+      const i = (this.head + n) & mask;
+      if (!keep(this.ids[i], this.offsets[i])) continue;
+      const j = (this.head + kept++) & mask;
+      this.ids[j] = this.ids[i];
+      this.offsets[j] = this.offsets[i];
+    }
+    this.length = kept;
+    let size = this.ids.length;
+    while (size > 1024 && this.length * 4 < size) size /= 2;
+    if (size !== this.ids.length) this.resize(size);
+  }
+
+  private resize(size: number): void {
+    const ids = new Uint32Array(size);
+    const offsets = new Float64Array(size);
+    const mask = this.ids.length - 1;
+    for (let n = 0; n < this.length; n++) {
+      ids[n] = this.ids[(this.head + n) & mask];
+      offsets[n] = this.offsets[(this.head + n) & mask];
+    }
+    this.ids = ids;
+    this.offsets = offsets;
+    this.head = 0;
+  }
+}
+
 /** The message with its stream headers, as live subscribers get it. */
 export function stamped(message: BrokerMessage, offset: Offset, epoch: string): BrokerMessage {
   const headers: HeaderPair[] = [...message.headers, ['x-stream-offset', String(offset)], ['x-stream-epoch', epoch]];
   return new BrokerMessage(message.destination, message.body, message.contentType, headers, message.messageId, !message.binary);
-}
-
-/** A body as the store keeps it: UTF-8 text as a string, anything else as a copy of its own. */
-function compactBody(message: BrokerMessage): string | Uint8Array {
-  const body = message.body;
-  if (!message.binary) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  return new Uint8Array(body);
 }

@@ -1,0 +1,104 @@
+import { Buffer } from 'node:buffer';
+
+/** Bytes of one segment of the arena. */
+export const SEGMENT_BYTES = 256 * 1024;
+/** Bytes before each record's payload: its length (u32), its history's id (u32), its offset (f64). */
+export const RECORD_HEAD = 16;
+
+/** Where a record is: segment id × {@link SEGMENT_BYTES} + its start in the segment (exact in a double). */
+export type Location = number;
+
+/** What the arena asks of the histories when it moves a record out of a segment it empties. */
+export interface RecordOwner {
+  /** True when the record of history `id` at `offset` is still held, at `location`. */
+  holds(id: number, offset: number, location: Location): boolean;
+  /** The record now lives at `location`. */
+  moved(id: number, offset: number, location: Location): void;
+}
+
+interface Segment {
+  readonly id: number;
+  readonly data: Buffer;
+  /** Bytes written. */
+  used: number;
+  /** Bytes of the records still held. */
+  live: number;
+}
+
+/**
+ * Every history's records, back to back in segments of {@link SEGMENT_BYTES} outside the
+ * JavaScript heap: a record is written once where the newest segment ends, so appending never
+ * copies what is held and no history owns memory it does not fill. A segment is given back
+ * when its last record is dropped; one that falls below half full (a destination with a long
+ * rule among busy ones keeps a few records in it) has what it still holds moved to the newest
+ * segment, so the arena never holds more than twice what is live, plus one segment, and each
+ * byte moved was paid for by a byte dropped. Segments are all one size, so the allocator
+ * reuses what is given back instead of fragmenting.
+ */
+export class RecordArena {
+  private readonly segments = new Map<number, Segment>();
+  private head: Segment | undefined;
+  private nextId = 0;
+
+  constructor(private readonly owner: RecordOwner) {}
+
+  /** Bytes of the segments held (for tests and stats). */
+  get allocated(): number {
+    return this.segments.size * SEGMENT_BYTES;
+  }
+
+  /** A place for a record of `length` bytes (head included, at most {@link SEGMENT_BYTES}): its location. */
+  reserve(length: number): Location {
+    let head = this.head;
+    if (head === undefined || head.used + length > SEGMENT_BYTES) {
+      if (head !== undefined && head.live === 0) this.segments.delete(head.id);
+      head = this.head = { id: this.nextId++, data: Buffer.allocUnsafeSlow(SEGMENT_BYTES), used: 0, live: 0 };
+      this.segments.set(head.id, head);
+    }
+    const at = head.used;
+    head.used += length;
+    head.live += length;
+    return head.id * SEGMENT_BYTES + at;
+  }
+
+  /** The segment's bytes holding `location`. */
+  data(location: Location): Buffer {
+    return this.segments.get(Math.floor(location / SEGMENT_BYTES))!.data;
+  }
+
+  /** Where `location` starts in {@link data}. */
+  start(location: Location): number {
+    return location % SEGMENT_BYTES;
+  }
+
+  /** Total length of the record at `location` (head included). */
+  length(location: Location): number {
+    return this.data(location).readUInt32LE(this.start(location));
+  }
+
+  /** The record at `location` is no longer held. */
+  release(location: Location): void {
+    const segment = this.segments.get(Math.floor(location / SEGMENT_BYTES))!;
+    segment.live -= segment.data.readUInt32LE(location % SEGMENT_BYTES);
+    if (segment === this.head) return;
+    if (segment.live === 0) this.segments.delete(segment.id);
+    else if (segment.live * 2 < segment.used) this.evacuate(segment);
+  }
+
+  /** Moves what `segment` still holds to the newest segment and gives it back. */
+  private evacuate(segment: Segment): void {
+    this.segments.delete(segment.id);
+    const data = segment.data;
+    for (let p = 0; p < segment.used; ) {
+      const length = data.readUInt32LE(p);
+      const id = data.readUInt32LE(p + 4);
+      const offset = data.readDoubleLE(p + 8);
+      if (this.owner.holds(id, offset, segment.id * SEGMENT_BYTES + p)) {
+        const to = this.reserve(length);
+        data.copy(this.data(to), this.start(to), p, p + length);
+        this.owner.moved(id, offset, to);
+      }
+      p += length;
+    }
+  }
+}
