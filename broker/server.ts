@@ -174,7 +174,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.broker = broker ?? relay?.broker ?? new SimpleBroker();
     const rules = new RetentionRules(o.retention);
     // A cluster broker keeps history itself (RedisBroker: Redis streams, the same offsets on every node); it goes before a local file.
-    const provided = rules.active && messageStore === undefined ? (this.broker as Partial<StoreProvider>).createMessageStore?.() : undefined;
+    const provided = rules.active && messageStore === undefined ? (this.broker as Partial<StoreProvider>).createMessageStore?.(o.retentionBytes) : undefined;
     const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore: messageStore ?? provided, queueStore });
     this.retention = new Retention(rules, stores.messageStore);
     this.queueStore = stores.queueStore;

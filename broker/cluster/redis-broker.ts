@@ -118,9 +118,9 @@ export class RedisBroker extends SimpleBroker implements StoreProvider {
    * then reach every node, this one included, through Redis in offset order, and a node whose
    * subscriber connection missed some reads them back from the stream.
    */
-  createMessageStore(): MessageStore {
+  createMessageStore(budget = 0): MessageStore {
     if (this.store !== undefined) return this.store;
-    const store = new RedisMessageStore({ redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, maxBuffered: this.maxBuffered });
+    const store = new RedisMessageStore({ redis: this.pub, prefix: this.prefix, nodeId: this.nodeId, logger: this.logger, maxBuffered: this.maxBuffered }, budget);
     this.store = store;
     if (this.pub.status === 'ready') store.loadScripts();
     this.cursors = new StreamCursors((d, from, n) => store.range(d, from, n), (m) => this.deliverLocal(m), store.counts, this.logger, this.maxBuffered);

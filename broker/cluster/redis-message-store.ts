@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { StompError } from '../errors';
 import type { Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
-import { stamped } from '../retention/memory-store';
+import { RECORD_OVERHEAD, stamped } from '../retention/memory-store';
 import type { Appended, HistoryHead, HistoryKey, HistoryRead, MessageStore, Offset, ReadFrom, RetainedMessage, RetentionLimits, StoreStats } from '../retention/message-store';
 import { decodeEnvelope, encodeEnvelope, type NodeId } from './cluster-message';
 import type { RedisLike } from './redis-types';
@@ -50,8 +50,9 @@ interface Pending {
  * to `maxBuffered`, then they are refused and counted as lost) and go out in order once the
  * connection is back.
  *
- * `retentionBytes` is not applied here: Redis holds the histories, bounded by each rule's
- * count and age, and by Redis's own `maxmemory`.
+ * `retentionBytes` bounds what every node together retains in Redis: bytes are counted as the
+ * memory store counts them (each envelope and {@link RECORD_OVERHEAD}), and an append past it
+ * drops the globally oldest retained messages first, in the same script.
  */
 export class RedisMessageStore implements MessageStore {
   readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0 };
@@ -61,13 +62,18 @@ export class RedisMessageStore implements MessageStore {
   /** Messages appended (and so PUBLISHed by the script): the broker must not publish them again. */
   private readonly appended = new WeakSet<BrokerMessage>();
   private readonly pending: Pending[] = [];
-  private snapshot: StoreStats = { destinations: 0, messages: 0, bytes: 0, budget: 0, dropped: { count: 0, age: 0, bytes: 0 } };
+  private snapshot: StoreStats;
   private refreshedAt = 0;
   /** The epoch a history that does not exist yet gets on its first append (random, replaced once used). */
   private candidate = newEpoch();
 
-  constructor(private readonly host: RedisStoreHost) {
+  constructor(
+    private readonly host: RedisStoreHost,
+    /** `retentionBytes`: past it an append drops the oldest retained messages of every node (0: none). */
+    private readonly budget = 0,
+  ) {
     for (const script of [APPEND, READ]) this.scripts.set(script, createHash('sha1').update(script).digest('hex'));
+    this.snapshot = { destinations: 0, messages: 0, bytes: 0, budget, dropped: { count: 0, age: 0, bytes: 0 } };
   }
 
   append(key: HistoryKey, message: BrokerMessage, limits: RetentionLimits): Promise<Appended> {
@@ -75,7 +81,7 @@ export class RedisMessageStore implements MessageStore {
     // Principal-form user histories are not broadcast: the broker routes them through presence.
     const channel = key.startsWith('\0') ? '' : `${this.host.prefix}d:${message.destination}`;
     const epoch = this.candidate;
-    return this.run(APPEND, key, [envelope, String(limits.messages), ageArg(limits), epoch, channel]).then((reply) => {
+    return this.run(APPEND, key, [envelope, String(limits.messages), ageArg(limits), epoch, channel, key, this.host.prefix, String(this.budget)]).then((reply) => {
       const [offset, epochOf] = (reply as Buffer[]).map((b) => b.toString());
       if (epochOf === epoch && this.candidate === epoch) this.candidate = newEpoch(); // taken by a new history: never offered again
       const out = stamped(message, Number(offset), epochOf);
@@ -131,7 +137,7 @@ export class RedisMessageStore implements MessageStore {
     const h = new Map<string, number>();
     for (let i = 0; i + 1 < flat.length; i += 2) h.set(flat[i].toString(), Number(flat[i + 1].toString()));
     const n = (k: string): number => h.get(k) ?? 0;
-    this.snapshot = { destinations: n('destinations'), messages: n('messages'), bytes: n('bytes'), budget: 0, dropped: { count: n('count'), age: n('age'), bytes: 0 } };
+    this.snapshot = { destinations: n('destinations'), messages: n('messages'), bytes: n('bytes'), budget: this.budget, dropped: { count: n('count'), age: n('age'), bytes: n('overBudget') } };
     return this.snapshot;
   }
 
@@ -165,7 +171,7 @@ export class RedisMessageStore implements MessageStore {
   private async page(key: HistoryKey, kind: 'o' | 't' | 'h', from: number, count: number, limits: RetentionLimits | undefined): Promise<HistoryRead> {
     const cap = limits === undefined ? '' : String(limits.messages);
     const age = limits === undefined ? '' : ageArg(limits);
-    const reply = (await this.run(READ, key, [kind, String(from), String(count), cap, age])) as Buffer[];
+    const reply = (await this.run(READ, key, [kind, String(from), String(count), cap, age, key])) as Buffer[];
     const epoch = reply[0].toString();
     if (epoch === '') return { epoch: '', first: 0, next: 0, lastDroppedAt: Number.NEGATIVE_INFINITY, messages: [] };
     const dropped = reply[3].toString();
@@ -184,7 +190,7 @@ export class RedisMessageStore implements MessageStore {
   /** Runs a script on a history's keys; held (bounded) while Redis is unreachable. */
   private run(script: string, key: HistoryKey, argv: (string | Buffer)[]): Promise<unknown> {
     const p = this.host.prefix;
-    const args = [this.scripts.get(script)!, '3', `${p}h:${key}`, `${p}hm:${key}`, this.statsKey(), ...argv, script];
+    const args = [this.scripts.get(script)!, '6', `${p}h:${key}`, `${p}hm:${key}`, this.statsKey(), `${p}hf`, `${p}hb`, `${p}hn`, ...argv, script];
     if (this.host.redis.status === 'ready' && this.pending.length === 0) return this.call(args).catch((err: unknown) => this.failed(err));
     if (this.pending.length >= this.host.maxBuffered) {
       if (this.counts.lost++ % 1000 === 0) this.host.logger.warn({ node: this.host.nodeId, lost: this.counts.lost }, 'Redis unreachable and maxBuffered reached: refusing retained messages');

@@ -1,16 +1,27 @@
+import { RECORD_OVERHEAD } from '../retention/memory-store';
+
 /**
  * The Lua scripts of the Redis message store (broker/cluster/redis-message-store.ts). Each runs
  * atomically in Redis, so offsets are assigned by Redis alone: every node sees the same offsets
  * and epochs, whichever node appended.
  *
- * Keys of one history (KEYS[1..3]):
+ * Keys of one history (KEYS[1..6]):
  * - the stream: one entry per retained message, id `<offset>-<ms>` (the ms part of a stream id
  *   holds the offset and the sequence part the append time, so XRANGE by offset is direct and
- *   ids grow with offsets), one field `m`: the message as a cluster envelope;
+ *   ids grow with offsets), fields `m`: the message as a cluster envelope, and `s`: its place
+ *   in the append order of every history (a counter in the stats hash);
  * - the meta hash: `epoch`, `next` (offset of the next append), `at` (time of the last append),
  *   `dropped` (time of the newest message trimmed), `cap` and `age` (the rule last applied);
- * - the store's stats hash (shared by every history of the prefix): messages, bytes,
- *   destinations, count and age drops.
+ * - the store's stats hash (shared by every history of the prefix): messages, bytes (each
+ *   message's envelope and a fixed charge), destinations, count, age and byte-budget (`overBudget`) drops, and
+ *   the append counter `seq`;
+ * - two hashes (shared too) of each history's bytes and messages in those stats, so a history
+ *   whose keys expired whole is taken out of them when an append meets it;
+ * - the fronts sorted set (shared too): each history with messages, scored by the `s` of its
+ *   oldest, so the globally oldest retained message is the front of the first member's stream.
+ *   An append past the byte budget its node passes drops from there, whatever the destination.
+ * ARGV after each script's own: the history's key and the prefix (the first member's keys are
+ * built from them; a cluster store runs on one Redis, not Redis Cluster).
  * A history whose meta hash is gone (FLUSHALL, a restart without persistence, an eviction)
  * starts again under the new epoch the caller proposed: offsets are never reused under an epoch.
  * Times come from Redis (TIME), one clock for every node, never going back per history. With a
@@ -18,8 +29,31 @@
  */
 
 const PRELUDE = `
-local stream, meta, stats = KEYS[1], KEYS[2], KEYS[3]
+local stream, meta, stats, fronts, sizes, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local OVERHEAD = ${RECORD_OVERHEAD}
+-- What each history adds to the stats, so that a history whose keys expired whole can be taken out of them.
+local function account(h, bytes, n)
+  redis.call('HINCRBY', stats, 'bytes', bytes)
+  redis.call('HINCRBY', stats, 'messages', n)
+  redis.call('HINCRBY', sizes, h, bytes)
+  redis.call('HINCRBY', counts, h, n)
+end
+local function forget(h)
+  local b = tonumber(redis.call('HGET', sizes, h) or '0')
+  local n = tonumber(redis.call('HGET', counts, h) or '0')
+  redis.call('HDEL', sizes, h)
+  redis.call('HDEL', counts, h)
+  redis.call('ZREM', fronts, h)
+  redis.call('HINCRBY', stats, 'bytes', -b)
+  redis.call('HINCRBY', stats, 'messages', -n)
+  redis.call('HINCRBY', stats, 'destinations', -1)
+end
 local function num(x) return string.format('%.0f', x) end
+-- The fronts set says where history h's oldest message stands in the append order (or that it has none).
+local function setFront(h, s)
+  local e = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)
+  if #e == 0 then redis.call('ZREM', fronts, h) else redis.call('ZADD', fronts, tonumber(e[1][2][4] or '0'), h) end
+end
 local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
 local function timeOf(id) return tonumber(string.match(id, '-(%d+)$')) end
 local function clock()
@@ -48,7 +82,7 @@ local function trim(cap, age, now, nxt)
       if o < keep then byCount = byCount + 1
       elseif t < cutoff then byAge = byAge + 1
       else stop = true break end
-      bytes = bytes + #e[2][2]
+      bytes = bytes + #e[2][2] + OVERHEAD
       last = t
       first = o + 1
     end
@@ -57,10 +91,10 @@ local function trim(cap, age, now, nxt)
   if last ~= nil then
     redis.call('XTRIM', stream, 'MINID', num(first))
     redis.call('HSET', meta, 'dropped', num(last))
-    redis.call('HINCRBY', stats, 'messages', -(byCount + byAge))
-    redis.call('HINCRBY', stats, 'bytes', -bytes)
+    account(HKEY, -bytes, -(byCount + byAge))
     redis.call('HINCRBY', stats, 'count', byCount)
     redis.call('HINCRBY', stats, 'age', byAge)
+    setFront(HKEY, stream)
   end
   return first
 end
@@ -72,22 +106,51 @@ end
  * empty) as `R<offset> <epoch> <ms>\n<envelope>`, inside the same script: so every node receives
  * a destination's messages in offset order. Returns { offset, epoch, ms }.
  */
-export const APPEND = `${PRELUDE}
+export const APPEND = `local HKEY, PREFIX, BUDGET = ARGV[6], ARGV[7], tonumber(ARGV[8])
+${PRELUDE}
 local epoch = redis.call('HGET', meta, 'epoch')
 local nxt = 0
 if not epoch then
   epoch = ARGV[4]
   redis.call('DEL', stream)
+  -- An earlier history of this key whose keys expired: out of the stats before this one counts.
+  if redis.call('HEXISTS', sizes, HKEY) == 1 then forget(HKEY) end
   redis.call('HINCRBY', stats, 'destinations', 1)
 else
   nxt = tonumber(redis.call('HGET', meta, 'next'))
 end
 local now = clock()
-redis.call('XADD', stream, num(nxt) .. '-' .. num(now), 'm', ARGV[1])
+local seq = redis.call('HINCRBY', stats, 'seq', 1)
+redis.call('XADD', stream, num(nxt) .. '-' .. num(now), 'm', ARGV[1], 's', seq)
 redis.call('HSET', meta, 'epoch', epoch, 'next', num(nxt + 1), 'at', num(now), 'cap', ARGV[2], 'age', ARGV[3])
-redis.call('HINCRBY', stats, 'messages', 1)
-redis.call('HINCRBY', stats, 'bytes', #ARGV[1])
+account(HKEY, #ARGV[1] + OVERHEAD, 1)
 trim(tonumber(ARGV[2]), tonumber(ARGV[3]), now, nxt + 1)
+setFront(HKEY, stream)
+-- A history gone whole (its keys expired with its age) is still in the stats and the fronts:
+-- one member sampled per append is checked, and the budget checks each it meets.
+local sample = redis.call('ZRANDMEMBER', fronts)
+if sample and redis.call('EXISTS', PREFIX .. 'hm:' .. sample) == 0 then forget(sample) end
+-- Past the budget: the globally oldest retained messages go, whatever their history (bounded per append).
+local guard = 0
+while BUDGET > 0 and guard < 1000 and tonumber(redis.call('HGET', stats, 'bytes') or '0') > BUDGET do
+  guard = guard + 1
+  local head = redis.call('ZRANGE', fronts, 0, 0)
+  if #head == 0 then break end
+  local h = head[1]
+  local s, m = PREFIX .. 'h:' .. h, PREFIX .. 'hm:' .. h
+  local e = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)
+  if redis.call('EXISTS', m) == 0 then
+    forget(h)
+  elseif #e == 0 then
+    redis.call('ZREM', fronts, h)
+  else
+    redis.call('XTRIM', s, 'MINID', num(offsetOf(e[1][1]) + 1))
+    redis.call('HSET', m, 'dropped', num(timeOf(e[1][1])))
+    account(h, -(#e[1][2][2] + OVERHEAD), -1)
+    redis.call('HINCRBY', stats, 'overBudget', 1)
+    setFront(h, s)
+  end
+end
 if tonumber(ARGV[3]) > 0 then
   -- Its last message is past the age by then: an idle history goes as a whole (a later append starts a new epoch).
   redis.call('PEXPIRE', stream, ARGV[3])
@@ -105,7 +168,8 @@ return { num(nxt), epoch, num(now) }
  * and age ARGV[5], or the history's own when empty. Returns { epoch, first, next, dropped,
  * id, envelope, id, envelope, ... }; { '' } when there is no history.
  */
-export const READ = `${PRELUDE}
+export const READ = `local HKEY = ARGV[6]
+${PRELUDE}
 local epoch = redis.call('HGET', meta, 'epoch')
 if not epoch then return { '' } end
 local nxt = tonumber(redis.call('HGET', meta, 'next'))

@@ -99,7 +99,8 @@ export interface MessageStore {
 
 /** A broker that brings its own store (the cluster's Redis streams): a server with retention rules and no `messageStore` takes it. */
 export interface StoreProvider {
-  createMessageStore(): MessageStore;
+  /** `budget`: the server's `retentionBytes`, which the store applies to what every node retains together. */
+  createMessageStore(budget?: number): MessageStore;
 }
 
 /**

@@ -168,6 +168,49 @@ describeRedis('RedisBroker history in Redis streams', () => {
       return s.messages === 5 && s.dropped.count === 7 && s.destinations === 1;
     });
   });
+
+  it('applies retentionBytes to what every node retains together: past it the globally oldest messages go first, whatever their destination or node, counted', async () => {
+    // Each message costs its envelope (~100 bytes here) and RECORD_OVERHEAD (200): about 12 fit in 4 KiB.
+    const config = { ...RETAINED, retentionBytes: 4096, retention: [{ destinations: '/topic/**', messages: 1000 }] };
+    const [a, b] = await Promise.all([startNode({}, config), startNode({}, config)]);
+    await publish(a, '/topic/budget.old', ['o0', 'o1', 'o2', 'o3']);
+    await publish(b, '/topic/budget.mid', ['m0', 'm1', 'm2', 'm3']);
+    for (let i = 0; i < 10; i++) await publish(i % 2 === 0 ? a : b, '/topic/budget.new', [`n${i}`]);
+    const stats = await a.broker.messageStore!.refreshStats();
+    expect(stats.bytes).toBeLessThanOrEqual(4096);
+    expect(stats.bytes).toBeGreaterThan(4096 - 400);
+    expect(stats.budget).toBe(4096);
+    expect(stats.dropped.bytes).toBeGreaterThan(0);
+    expect(stats.messages + stats.dropped.bytes).toBe(18);
+    // What went is exactly the oldest: all of /topic/budget.old before any of /topic/budget.mid, the newest kept whole.
+    const heads = await Promise.all(['old', 'mid', 'new'].map((d) => b.running.server.retention.read(`/topic/budget.${d}`, { offset: 0 })));
+    const gone = heads.map((h) => h.first);
+    expect(gone[2]).toBe(0);
+    expect(heads[2].messages.map((m) => Buffer.from(m.message.body).toString())).toEqual(range(0, 10).map((i) => `n${i}`));
+    expect(gone[0] === 4 || gone[1] === 0).toBe(true);
+    expect(gone[0] + gone[1]).toBe(stats.dropped.bytes);
+    // A resume from a dropped offset is incomplete; the epoch is unchanged.
+    const client = await RawClient.connected(a.running.ws('/ws'));
+    const receipt = await subscribe(client, '/topic/budget.old', { 'x-stream-offset': 'offset=0', 'x-stream-epoch': heads[0].epoch });
+    expect(header(receipt, 'x-stream-recovered')).toBe('false');
+    // Metrics on either node say the same.
+    await eventually('both nodes count the drops', async () => (await b.broker.messageStore!.refreshStats()).dropped.bytes === stats.dropped.bytes);
+  });
+
+  it('takes a history whose keys expired with its age out of the counts, so the budget does not drop others for it', async () => {
+    const config = { ...RETAINED, retentionBytes: 4096, retention: [{ destinations: '/topic/brief/**', messages: 1000, maxAge: 300 }, { destinations: '/topic/**', messages: 1000 }] };
+    const [a] = await Promise.all([startNode({}, config)]);
+    await publish(a, '/topic/brief/x', range(0, 8).map(String));
+    expect((await a.broker.messageStore!.refreshStats()).messages).toBe(8);
+    await new Promise((r) => setTimeout(r, 700)); // Redis expires the idle history's keys
+    // Each append samples one member and the budget checks those it meets: the expired history leaves the counts.
+    await publish(a, '/topic/kept', range(0, 10).map(String));
+    const stats = await a.broker.messageStore!.refreshStats();
+    expect(stats.messages).toBe(10);
+    expect(stats.destinations).toBe(1);
+    expect(stats.dropped.bytes).toBe(0);
+    expect((await a.running.server.retention.read('/topic/kept', { offset: 0 })).messages).toHaveLength(10);
+  });
 });
 
 // Specs that flush, cut or kill a Redis run their own throwaway redis-server (never the shared one).
