@@ -31,12 +31,18 @@ import { RECORD_OVERHEAD } from '../retention/memory-store';
 const PRELUDE = `
 local stream, meta, stats, fronts, sizes, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local OVERHEAD = ${RECORD_OVERHEAD}
--- What each history adds to the stats, so that a history whose keys expired whole can be taken out of them.
-local function account(h, bytes, n)
-  redis.call('HINCRBY', stats, 'bytes', bytes)
+-- Adds to the stats (answering their new bytes) and, for a history with an age (whose keys can
+-- expire whole), to its own share, so that it can be taken out of them once expired.
+local BYTES = 0
+local function account(h, bytes, n, expiring)
+  local total = redis.call('HINCRBY', stats, 'bytes', bytes)
+  BYTES = total
   redis.call('HINCRBY', stats, 'messages', n)
-  redis.call('HINCRBY', sizes, h, bytes)
-  redis.call('HINCRBY', counts, h, n)
+  if expiring then
+    redis.call('HINCRBY', sizes, h, bytes)
+    redis.call('HINCRBY', counts, h, n)
+  end
+  return total
 end
 local function forget(h)
   local b = tonumber(redis.call('HGET', sizes, h) or '0')
@@ -44,7 +50,7 @@ local function forget(h)
   redis.call('HDEL', sizes, h)
   redis.call('HDEL', counts, h)
   redis.call('ZREM', fronts, h)
-  redis.call('HINCRBY', stats, 'bytes', -b)
+  BYTES = redis.call('HINCRBY', stats, 'bytes', -b)
   redis.call('HINCRBY', stats, 'messages', -n)
   redis.call('HINCRBY', stats, 'destinations', -1)
 end
@@ -91,7 +97,7 @@ local function trim(cap, age, now, nxt)
   if last ~= nil then
     redis.call('XTRIM', stream, 'MINID', num(first))
     redis.call('HSET', meta, 'dropped', num(last))
-    account(HKEY, -bytes, -(byCount + byAge))
+    account(HKEY, -bytes, -(byCount + byAge), age > 0)
     redis.call('HINCRBY', stats, 'count', byCount)
     redis.call('HINCRBY', stats, 'age', byAge)
     setFront(HKEY, stream)
@@ -121,18 +127,21 @@ else
 end
 local now = clock()
 local seq = redis.call('HINCRBY', stats, 'seq', 1)
-redis.call('XADD', stream, num(nxt) .. '-' .. num(now), 'm', ARGV[1], 's', seq)
 redis.call('HSET', meta, 'epoch', epoch, 'next', num(nxt + 1), 'at', num(now), 'cap', ARGV[2], 'age', ARGV[3])
-account(HKEY, #ARGV[1] + OVERHEAD, 1)
+local wasEmpty = redis.call('XLEN', stream) == 0
+redis.call('XADD', stream, num(nxt) .. '-' .. num(now), 'm', ARGV[1], 's', seq)
+account(HKEY, #ARGV[1] + OVERHEAD, 1, tonumber(ARGV[3]) > 0)
+if wasEmpty then redis.call('ZADD', fronts, seq, HKEY) end
 trim(tonumber(ARGV[2]), tonumber(ARGV[3]), now, nxt + 1)
-setFront(HKEY, stream)
 -- A history gone whole (its keys expired with its age) is still in the stats and the fronts:
--- one member sampled per append is checked, and the budget checks each it meets.
-local sample = redis.call('ZRANDMEMBER', fronts)
-if sample and redis.call('EXISTS', PREFIX .. 'hm:' .. sample) == 0 then forget(sample) end
+-- one member sampled every 8th append is checked, and the budget checks each it meets.
+if seq % 8 == 0 then
+  local sample = redis.call('ZRANDMEMBER', fronts)
+  if sample and redis.call('EXISTS', PREFIX .. 'hm:' .. sample) == 0 then forget(sample) end
+end
 -- Past the budget: the globally oldest retained messages go, whatever their history (bounded per append).
 local guard = 0
-while BUDGET > 0 and guard < 1000 and tonumber(redis.call('HGET', stats, 'bytes') or '0') > BUDGET do
+while BUDGET > 0 and guard < 1000 and BYTES > BUDGET do
   guard = guard + 1
   local head = redis.call('ZRANGE', fronts, 0, 0)
   if #head == 0 then break end
@@ -146,7 +155,7 @@ while BUDGET > 0 and guard < 1000 and tonumber(redis.call('HGET', stats, 'bytes'
   else
     redis.call('XTRIM', s, 'MINID', num(offsetOf(e[1][1]) + 1))
     redis.call('HSET', m, 'dropped', num(timeOf(e[1][1])))
-    account(h, -(#e[1][2][2] + OVERHEAD), -1)
+    account(h, -(#e[1][2][2] + OVERHEAD), -1, redis.call('HEXISTS', sizes, h) == 1)
     redis.call('HINCRBY', stats, 'overBudget', 1)
     setFront(h, s)
   end
