@@ -32,6 +32,8 @@ export interface CatchUpCounts {
   lost: number;
   /** Appends whose connection broke before Redis answered: refused to the publisher, they may or may not be stored. */
   failed: number;
+  /** Appends that found their history kept under another rule than this node's (the nodes' rules differ). */
+  ruleConflicts: number;
 }
 
 interface Pending {
@@ -55,7 +57,8 @@ interface Pending {
  * drops the globally oldest retained messages first, in the same script.
  */
 export class RedisMessageStore implements MessageStore {
-  readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0 };
+  readonly counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0, ruleConflicts: 0 };
+  private ruleWarnedAt = Number.NEGATIVE_INFINITY;
   /** Appends go out on one connection (or wait in order while it is down): each takes its place when called. */
   readonly ordered = true;
   private readonly scripts = new Map<string, string>();
@@ -82,8 +85,9 @@ export class RedisMessageStore implements MessageStore {
     const channel = key.startsWith('\0') ? '' : `${this.host.prefix}d:${message.destination}`;
     const epoch = this.candidate;
     return this.run(APPEND, key, [envelope, String(limits.messages), ageArg(limits), epoch, channel, key, this.host.prefix, String(this.budget)]).then((reply) => {
-      const [offset, epochOf] = (reply as Buffer[]).map((b) => b.toString());
+      const [offset, epochOf, , cap, age] = (reply as Buffer[]).map((b) => b.toString());
       if (epochOf === epoch && this.candidate === epoch) this.candidate = newEpoch(); // taken by a new history: never offered again
+      if (cap !== undefined) this.otherRule(message.destination, { cap, age }, limits);
       const out = stamped(message, Number(offset), epochOf);
       if (channel !== '') this.appended.add(out);
       return { offset: Number(offset), epoch: epochOf, message: out };
@@ -156,6 +160,22 @@ export class RedisMessageStore implements MessageStore {
     const held = this.pending.splice(0);
     this.counts.lost += held.length;
     for (const p of held) p.reject(new StompError('STOMP_ERR_BROKER_UNAVAILABLE', 'The cluster broker closed before Redis came back'));
+  }
+
+  /**
+   * The history was last kept under another rule than this node's: the nodes' `retention`
+   * rules differ (or changed), and each append trims with its own node's. Counted, and logged
+   * at most once a minute.
+   */
+  private otherRule(destination: string, theirs: { cap: string; age: string }, ours: RetentionLimits): void {
+    this.counts.ruleConflicts++;
+    const now = Date.now();
+    if (now - this.ruleWarnedAt < 60_000) return;
+    this.ruleWarnedAt = now;
+    this.host.logger.warn(
+      { node: this.host.nodeId, destination, theirs: { messages: Number(theirs.cap), maxAge: theirs.age === '0' ? null : Number(theirs.age) }, ours: { messages: ours.messages, maxAge: ours.maxAge === Number.POSITIVE_INFINITY ? null : ours.maxAge }, conflicts: this.counts.ruleConflicts },
+      'Retained history kept under another retention rule by another node: give every node the same retention rules',
+    );
   }
 
   /** A script Redis did not answer (the connection broke) or refused: counted, logged once per 1000, refused to the publisher. */

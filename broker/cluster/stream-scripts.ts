@@ -62,10 +62,10 @@ local function setFront(h, s)
 end
 local function offsetOf(id) return tonumber(string.match(id, '^(%d+)')) end
 local function timeOf(id) return tonumber(string.match(id, '-(%d+)$')) end
-local function clock()
+local function clock(at)
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  return math.max(now, tonumber(redis.call('HGET', meta, 'at') or '0'))
+  return math.max(now, tonumber(at or redis.call('HGET', meta, 'at') or '0'))
 end
 -- Drops from the front what cap (count) and age (ms, 0: none) no longer keep; returns the new first offset.
 local function trim(cap, age, now, nxt)
@@ -110,12 +110,16 @@ end
  * Appends ARGV[1] (an envelope) under cap ARGV[2] and age ARGV[3] (0: none), creating the
  * history under epoch ARGV[4] when it has none, and PUBLISHes it on channel ARGV[5] (none when
  * empty) as `R<offset> <epoch> <ms>\n<envelope>`, inside the same script: so every node receives
- * a destination's messages in offset order. Returns { offset, epoch, ms }.
+ * a destination's messages in offset order. Returns { offset, epoch, ms }, and the cap and age
+ * the history was last appended or read under when they are not ARGV's (a node with other rules).
  */
 export const APPEND = `local HKEY, PREFIX, BUDGET = ARGV[6], ARGV[7], tonumber(ARGV[8])
 ${PRELUDE}
-local epoch = redis.call('HGET', meta, 'epoch')
+local was = redis.call('HMGET', meta, 'epoch', 'next', 'at', 'cap', 'age')
+local epoch = was[1]
 local nxt = 0
+-- The rule of the previous append or read, when it is not this node's: nodes with other rules.
+local other = epoch and was[4] and (was[4] ~= ARGV[2] or was[5] ~= ARGV[3])
 if not epoch then
   epoch = ARGV[4]
   redis.call('DEL', stream)
@@ -123,9 +127,9 @@ if not epoch then
   if redis.call('HEXISTS', sizes, HKEY) == 1 then forget(HKEY) end
   redis.call('HINCRBY', stats, 'destinations', 1)
 else
-  nxt = tonumber(redis.call('HGET', meta, 'next'))
+  nxt = tonumber(was[2])
 end
-local now = clock()
+local now = clock(was[3])
 local seq = redis.call('HINCRBY', stats, 'seq', 1)
 redis.call('HSET', meta, 'epoch', epoch, 'next', num(nxt + 1), 'at', num(now), 'cap', ARGV[2], 'age', ARGV[3])
 local wasEmpty = redis.call('XLEN', stream) == 0
@@ -168,6 +172,7 @@ end
 if ARGV[5] ~= '' then
   redis.call('PUBLISH', ARGV[5], 'R' .. num(nxt) .. ' ' .. epoch .. ' ' .. num(now) .. '\\n' .. ARGV[1])
 end
+if other then return { num(nxt), epoch, num(now), was[4], was[5] } end
 return { num(nxt), epoch, num(now) }
 `;
 

@@ -196,6 +196,7 @@ function createRegistry(prom: Prom, ops: Operations): PromClient.Registry {
   counter('stompbox_retained_caught_up_total', 'Retained messages this cluster node read back from Redis streams after its subscription missed them', [], (c, s) => setCounter(c, s.retention.cluster?.caughtUp ?? 0));
   counter('stompbox_retained_failed_total', 'Retained appends whose Redis connection broke before Redis answered (they may or may not be stored)', [], (c, s) => setCounter(c, s.retention.cluster?.failed ?? 0));
   counter('stompbox_retained_lost_total', 'Retained messages this cluster node could not deliver: trimmed before it caught up, or refused while Redis was unreachable', [], (c, s) => setCounter(c, s.retention.cluster?.lost ?? 0));
+  counter('stompbox_retained_rule_conflicts_total', 'Retained appends on this cluster node that found their history kept under another node’s retention rule', [], (c, s) => setCounter(c, s.retention.cluster?.ruleConflicts ?? 0));
   registerQueueMetrics(gauge, counter, () => ops.stats().queues);
   gauge('stompbox_store_file_bytes', 'Bytes of the durable store file and its WAL on disk (docs/store.md)', [], (g) => g.set(ops.stats().store.fileBytes));
   gauge('stompbox_store_bytes', 'Bytes of stored messages counted against store.sqlite.maxBytes', [], (g) => g.set(ops.stats().store.bytes));

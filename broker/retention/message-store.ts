@@ -67,7 +67,7 @@ export interface StoreStats {
   /** Messages dropped since start, by why: past a rule's count, its age, or the byte budget. */
   readonly dropped: { readonly count: number; readonly age: number; readonly bytes: number };
   /** A cluster store only: this node's catch-up from the Redis streams (docs/cluster.md#what-a-redis-outage-loses). */
-  readonly cluster?: { readonly caughtUp: number; readonly lost: number; readonly failed: number };
+  readonly cluster?: { readonly caughtUp: number; readonly lost: number; readonly failed: number; readonly ruleConflicts: number };
 }
 
 /**

@@ -197,6 +197,28 @@ describeRedis('RedisBroker history in Redis streams', () => {
     await eventually('both nodes count the drops', async () => (await b.broker.messageStore!.refreshStats()).dropped.bytes === stats.dropped.bytes);
   });
 
+  it('counts and logs (once a minute) appends that find their history kept under another node’s rule', async () => {
+    const warnings: { fields: Record<string, unknown>; msg: string }[] = [];
+    const logger = { warn: (fields: Record<string, unknown>, msg: string) => warnings.push({ fields, msg }), info() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => logger };
+    const a = await startNode({ logger: logger as never }, { ...RETAINED, retention: [{ destinations: '/topic/**', messages: 10 }] });
+    const b = await startNode({}, { ...RETAINED, retention: [{ destinations: '/topic/**', messages: 20, maxAge: 60_000 }] });
+    await publish(a, '/topic/rules', ['a0', 'a1']);
+    expect(a.running.server.stats().retention.cluster?.ruleConflicts).toBe(0);
+    await publish(b, '/topic/rules', ['b0']);
+    await publish(a, '/topic/rules', ['a2']);
+    await publish(b, '/topic/rules', ['b1']);
+    await publish(a, '/topic/rules', ['a3']);
+    expect(a.running.server.stats().retention.cluster?.ruleConflicts).toBe(2);
+    expect(b.running.server.stats().retention.cluster?.ruleConflicts).toBe(2);
+    const said = warnings.filter((w) => /another retention rule/.test(w.msg));
+    expect(said).toHaveLength(1);
+    expect(said[0].fields).toMatchObject({ destination: '/topic/rules', theirs: { messages: 20, maxAge: 60_000 }, ours: { messages: 10, maxAge: null } });
+    // One rule on every node: nothing more is counted.
+    await publish(a, '/topic/same', ['x']);
+    await publish(a, '/topic/same', ['y']);
+    expect(a.running.server.stats().retention.cluster?.ruleConflicts).toBe(2);
+  });
+
   it('takes a history whose keys expired with its age out of the counts, so the budget does not drop others for it', async () => {
     const config = { ...RETAINED, retentionBytes: 4096, retention: [{ destinations: '/topic/brief/**', messages: 1000, maxAge: 300 }, { destinations: '/topic/**', messages: 1000 }] };
     const [a] = await Promise.all([startNode({}, config)]);
@@ -267,7 +289,7 @@ describeThrowaway('RedisBroker history when Redis loses data or a node loses its
     await publish(a, '/topic/cut', range(10, 30).map(String)); // B hears none of these live
     const rest = await messages(client, 20);
     expect(rest.map(offsetOf)).toEqual(range(10, 30));
-    expect(b.running.server.stats().retention.cluster).toEqual({ caughtUp: 20, lost: 0, failed: 0 });
+    expect(b.running.server.stats().retention.cluster).toEqual({ caughtUp: 20, lost: 0, failed: 0, ruleConflicts: 0 });
     await publish(a, '/topic/cut', ['30']);
     expect((await messages(client, 1)).map(offsetOf)).toEqual([30]);
     expect(extra(client)).toHaveLength(0);
@@ -323,7 +345,7 @@ describeThrowaway('RedisBroker history when Redis loses data or a node loses its
     await eventually('node B to lose its subscription', () => !b.broker.connected);
     await publish(a, '/topic/short', range(3, 23).map(String));
     expect((await messages(client, 5)).map(offsetOf)).toEqual([18, 19, 20, 21, 22]);
-    expect(b.running.server.stats().retention.cluster).toEqual({ caughtUp: 5, lost: 15, failed: 0 });
+    expect(b.running.server.stats().retention.cluster).toEqual({ caughtUp: 5, lost: 15, failed: 0, ruleConflicts: 0 });
     expect(warnings.some((w) => w.includes('missed by this node'))).toBe(true);
   });
 

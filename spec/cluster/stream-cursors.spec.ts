@@ -18,7 +18,7 @@ function msg(offset: number, epoch = 'e1'): BrokerMessage {
 
 function setup(history: { epoch: string; first: number; next: number } = { epoch: 'e1', first: 0, next: 0 }, fail = false) {
   const delivered: string[] = [];
-  const counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0 };
+  const counts: CatchUpCounts = { caughtUp: 0, lost: 0, failed: 0, ruleConflicts: 0 };
   const reads: number[] = [];
   const read = async (_d: string, from: number, count: number): Promise<HistoryRead> => {
     reads.push(from);
@@ -50,7 +50,7 @@ describe('StreamCursors', () => {
     await eventually('the catch-up', () => s.cursors.idle);
     expect(s.delivered).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
     expect(s.reads).toEqual([1]);
-    expect(s.counts).toEqual({ caughtUp: 5, lost: 0, failed: 0 });
+    expect(s.counts).toEqual({ caughtUp: 5, lost: 0, failed: 0, ruleConflicts: 0 });
   });
 
   it('counts what the history no longer holds as lost, and delivers the rest', async () => {
