@@ -24,6 +24,8 @@ afterEach(async () => {
 const TRANSPORTS: { name: string; transport: TransportMode; url: (port: number) => string; sockjsTransports?: string[] }[] = [
   { name: 'plain WebSocket', transport: 'websocket', url: (port) => `ws://127.0.0.1:${port}/stomp` },
   { name: 'SockJS xhr-streaming', transport: 'sockjs', url: (port) => `http://127.0.0.1:${port}/stomp`, sockjsTransports: ['xhr-streaming'] },
+  { name: 'SockJS xhr-polling', transport: 'sockjs', url: (port) => `http://127.0.0.1:${port}/stomp`, sockjsTransports: ['xhr-polling'] },
+  { name: 'SockJS eventsource', transport: 'sockjs', url: (port) => `http://127.0.0.1:${port}/stomp`, sockjsTransports: ['eventsource'] },
 ];
 
 const publishAll = async (server: StompServer, from: number, to: number): Promise<void> => {
@@ -43,12 +45,13 @@ describe.each(TRANSPORTS)('resume over $name', (t) => {
     await inbox.wait(5);
     const resumed = nextEvent(client, 'resumed');
     const lost = nextEvent(client, 'state', (s) => s.state === 'reconnecting');
-    // The network drops: the socket goes without a STOMP goodbye (SockJS: the session ends with its close frame).
-    for (const session of server.sessions.values()) {
-      if (t.transport === 'websocket') session.connection.terminate();
-      else session.connection.close(3000, 'dropped');
-    }
+    // The connection drops without a STOMP goodbye. The client hears of it at once, not from a
+    // missed heart-beat 10 s later (SockJS over HTTP: the response ends with c[3000], and the
+    // session id answers it to the next request).
+    const dropped = Date.now();
+    for (const session of server.sessions.values()) session.connection.terminate();
     await lost;
+    expect(Date.now() - dropped).toBeLessThan(3000);
     await publishAll(server, 5, 12); // while the client is away
     const info: ResumeInfo = await resumed;
     expect(info).toMatchObject({ destination: '/topic/feed', recovered: true, reconnect: true, from: { offset: 4 } });

@@ -206,9 +206,18 @@ export class SockJsSession implements Connection, ReceiverOwner {
     this.finishing = undefined;
     if (receiver !== undefined) {
       receiver.owner = undefined;
-      receiver.destroy();
+      // A socket goes at once. A response ends with the close frame instead (dropped after the
+      // receiver's flush grace if it cannot get out): an HTTP client whose response is cut
+      // mid-stream may not notice (sockjs-client's Node driver waits for the response's end).
+      if (receiver.transport === 'sockjs-websocket') receiver.destroy();
+      else receiver.finish(GO_AWAY_FRAME, noop);
     }
-    this.end(`sockjs ${this.transport} terminated`);
+    this.end(`sockjs ${this.transport} terminated`, false);
+    // An HTTP transport's client opens its next receiving request on the same session id: it
+    // must hear that the session is gone (c[3000,"Go away!"]), not find a new one opened under
+    // that id and wait for a heart-beat to notice. Kept that long, holding nothing.
+    if (this.id === undefined) this.host.retire(this);
+    else this.armRetire();
   }
 
   /** Ends the session now (its endpoint closes): an attached receiver gets its close frame, or `c[3000,"Go away!"]`. */
@@ -245,13 +254,13 @@ export class SockJsSession implements Connection, ReceiverOwner {
   }
 
   /** The session ends now: nothing more is delivered, the STOMP session is told, it is forgotten. */
-  private end(reason: string): void {
+  private end(reason: string, retire = true): void {
     this.state = 'closed';
     this.clearTimer();
     this.queue = [];
     this.queuedBytes = 0;
     this.report(reason);
-    this.host.retire(this);
+    if (retire) this.host.retire(this);
   }
 
   /** Tells the STOMP session (once) that its connection is gone. */
