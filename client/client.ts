@@ -10,11 +10,21 @@ import { ReplyRouter } from './reply-router';
 import { endpointUrls, transportPlan, type EndpointUrls, type TransportKind } from './transport';
 import type { PublishOptions, RequestOptions, SubscribeOptions, Unsubscribe } from './call-options';
 import type { ClientEvents, ConnectionState, StateChange } from './events';
+import { OffsetWindow } from '../broker/stomp/offset-window';
 import { positionOf, resumeHeaders, startHeaders, type ResumeInfo, type StreamPosition, type StreamStart } from './stream';
 
 export type { PublishOptions, RequestOptions, SubscribeOptions, Unsubscribe } from './call-options';
 export type { ClientEvents, ConnectionState, StateChange } from './events';
 export type { ResumeInfo, StreamPosition, StreamStart } from './stream';
+
+/** Retention: where the first SUBSCRIBE starts, the newest position seen since (resumes start after it), and the offsets of its epoch taken. */
+interface StreamState {
+  start: StreamStart | undefined;
+  last: StreamPosition | undefined;
+  window?: OffsetWindow;
+  issued: number;
+  onResume?: (info: ResumeInfo) => void;
+}
 
 interface Sub {
   readonly id: string;
@@ -22,7 +32,7 @@ interface Sub {
   readonly headers: StompHeaders;
   readonly onMessage: (m: IMessage) => void;
   /** Retention: where the first SUBSCRIBE starts, and the last position seen since (resumes start after it). */
-  readonly stream?: { start: StreamStart | undefined; last: StreamPosition | undefined; issued: number; onResume?: (info: ResumeInfo) => void };
+  readonly stream?: StreamState;
   /** The client's own (errorQueue, replyQueue): restored like any other, but no `subscribed` event. */
   readonly internal: boolean;
   confirmed: boolean;
@@ -260,8 +270,10 @@ export class StompboxClient extends Emitter<ClientEvents> {
             const at = positionOf(m.headers);
             if (at !== undefined) {
               const last = stream.last;
-              if (last !== undefined && last.epoch === at.epoch && at.offset <= last.offset) return;
-              stream.last = at;
+              if (last === undefined || last.epoch !== at.epoch || stream.window === undefined) stream.window = new OffsetWindow(last?.epoch === at.epoch ? last.offset + 1 : at.offset);
+              // A repeat is dropped; a late one (skipped, then after a newer one) still comes.
+              if (!stream.window.take(at.offset)) return;
+              stream.last = { offset: stream.window.next - 1, epoch: at.epoch };
             }
             deliver(m);
           };

@@ -4,6 +4,7 @@ import type { Appended, HistoryHead, HistoryKey, HistoryRead, MessageStore, Offs
 import { userHistoryKey } from './message-store';
 import type { RetentionRules } from './retention-rules';
 import type { StreamPosition } from './stream-position';
+import { OffsetWindow } from '../stomp/offset-window';
 import { andThen, isPromiseLike } from '../value-or-promise';
 
 /** Where a publish to a retained destination landed (what HTTP publish answers with). */
@@ -160,8 +161,8 @@ export function planReplay(position: StreamPosition, head: HistoryHead): ReplayP
 class ReplayGate implements Subscriber {
   readonly subscription: Subscription;
   private held: BrokerMessage[] | undefined = [];
-  /** Messages of `epoch` at offsets below this were replayed (or predate the subscription): dropped. */
-  private floor = 0;
+  /** Offsets of `epoch` taken: those below its floor were replayed (or predate the subscription) and are dropped, unless skipped and late. */
+  private window = new OffsetWindow(0);
   private epoch: string | undefined;
 
   constructor(private readonly target: Subscription) {
@@ -189,10 +190,7 @@ class ReplayGate implements Subscriber {
     // Only offsets of the history replayed are compared: a message of another epoch (another
     // node's in-memory history) is never taken for a duplicate.
     const offset = streamOffset(message);
-    if (offset !== undefined && streamEpoch(message) === this.epoch) {
-      if (offset < this.floor) return;
-      this.floor = offset + 1;
-    }
+    if (offset !== undefined && streamEpoch(message) === this.epoch && !this.window.take(offset)) return;
     this.target.subscriber.deliver(this.subscription, message);
   }
 
@@ -206,7 +204,7 @@ class ReplayGate implements Subscriber {
 
   /** Lets live messages through from `floor` of `epoch` on, starting with those held. */
   open(floor: Offset, epoch: string | undefined): void {
-    this.floor = floor;
+    this.window = new OffsetWindow(floor);
     this.epoch = epoch;
     const held = this.held ?? [];
     this.held = undefined;

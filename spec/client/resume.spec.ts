@@ -116,3 +116,44 @@ describe('a subscription started from a stored position', () => {
     expect(at.items).toEqual(['m11', 'm12']);
   });
 });
+
+describe('a retained subscription receiving offsets out of order', () => {
+  it('delivers a late message (skipped, then after a newer one) and drops a repeat; its position is the newest', async () => {
+    // A bare WebSocket STOMP server sends what a cluster can: offsets 0, 1, 3, 2, then 3 again.
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'v12.stomp' });
+    await new Promise<void>((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => {
+      ws.on('message', (data) => {
+        const frame = data.toString();
+        if (frame.startsWith('CONNECT')) ws.send('CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0');
+        const receipt = /\nreceipt:([^\n]*)/.exec(frame)?.[1];
+        if (!frame.startsWith('SUBSCRIBE')) {
+          if (receipt !== undefined) ws.send(`RECEIPT\nreceipt-id:${receipt}\n\n\0`);
+          return;
+        }
+        const id = /\nid:([^\n]*)/.exec(frame)![1];
+        ws.send(`RECEIPT\nreceipt-id:${receipt}\nx-stream-recovered:true\n\n\0`);
+        for (const [offset, body] of [[0, 'm0'], [1, 'm1'], [3, 'm3'], [2, 'm2'], [3, 'm3 again'], [4, 'm4']] as const) {
+          ws.send(`MESSAGE\nsubscription:${id}\nmessage-id:${offset}-${body.length}\ndestination:/user/queue/q\ncontent-type:text/plain\nx-stream-offset:${offset}\nx-stream-epoch:e1\n\n${body}\0`);
+        }
+      });
+    });
+    try {
+      const { port } = wss.address() as { port: number };
+      const client = testClient({ url: `ws://127.0.0.1:${port}/`, transport: 'websocket', reconnect: false });
+      await client.connect();
+      const inbox = new Inbox<string>();
+      const sub = client.subscribe<string>('/user/queue/q', inbox.push, { from: 'first' });
+      await sub.ready;
+      await inbox.wait(5);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(inbox.items).toEqual(['m0', 'm1', 'm3', 'm2', 'm4']);
+      expect(sub.position()).toEqual({ offset: 4, epoch: 'e1' });
+      await client.close();
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+    }
+  });
+});
