@@ -70,6 +70,9 @@ export class SseSubscriber {
     const before = this.counts.message;
     let pos = 0;
     const len = chunk.length;
+    // The next CR at or after `pos` (len: none), searched again only once passed: a stream
+    // without CRs (stompbox sends LF only) would otherwise be searched to its end on every line.
+    let cr = -1;
     while (pos < len) {
       const c = chunk[pos];
       // CRLF: the LF after a CR is part of the same line end.
@@ -92,10 +95,12 @@ export class SseSubscriber {
         if (c === D) this.hasData = true;
       }
       // Skip to the end of the line in one search.
+      if (cr < pos) {
+        cr = chunk.indexOf(CR, pos);
+        if (cr === -1) cr = len;
+      }
       const lf = chunk.indexOf(LF, pos);
-      const cr = chunk.indexOf(CR, pos);
-      const next = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
-      pos = next === -1 ? len : next;
+      pos = Math.min(lf === -1 ? len : lf, cr);
     }
     if (this.counts.message !== before) this.onActivity?.();
   }

@@ -85,11 +85,13 @@ export class SseConnection implements Connection {
   /** The turn's events in one buffer: one copy of each, and one chunk of the response. */
   private joined(turn: (number | string | Uint8Array)[], bytes: number): Buffer {
     const out = Buffer.allocUnsafe(bytes);
+    const head = this.idHead;
     let at = 0;
     for (const item of turn) {
       if (typeof item === 'number') {
-        at += this.idHead.copy(out, at);
-        at = writeBase36(out, at, item);
+        // Some 13 bytes: a loop is cheaper than a native copy per event.
+        for (let i = 0; i < head.length; i++) out[at + i] = head[i];
+        at = writeBase36(out, at + head.length, item);
         out[at++] = LF;
       } else if (typeof item === 'string') {
         // ASCII id lines of some 20 characters: a loop is cheaper than a native write per line.
@@ -171,22 +173,25 @@ export class SseConnection implements Connection {
 const LF = 0x0a; // '\n'
 const DIGITS = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz', 'latin1');
 
-/** Characters of `n` in base 36. */
+/** 36^1 … 36^10: a counter's length by comparison, no division. */
+const POWERS = Array.from({ length: 10 }, (_, i) => 36 ** (i + 1));
+
+/** Characters of `n` (an integer ≥ 0) in base 36. */
 function base36Length(n: number): number {
   let length = 1;
-  while (n >= 36) {
-    n = Math.floor(n / 36);
-    length++;
-  }
+  while (length <= POWERS.length && n >= POWERS[length - 1]) length++;
   return length;
 }
 
 /** Writes `n` in base 36 at `at`; returns the offset after it. */
 function writeBase36(out: Buffer, at: number, n: number): number {
   const end = at + base36Length(n);
+  // Below 2^31 a division truncated with `| 0` is exact and stays in integers.
+  const small = n < 0x80000000;
   for (let i = end - 1; i >= at; i--) {
-    out[i] = DIGITS[n % 36];
-    n = Math.floor(n / 36);
+    const q = small ? ((n / 36) | 0) : Math.floor(n / 36);
+    out[i] = DIGITS[n - q * 36];
+    n = q;
   }
   return end;
 }
