@@ -125,12 +125,13 @@ export class MemoryMessageStore implements MessageStore {
     for (const [name, value] of message.headers) size += name.length + value.length + 16;
     // Room first: the log never holds more than the rule keeps, even for an instant.
     while (history.size >= limits.messages) this.dropFront(history, 'count');
+    this.idle.delete(key); // that may have emptied it for an instant: it is not idle
     const offset = history.log.push(message, t, size);
     this.order.push(history.id, offset);
     this.messages++;
     this.bytes += size;
     this.trimHistory(history, t);
-    while (this.bytes > this.budget && this.messages > 0) this.dropOldest();
+    while (this.bytes > this.budget && this.messages > 0 && this.dropOldest());
     return { offset, epoch: history.epoch, message: stamped(message, offset, history.epoch) };
   }
 
@@ -195,8 +196,8 @@ export class MemoryMessageStore implements MessageStore {
     }
   }
 
-  /** The byte budget: drops the globally oldest retained message, whatever its destination. */
-  private dropOldest(): void {
+  /** The byte budget: drops the globally oldest retained message, whatever its destination (false: none left to drop). */
+  private dropOldest(): boolean {
     while (this.order.length > 0) {
       const id = this.order.frontId();
       const offset = this.order.frontOffset();
@@ -208,8 +209,9 @@ export class MemoryMessageStore implements MessageStore {
       }
       // Appends are in time order everywhere, so the global oldest is its history's front.
       this.dropFront(history, 'bytes');
-      return;
+      return true;
     }
+    return false;
   }
 
   private emptied(history: History): void {

@@ -168,6 +168,21 @@ describe('MemoryMessageStore', () => {
     expect(again.epoch).not.toBe(first);
   });
 
+  it('never forgets a history that holds messages: one a one-message rule emptied to make room is not idle', () => {
+    const s = store(1 << 30);
+    const one = { messages: 1, maxAge: Number.POSITIVE_INFINITY };
+    s.append('/last', text('/last', 'a'), one);
+    const { epoch } = s.append('/last', text('/last', 'b'), one); // room made: emptied for an instant
+    // More emptied histories than are kept: the least recently emptied go, never /last.
+    for (let i = 0; i <= MAX_IDLE_HISTORIES; i++) {
+      s.append(`/gone/${i}`, text('/gone', 'x'), one);
+      s.trim(`/gone/${i}`, { messages: 1, maxAge: -1 });
+    }
+    const read = s.read('/last', { offset: 0 }, one);
+    expect(read).toMatchObject({ epoch, first: 1, next: 2 });
+    expect(bodies(read)).toEqual(['b']);
+  });
+
   it('keeps user histories apart from destinations and from each other', () => {
     const s = store();
     s.append(userHistoryKey('ann', '/user/queue/x'), text('/user/queue/x', 'for ann'), KEEP_10);
