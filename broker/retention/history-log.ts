@@ -21,7 +21,7 @@ const HEADERS = 4;
  * object per message for the garbage collector to trace. The index is a ring that doubles
  * when full and halves at a quarter, and is let go when the last record leaves.
  *
- * Record layout: the arena's head (length, history id, offset), flags (u8), id length (u32 LE)
+ * Record layout: the arena's head (length, history id, offset: 20 bytes), flags (u8), id length (u32 LE)
  * and id, [content type length and content type], [header count, then each name and value
  * with u32 lengths], then the body.
  */
@@ -96,7 +96,7 @@ export class HistoryLog {
       p = this.arena.start(location);
     }
     p = data.writeUInt32LE(length, p);
-    p = data.writeUInt32LE(this.id, p);
+    p = data.writeDoubleLE(this.id, p);
     p = data.writeDoubleLE(offset, p);
     data[p++] = (message.binary ? 0 : TEXT) | (ct === undefined ? 0 : CONTENT_TYPE) | (headers.length > 0 ? HEADERS : 0);
     p = writeString(data, p, id);

@@ -18,9 +18,9 @@ import type {
 /**
  * What the budget counts for one retained message besides its body and header characters: a
  * fixed charge, the same in every store (the SQLite store counts alike). The in-memory store
- * holds less: its record (a 16-byte head, the id, content type and headers with their
- * lengths, the body), 20 bytes of index and 12 of append order, all outside the JavaScript
- * heap (spec/retention/memory.spec.ts measures it: about 245 bytes for a 128-byte body).
+ * holds less: its record (a 20-byte head, the id, content type and headers with their
+ * lengths, the body), 20 bytes of index and 16 of append order, all outside the JavaScript
+ * heap (spec/retention/memory.spec.ts measures it: about 250 bytes for a 128-byte body).
  */
 export const RECORD_OVERHEAD = 200;
 /** Emptied histories kept (with their offsets and epoch) before the least recently emptied is forgotten. */
@@ -297,7 +297,7 @@ export class MemoryMessageStore implements MessageStore {
  * accepts, in order.
  */
 class AppendOrder {
-  private ids = new Uint32Array(1024);
+  private ids = new Float64Array(1024);
   private offsets = new Float64Array(1024);
   private head = 0;
   length = 0;
@@ -339,7 +339,7 @@ class AppendOrder {
   }
 
   private resize(size: number): void {
-    const ids = new Uint32Array(size);
+    const ids = new Float64Array(size);
     const offsets = new Float64Array(size);
     const mask = this.ids.length - 1;
     for (let n = 0; n < this.length; n++) {

@@ -2,8 +2,8 @@ import { Buffer } from 'node:buffer';
 
 /** Bytes of one segment of the arena. */
 export const SEGMENT_BYTES = 256 * 1024;
-/** Bytes before each record's payload: its length (u32), its history's id (u32), its offset (f64). */
-export const RECORD_HEAD = 16;
+/** Bytes before each record's payload: its length (u32), its history's id (f64: ids are never reused), its offset (f64). */
+export const RECORD_HEAD = 20;
 
 /** Where a record is: segment id × {@link SEGMENT_BYTES} + its start in the segment (exact in a double). */
 export type Location = number;
@@ -91,8 +91,8 @@ export class RecordArena {
     const data = segment.data;
     for (let p = 0; p < segment.used; ) {
       const length = data.readUInt32LE(p);
-      const id = data.readUInt32LE(p + 4);
-      const offset = data.readDoubleLE(p + 8);
+      const id = data.readDoubleLE(p + 4);
+      const offset = data.readDoubleLE(p + 12);
       if (this.owner.holds(id, offset, segment.id * SEGMENT_BYTES + p)) {
         const to = this.reserve(length);
         data.copy(this.data(to), this.start(to), p, p + length);
