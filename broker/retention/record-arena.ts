@@ -39,6 +39,8 @@ export class RecordArena {
   private readonly segments = new Map<number, Segment>();
   private head: Segment | undefined;
   private nextId = 0;
+  /** Ids of segments given back, taken again first: locations stay small (exact in a double) however long the server runs. */
+  private readonly freeIds: number[] = [];
 
   constructor(private readonly owner: RecordOwner) {}
 
@@ -51,8 +53,8 @@ export class RecordArena {
   reserve(length: number): Location {
     let head = this.head;
     if (head === undefined || head.used + length > SEGMENT_BYTES) {
-      if (head !== undefined && head.live === 0) this.segments.delete(head.id);
-      head = this.head = { id: this.nextId++, data: Buffer.allocUnsafeSlow(SEGMENT_BYTES), used: 0, live: 0 };
+      if (head !== undefined && head.live === 0) this.free(head);
+      head = this.head = { id: this.freeIds.pop() ?? this.nextId++, data: Buffer.allocUnsafeSlow(SEGMENT_BYTES), used: 0, live: 0 };
       this.segments.set(head.id, head);
     }
     const at = head.used;
@@ -81,12 +83,19 @@ export class RecordArena {
     const segment = this.segments.get(Math.floor(location / SEGMENT_BYTES))!;
     segment.live -= segment.data.readUInt32LE(location % SEGMENT_BYTES);
     if (segment === this.head) return;
-    if (segment.live === 0) this.segments.delete(segment.id);
+    if (segment.live === 0) this.free(segment);
     else if (segment.live * 2 < segment.used) this.evacuate(segment);
+  }
+
+  /** Gives a segment back (no location names it any more). */
+  private free(segment: Segment): void {
+    this.segments.delete(segment.id);
+    this.freeIds.push(segment.id);
   }
 
   /** Moves what `segment` still holds to the newest segment and gives it back. */
   private evacuate(segment: Segment): void {
+    // Out of the table first, its id reusable only once what it holds has moved.
     this.segments.delete(segment.id);
     const data = segment.data;
     for (let p = 0; p < segment.used; ) {
@@ -100,5 +109,6 @@ export class RecordArena {
       }
       p += length;
     }
+    this.freeIds.push(segment.id);
   }
 }
