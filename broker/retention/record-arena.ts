@@ -29,11 +29,12 @@ interface Segment {
  * Every history's records, back to back in segments of {@link SEGMENT_BYTES} outside the
  * JavaScript heap: a record is written once where the newest segment ends, so appending never
  * copies what is held and no history owns memory it does not fill. A segment is given back
- * when its last record is dropped; one that falls below half full (a destination with a long
- * rule among busy ones keeps a few records in it) has what it still holds moved to the newest
- * segment, so the arena never holds more than twice what is live, plus one segment, and each
- * byte moved was paid for by a byte dropped. Segments are all one size, so the allocator
- * reuses what is given back instead of fragmenting.
+ * when its last record is dropped: trimming by count and age drops oldest first, so segments
+ * empty in order. When the segments come to hold more than 2.25 times what is live, plus two
+ * segments (a destination with a long rule among busy ones keeps a few records in each), the
+ * oldest segment less than half full has what it still holds moved to the newest, so each byte
+ * moved was paid for by a byte dropped. Segments are all one size, so the allocator reuses
+ * what is given back instead of fragmenting.
  */
 export class RecordArena {
   private readonly segments = new Map<number, Segment>();
@@ -41,6 +42,8 @@ export class RecordArena {
   private nextId = 0;
   /** Ids of segments given back, taken again first: locations stay small (exact in a double) however long the server runs. */
   private readonly freeIds: number[] = [];
+  /** Bytes of the records held, in every segment. */
+  private live = 0;
 
   constructor(private readonly owner: RecordOwner) {}
 
@@ -60,6 +63,7 @@ export class RecordArena {
     const at = head.used;
     head.used += length;
     head.live += length;
+    this.live += length;
     return head.id * SEGMENT_BYTES + at;
   }
 
@@ -81,10 +85,22 @@ export class RecordArena {
   /** The record at `location` is no longer held. */
   release(location: Location): void {
     const segment = this.segments.get(Math.floor(location / SEGMENT_BYTES))!;
-    segment.live -= segment.data.readUInt32LE(location % SEGMENT_BYTES);
-    if (segment === this.head) return;
-    if (segment.live === 0) this.free(segment);
-    else if (segment.live * 2 < segment.used) this.evacuate(segment);
+    const length = segment.data.readUInt32LE(location % SEGMENT_BYTES);
+    segment.live -= length;
+    this.live -= length;
+    if (segment !== this.head && segment.live === 0) this.free(segment);
+    // Past 2.25 × live + 2 segments, one segment less than half full exists: every other one was
+    // filled to within a record (16 KiB) of its end, and holding half of that would hold more.
+    if (4 * this.segments.size * SEGMENT_BYTES > 9 * this.live + 8 * SEGMENT_BYTES) this.compact();
+  }
+
+  /** Moves what the oldest segment less than half full holds. */
+  private compact(): void {
+    for (const segment of this.segments.values()) {
+      if (segment === this.head || segment.live * 2 >= segment.used) continue;
+      this.evacuate(segment);
+      return;
+    }
   }
 
   /** Gives a segment back (no location names it any more). */
@@ -97,6 +113,7 @@ export class RecordArena {
   private evacuate(segment: Segment): void {
     // Out of the table first, its id reusable only once what it holds has moved.
     this.segments.delete(segment.id);
+    this.live -= segment.live;
     const data = segment.data;
     for (let p = 0; p < segment.used; ) {
       const length = data.readUInt32LE(p);

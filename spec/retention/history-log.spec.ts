@@ -97,11 +97,11 @@ describe('HistoryLog (a history kept off the JavaScript heap)', () => {
         expectSame(log, firsts[k], model[0]);
         if (models[0].length > 0) expectSame(all[0], firsts[0], models[0][0]);
       }
-      // Never more than twice what the logs hold in segments, plus the newest segment and one being filled.
+      // Never more than 2.25 times what the logs hold in segments, plus two segments (and the one a move is filling).
       if (step % 50 === 0) {
         let held = 0;
         for (const m of models) for (const kept of m) if (kept.message.body.byteLength < 16_000) held += kept.message.body.byteLength + 64;
-        expect(arena.allocated).toBeLessThanOrEqual(2 * held + 2 * SEGMENT_BYTES);
+        expect(arena.allocated).toBeLessThanOrEqual(2.25 * held + 3 * SEGMENT_BYTES);
       }
       peak = Math.max(peak, arena.allocated);
     }
