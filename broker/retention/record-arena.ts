@@ -77,11 +77,6 @@ export class RecordArena {
     return location % SEGMENT_BYTES;
   }
 
-  /** Total length of the record at `location` (head included). */
-  length(location: Location): number {
-    return this.data(location).readUInt32LE(this.start(location));
-  }
-
   /** The record at `location` is no longer held. */
   release(location: Location): void {
     const segment = this.segments.get(Math.floor(location / SEGMENT_BYTES))!;
