@@ -35,6 +35,8 @@ export class BrokerMessage implements MessageTailFields {
   private firstFrame: Buffer | undefined;
   private moreFrames: Map<string, Buffer> | undefined;
   private binaryBody: boolean | undefined;
+  /** Frames kept beyond the first, at most (a message kept for many readers keeps fewer: its frames count against a cache). */
+  frameCacheLimit = 64;
 
   constructor(
     readonly destination: string,
@@ -74,7 +76,7 @@ export class BrokerMessage implements MessageTailFields {
     if (frame === undefined) {
       frame = encodeMessageFrame(tail, this.body, subscription, undefined, version);
       this.moreFrames ??= new Map();
-      if (this.moreFrames.size < 64) this.moreFrames.set(key, frame);
+      if (this.moreFrames.size < this.frameCacheLimit) this.moreFrames.set(key, frame);
     }
     return frame;
   }

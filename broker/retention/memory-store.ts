@@ -249,8 +249,9 @@ export class MemoryMessageStore implements MessageStore {
       ['x-stream-offset', String(offset)],
       ['x-stream-epoch', history.epoch],
     ]);
-    // The body, its encoded frame (about as large) and the objects around them.
-    const cost = 2 * message.body.byteLength + 512;
+    // The body, at most three encoded frames kept (each about as large) and the objects around them.
+    message.frameCacheLimit = 2;
+    const cost = 4 * message.body.byteLength + 512;
     if (cost > REPLAY_CACHE_BYTES / 64) return message;
     (history.rebuilt ??= new Map()).set(offset, { message, cost });
     this.cached.push({ history, offset });

@@ -183,6 +183,20 @@ describe('MemoryMessageStore', () => {
     expect(bodies(read)).toEqual(['b']);
   });
 
+  it('shares a rebuilt message between readers (one decode, one encode per subscription id), keeping at most three of its frames', () => {
+    const s = store();
+    for (let i = 0; i < 3; i++) s.append('/r', text('/r', `m${i}`), KEEP_10);
+    const a = s.read('/r', { offset: 0 }, KEEP_10).messages;
+    const b = s.read('/r', { offset: 1 }, KEEP_10).messages;
+    expect(b[0].message).toBe(a[1].message);
+    expect(a[1].message.frame('1.2', 'sub-0', undefined)).toBe(b[0].message.frame('1.2', 'sub-0', undefined));
+    // Frames for other subscription ids beyond two more are encoded, not kept: the cache's cost stays what it counts.
+    const m = a[0].message;
+    for (const id of ['sub-0', 'sub-1', 'sub-2', 'sub-3']) m.frame('1.2', id, undefined);
+    expect(m.frame('1.2', 'sub-1', undefined)).toBe(m.frame('1.2', 'sub-1', undefined));
+    expect(m.frame('1.2', 'sub-3', undefined)).not.toBe(m.frame('1.2', 'sub-3', undefined));
+  });
+
   it('keeps user histories apart from destinations and from each other', () => {
     const s = store();
     s.append(userHistoryKey('ann', '/user/queue/x'), text('/user/queue/x', 'for ann'), KEEP_10);
