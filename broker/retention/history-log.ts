@@ -12,6 +12,8 @@ const OWN = -1;
 /** Record flags: the body is UTF-8 text; a content type follows the id; headers follow. */
 const TEXT = 1;
 const CONTENT_TYPE = 2;
+/** The content type is one the arena names (u8): most messages carry one of a few. */
+const CONTENT_TYPE_REF = 8;
 const HEADERS = 4;
 
 /**
@@ -22,7 +24,7 @@ const HEADERS = 4;
  * when full and halves at a quarter, and is let go when the last record leaves.
  *
  * Record layout: the arena's head (length, history id, offset: 20 bytes), flags (u8), id length (u32 LE)
- * and id, [content type length and content type], [header count, then each name and value
+ * and id, [the arena's number for the content type (u8), or its length and the content type], [header count, then each name and value
  * with u32 lengths], then the body.
  */
 export class HistoryLog {
@@ -75,7 +77,9 @@ export class HistoryLog {
     const headers = message.headers;
     const body = message.body;
     let length = RECORD_HEAD + 5 + Buffer.byteLength(id, 'utf8') + body.byteLength;
-    if (ct !== undefined) length += 4 + Buffer.byteLength(ct, 'utf8');
+    const ctRef = ct === undefined ? -1 : this.arena.contentTypeRef(ct);
+    if (ctRef >= 0) length += 1;
+    else if (ct !== undefined) length += 4 + Buffer.byteLength(ct, 'utf8');
     if (headers.length > 0) {
       length += 4;
       for (const [name, value] of headers) length += 8 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
@@ -98,9 +102,10 @@ export class HistoryLog {
     p = data.writeUInt32LE(length, p);
     p = data.writeDoubleLE(this.id, p);
     p = data.writeDoubleLE(offset, p);
-    data[p++] = (message.binary ? 0 : TEXT) | (ct === undefined ? 0 : CONTENT_TYPE) | (headers.length > 0 ? HEADERS : 0);
+    data[p++] = (message.binary ? 0 : TEXT) | (ct === undefined ? 0 : ctRef >= 0 ? CONTENT_TYPE_REF : CONTENT_TYPE) | (headers.length > 0 ? HEADERS : 0);
     p = writeString(data, p, id);
-    if (ct !== undefined) p = writeString(data, p, ct);
+    if (ctRef >= 0) data[p++] = ctRef;
+    else if (ct !== undefined) p = writeString(data, p, ct);
     if (headers.length > 0) {
       p = data.writeUInt32LE(headers.length, p);
       for (const [name, value] of headers) p = writeString(data, writeString(data, p, name), value);
@@ -142,7 +147,8 @@ export class HistoryLog {
     let n = data.readUInt32LE(p);
     const id = data.toString('utf8', p + 4, (p += 4 + n));
     let contentType: string | undefined;
-    if ((flags & CONTENT_TYPE) !== 0) {
+    if ((flags & CONTENT_TYPE_REF) !== 0) contentType = this.arena.contentType(data[p++]);
+    else if ((flags & CONTENT_TYPE) !== 0) {
       n = data.readUInt32LE(p);
       contentType = data.toString('utf8', p + 4, (p += 4 + n));
     }

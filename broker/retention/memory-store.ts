@@ -20,7 +20,7 @@ import type {
  * fixed charge, the same in every store (the SQLite store counts alike). The in-memory store
  * holds less: its record (a 20-byte head, the id, content type and headers with their
  * lengths, the body), 20 bytes of index and 16 of append order, all outside the JavaScript
- * heap (spec/retention/memory.spec.ts measures it: about 250 bytes for a 128-byte body).
+ * heap (spec/retention/memory.spec.ts measures it: about 225 bytes for a 128-byte body).
  */
 export const RECORD_OVERHEAD = 200;
 /** Emptied histories kept (with their offsets and epoch) before the least recently emptied is forgotten. */

@@ -2,6 +2,8 @@ import { Buffer } from 'node:buffer';
 
 /** Bytes of one segment of the arena. */
 export const SEGMENT_BYTES = 256 * 1024;
+/** Content types the arena numbers (a byte each in a record); later ones are written out. */
+const CONTENT_TYPES = 256;
 /** Bytes before each record's payload: its length (u32), its history's id (f64: ids are never reused), its offset (f64). */
 export const RECORD_HEAD = 20;
 
@@ -44,6 +46,9 @@ export class RecordArena {
   private readonly freeIds: number[] = [];
   /** Bytes of the records held, in every segment. */
   private live = 0;
+  /** Content types records name by number (the first {@link CONTENT_TYPES} seen), and their numbers. */
+  private readonly contentTypes: string[] = [];
+  private readonly contentTypeRefs = new Map<string, number>();
 
   constructor(private readonly owner: RecordOwner) {}
 
@@ -65,6 +70,21 @@ export class RecordArena {
     head.live += length;
     this.live += length;
     return head.id * SEGMENT_BYTES + at;
+  }
+
+  /** The number records may write for `contentType`, or -1 when it has none (past {@link CONTENT_TYPES}, or too long to be common). */
+  contentTypeRef(contentType: string): number {
+    const ref = this.contentTypeRefs.get(contentType);
+    if (ref !== undefined) return ref;
+    if (this.contentTypes.length >= CONTENT_TYPES || contentType.length > 128) return -1;
+    this.contentTypes.push(contentType);
+    this.contentTypeRefs.set(contentType, this.contentTypes.length - 1);
+    return this.contentTypes.length - 1;
+  }
+
+  /** The content type numbered `ref`. */
+  contentType(ref: number): string {
+    return this.contentTypes[ref];
   }
 
   /** The segment's bytes holding `location`. */

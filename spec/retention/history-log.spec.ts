@@ -56,6 +56,14 @@ describe('HistoryLog (a history kept off the JavaScript heap)', () => {
     expect(log.message(0, '/d', []).binary).toBe(false);
   });
 
+  it('names the first 256 content types by number and writes the rest out, giving each back', () => {
+    const [log] = logs(1).logs;
+    const types = Array.from({ length: 300 }, (_, i) => `application/x-kind-${i}; charset=utf-8`);
+    types.push('x'.repeat(200)); // too long to be common: written out
+    types.forEach((ct, i) => log.push(new BrokerMessage('/d', Buffer.from(`m${i}`), ct), i, 1));
+    types.forEach((ct, i) => expect(log.message(i, '/d', []).contentType).toBe(ct));
+  });
+
   it('answers shift with each record budget size, oldest first, and forgets everything when emptied', () => {
     const [log] = logs(1).logs;
     for (let i = 0; i < 5; i++) log.push(new BrokerMessage('/d', Buffer.from(`m${i}`), undefined), i, 1000 + i);
