@@ -22,7 +22,9 @@ afterEach(async () => {
 describeWith('Redis', REDIS_PORT, 'install and start the Debian package redis-server')('cluster queue consumers and their send buffers', () => {
   it('hands a 2 MB backlog to an ack:auto consumer whole, in order, without cutting it off', async () => {
     const prefix = `stompbox-test:${randomBytes(4).toString('hex')}:`;
-    const running = await startServer({ queues: [REFERENCE_RULE], sendBufferLimit: 128 * 1024, broker: new RedisBroker({ prefix, logger: silentLogger }) });
+    const broker = new RedisBroker({ prefix, logger: silentLogger });
+    await broker.ready(); // a queue SEND before Redis is connected is refused (STOMP_ERR_BROKER_UNAVAILABLE)
+    const running = await startServer({ queues: [REFERENCE_RULE], sendBufferLimit: 128 * 1024, broker });
     const url = running.ws('/stomp');
     const producer = await RawClient.connected(url);
     await sendAll(producer, QUEUE, Array.from({ length: 500 }, (_, i) => `${i}:${BODY}`));
