@@ -91,11 +91,12 @@ async function measureRun(run: Run): Promise<Measurement> {
     const spec = aim(run, ready);
     if (spec.transport !== run.spec.transport) m.notes = [...(m.notes ?? []), `over ${spec.transport}: the peer has no ${run.spec.transport} yet`];
     const holds = spec.kind === 'idle' || spec.kind === 'retain-fill';
-    let rssBefore = 0;
+    /** RSS before any traffic, and the baseline the figure counts from (after the warm-up traffic of a retain-fill). */
     let rssCold = 0;
+    let rssBefore = 0;
     if (holds) {
       await collectGarbage(broker);
-      rssBefore = await rssBytes(broker, pid);
+      rssCold = rssBefore = await rssBytes(broker, pid);
     }
     loadgen = spawnPinned(LOADGEN_CORE, ['--max-old-space-size=4096'], join(__dirname, 'loadgen', 'main.js'), [JSON.stringify(spec)]);
     const lg = loadgen;
@@ -115,7 +116,6 @@ async function measureRun(run: Run): Promise<Measurement> {
       await nextMessage(lg, 'warm-ready', limit);
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       await collectGarbage(broker);
-      rssCold = rssBefore;
       rssBefore = await rssBytes(broker, pid);
       lg.send({ type: 'go' });
     }
@@ -123,12 +123,13 @@ async function measureRun(run: Run): Promise<Measurement> {
       const ready = await nextMessage<Extract<LoadMessage, { type: 'idle-ready' }>>(lg, 'idle-ready', limit);
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       await collectGarbage(broker);
-      const per = ((await rssBytes(broker, pid)) - rssBefore) / ready.connections;
+      const rssAfter = await rssBytes(broker, pid);
+      const per = (rssAfter - rssBefore) / ready.connections;
       if (spec.kind === 'idle') [m.rssPerConn, m.connections] = [per, ready.connections];
       else {
         [m.rssPerMessage, m.retained] = [per, ready.connections];
         // From the cold broker too (before any traffic): V8's grown young generation included.
-        m.rssColdPerMessage = (per * ready.connections + rssBefore - rssCold) / ready.connections;
+        m.rssColdPerMessage = (rssAfter - rssCold) / ready.connections;
       }
       lg.send({ type: 'finish' });
     }

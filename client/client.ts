@@ -269,11 +269,10 @@ export class StompboxClient extends Emitter<ClientEvents> {
         : (m: IMessage): void => {
             const at = positionOf(m.headers);
             if (at !== undefined) {
-              const last = stream.last;
-              if (last === undefined || last.epoch !== at.epoch || stream.window === undefined) stream.window = new OffsetWindow(last?.epoch === at.epoch ? last.offset + 1 : at.offset);
-              // A repeat is dropped; a late one (skipped, then after a newer one) still comes.
+              if (stream.window === undefined || stream.last?.epoch !== at.epoch) stream.window = new OffsetWindow(at.offset);
+              // A repeat is dropped; a late one (skipped, then after a newer one) still comes, leaving the position at the newest.
               if (!stream.window.take(at.offset)) return;
-              stream.last = { offset: stream.window.next - 1, epoch: at.epoch };
+              if (at.offset + 1 === stream.window.next) stream.last = at;
             }
             deliver(m);
           };

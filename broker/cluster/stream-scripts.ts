@@ -15,8 +15,9 @@ import { RECORD_OVERHEAD } from '../retention/memory-store';
  * - the store's stats hash (shared by every history of the prefix): messages, bytes (each
  *   message's envelope and a fixed charge), destinations, count, age and byte-budget (`overBudget`) drops, and
  *   the append counter `seq`;
- * - two hashes (shared too) of each history's bytes and messages in those stats, so a history
- *   whose keys expired whole is taken out of them when an append meets it;
+ * - two hashes (shared too) of the bytes and messages in those stats of each history with an
+ *   age, so one whose keys expired whole is taken out of them when an append meets it (each
+ *   append with an age samples up to 8 shares while they are expired ones);
  * - the fronts sorted set (shared too): each history with messages, scored by the `s` of its
  *   oldest, so the globally oldest retained message is the front of the first member's stream.
  *   An append past the byte budget its node passes drops from there, whatever the destination.
@@ -31,18 +32,16 @@ import { RECORD_OVERHEAD } from '../retention/memory-store';
 const PRELUDE = `
 local stream, meta, stats, fronts, sizes, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local OVERHEAD = ${RECORD_OVERHEAD}
--- Adds to the stats (answering their new bytes) and, for a history with an age (whose keys can
+-- Adds to the stats (BYTES: their bytes since) and, for a history with an age (whose keys can
 -- expire whole), to its own share, so that it can be taken out of them once expired.
 local BYTES = 0
 local function account(h, bytes, n, expiring)
-  local total = redis.call('HINCRBY', stats, 'bytes', bytes)
-  BYTES = total
+  BYTES = redis.call('HINCRBY', stats, 'bytes', bytes)
   redis.call('HINCRBY', stats, 'messages', n)
   if expiring then
     redis.call('HINCRBY', sizes, h, bytes)
     redis.call('HINCRBY', counts, h, n)
   end
-  return total
 end
 local function forget(h)
   local b = tonumber(redis.call('HGET', sizes, h) or '0')
@@ -137,11 +136,16 @@ redis.call('XADD', stream, num(nxt) .. '-' .. num(now), 'm', ARGV[1], 's', seq)
 account(HKEY, #ARGV[1] + OVERHEAD, 1, tonumber(ARGV[3]) > 0)
 if wasEmpty then redis.call('ZADD', fronts, seq, HKEY) end
 trim(tonumber(ARGV[2]), tonumber(ARGV[3]), now, nxt + 1)
--- A history gone whole (its keys expired with its age) is still in the stats and the fronts:
--- one member sampled every 8th append is checked, and the budget checks each it meets.
-if seq % 8 == 0 then
-  local sample = redis.call('ZRANDMEMBER', fronts)
-  if sample and redis.call('EXISTS', PREFIX .. 'hm:' .. sample) == 0 then forget(sample) end
+-- A history gone whole (its keys expired with its age) still has its share and maybe its front.
+-- Each append with an age (the only ones that add shares) samples shares, up to 8 while they
+-- are expired ones: they are taken out faster than appends add them, so they stay bounded.
+-- The budget checks each front it meets.
+if tonumber(ARGV[3]) > 0 then
+  for _ = 1, 8 do
+    local sample = redis.call('HRANDFIELD', sizes)
+    if not sample or redis.call('EXISTS', PREFIX .. 'hm:' .. sample) == 1 then break end
+    forget(sample)
+  end
 end
 -- Past the budget: the globally oldest retained messages go, whatever their history (bounded per append).
 local guard = 0
@@ -151,8 +155,8 @@ while BUDGET > 0 and guard < 1000 and BYTES > BUDGET do
   if #head == 0 then break end
   local h = head[1]
   local s, m = PREFIX .. 'h:' .. h, PREFIX .. 'hm:' .. h
-  local e = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)
-  if redis.call('EXISTS', m) == 0 then
+  local e = redis.call('EXISTS', m) == 1 and redis.call('XRANGE', s, '-', '+', 'COUNT', 1)
+  if not e then
     forget(h)
   elseif #e == 0 then
     redis.call('ZREM', fronts, h)

@@ -38,8 +38,8 @@ const SWEEP_INTERVAL = 1000;
 class History {
   lastDroppedAt = Number.NEGATIVE_INFINITY;
   readonly log: HistoryLog;
-  /** Rebuilt messages shared by readers, by offset (see {@link REPLAY_CACHE_BYTES}). */
-  rebuilt: Map<Offset, { message: BrokerMessage; cost: number }> | undefined;
+  /** Rebuilt messages shared by readers, by offset (see {@link REPLAY_CACHE_BYTES}); a dropped offset's stays until evicted, never read again. */
+  rebuilt: Map<Offset, BrokerMessage> | undefined;
   constructor(
     readonly id: number,
     readonly key: HistoryKey,
@@ -90,9 +90,8 @@ export class MemoryMessageStore implements MessageStore {
   private bytes = 0;
   private readonly dropped = { count: 0, age: 0, bytes: 0 };
   /** Rebuilt messages kept, oldest first, and their bytes (bounded by {@link REPLAY_CACHE_BYTES}). */
-  private cached: { history: History; offset: Offset }[] = [];
+  private readonly cached: { history: History; offset: Offset; cost: number }[] = [];
   private cachedBytes = 0;
-  private cachedCount = 0;
   /** Start of relative time: records keep `now - base`. */
   private readonly base: number;
   private last = 0;
@@ -123,9 +122,6 @@ export class MemoryMessageStore implements MessageStore {
     const t = this.clock();
     let size = RECORD_OVERHEAD + message.body.byteLength + message.messageId.length;
     for (const [name, value] of message.headers) size += name.length + value.length + 16;
-    // Room first: the log never holds more than the rule keeps, even for an instant.
-    while (history.size >= limits.messages) this.dropFront(history, 'count');
-    this.idle.delete(key); // that may have emptied it for an instant: it is not idle
     const offset = history.log.push(message, t, size);
     this.order.push(history.id, offset);
     this.messages++;
@@ -180,7 +176,6 @@ export class MemoryMessageStore implements MessageStore {
   private dropFront(history: History, reason: DropReason): void {
     const log = history.log;
     history.lastDroppedAt = log.timeAt(log.first) + this.base;
-    this.uncache(history, log.first);
     this.bytes -= log.shift();
     this.messages--;
     this.dropped[reason]++;
@@ -244,7 +239,7 @@ export class MemoryMessageStore implements MessageStore {
   /** The MESSAGE of a record, with its stream headers: rebuilt once and shared while the cache keeps it. */
   private rebuild(history: History, offset: Offset): BrokerMessage {
     const hit = history.rebuilt?.get(offset);
-    if (hit !== undefined) return hit.message;
+    if (hit !== undefined) return hit;
     const message = history.log.message(offset, history.destination, [
       ['x-stream-offset', String(offset)],
       ['x-stream-epoch', history.epoch],
@@ -253,26 +248,17 @@ export class MemoryMessageStore implements MessageStore {
     message.frameCacheLimit = 2;
     const cost = 4 * message.body.byteLength + 512;
     if (cost > REPLAY_CACHE_BYTES / 64) return message;
-    (history.rebuilt ??= new Map()).set(offset, { message, cost });
-    this.cached.push({ history, offset });
+    (history.rebuilt ??= new Map()).set(offset, message);
+    this.cached.push({ history, offset, cost });
     this.cachedBytes += cost;
-    this.cachedCount++;
     while (this.cachedBytes > REPLAY_CACHE_BYTES) {
       const oldest = this.cached.shift()!;
-      this.uncache(oldest.history, oldest.offset);
+      const rebuilt = oldest.history.rebuilt!;
+      rebuilt.delete(oldest.offset);
+      if (rebuilt.size === 0) oldest.history.rebuilt = undefined;
+      this.cachedBytes -= oldest.cost;
     }
-    // Entries whose record left its history meanwhile: forgotten once they outnumber the rest.
-    if (this.cached.length > 2 * this.cachedCount + 64) this.cached = this.cached.filter((c) => c.history.rebuilt?.has(c.offset) === true);
     return message;
-  }
-
-  private uncache(history: History, offset: Offset): void {
-    const entry = history.rebuilt?.get(offset);
-    if (entry === undefined) return;
-    history.rebuilt!.delete(offset);
-    this.cachedBytes -= entry.cost;
-    this.cachedCount--;
-    if (history.rebuilt!.size === 0) history.rebuilt = undefined;
   }
 
   /** Relative now, never going back (a clock step backwards must not unorder a history). */

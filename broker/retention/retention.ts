@@ -162,7 +162,7 @@ class ReplayGate implements Subscriber {
   readonly subscription: Subscription;
   private held: BrokerMessage[] | undefined = [];
   /** Offsets of `epoch` taken: those below its floor were replayed (or predate the subscription) and are dropped, unless skipped and late. */
-  private window = new OffsetWindow(0);
+  private window: OffsetWindow | undefined;
   private epoch: string | undefined;
 
   constructor(private readonly target: Subscription) {
@@ -190,7 +190,7 @@ class ReplayGate implements Subscriber {
     // Only offsets of the history replayed are compared: a message of another epoch (another
     // node's in-memory history) is never taken for a duplicate.
     const offset = streamOffset(message);
-    if (offset !== undefined && streamEpoch(message) === this.epoch && !this.window.take(offset)) return;
+    if (offset !== undefined && streamEpoch(message) === this.epoch && !this.window!.take(offset)) return;
     this.target.subscriber.deliver(this.subscription, message);
   }
 

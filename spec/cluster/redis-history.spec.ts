@@ -197,6 +197,18 @@ describeRedis('RedisBroker history in Redis streams', () => {
     await eventually('both nodes count the drops', async () => (await b.broker.messageStore!.refreshStats()).dropped.bytes === stats.dropped.bytes);
   });
 
+  it('keeps the per-history shares of expired histories bounded: appends with an age take them out', async () => {
+    const config = { ...RETAINED, retention: [{ destinations: '/topic/**', messages: 1000, maxAge: 300 }] };
+    const a = await startNode({}, config);
+    for (let i = 0; i < 40; i++) await publish(a, `/topic/brief/${i}`, ['x']);
+    expect(await redisCommand(SHARED, 'HLEN', `${prefix}hb`)).toBe(40);
+    await new Promise((r) => setTimeout(r, 700)); // all 40 expired whole
+    for (let i = 0; i < 60; i++) await publish(a, '/topic/brief/live', [String(i)]);
+    expect(await redisCommand(SHARED, 'HLEN', `${prefix}hb`)).toBe(1);
+    const stats = await a.broker.messageStore!.refreshStats();
+    expect([stats.destinations, stats.messages]).toEqual([1, 60]);
+  });
+
   it('counts and logs (once a minute) appends that find their history kept under another node’s rule', async () => {
     const warnings: { fields: Record<string, unknown>; msg: string }[] = [];
     const logger = { warn: (fields: Record<string, unknown>, msg: string) => warnings.push({ fields, msg }), info() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => logger };
