@@ -1,5 +1,6 @@
 import type { BenchResults, Measurement, ScenarioResult } from './report';
-import { fmt } from './report';
+import { byPeer, fmt } from './report';
+import { S8_PADDED } from './scenarios-next';
 
 const NEXT = ['S8', 'S8-mem', 'S9', 'S10', 'S11', 'S12', 'S13', 'S14', 'HTTP'];
 
@@ -11,10 +12,21 @@ function detail(s: ScenarioResult, m: Measurement): string {
   if (st !== undefined) {
     if (st.liveMs !== undefined) parts.push(`live ${st.liveMs.toFixed(0)} ms, recovered ${st.recovered}/${st.subscribers} (missing ${st.missing}, duplicated ${st.duplicated})`);
     parts.push(`${st.acceptedPerSec.toFixed(0)} connections accepted/s`);
+    // Where the target sits against the floor: a bare ws server only accepting the same connections.
+    const floor = byPeer(s, 'floor (accept)')?.storm?.acceptedPerSec;
+    if (m.label === 'stompbox' && st.liveMs !== undefined && floor !== undefined && floor > 0) {
+      const acceptMs = (st.subscribers / floor) * 1000;
+      parts.push(`the bare floor takes ${acceptMs.toFixed(0)} ms (${(acceptMs / st.liveMs).toFixed(2)} × this live time) only to accept as many connections`);
+    }
   }
   if (m.retained !== undefined) parts.push(`${m.retained.toLocaleString('en')} retained`);
   if (m.rssColdPerMessage !== undefined) parts.push(`${m.rssColdPerMessage.toFixed(0)} B/msg from the cold broker`);
   if (s.metric === 'delivered/s' && m.publishedPerSec !== undefined && m.publishedPerSec > 0) parts.push(`published ${fmt(m.publishedPerSec, 'delivered/s')}/s`);
+  if (s.id === 'S8' && m.label === 'stompbox (retention)') {
+    // What retention costs beyond the bytes its two headers add to every frame.
+    const same = byPeer(s, S8_PADDED)?.deliveredPerSec;
+    if (same !== undefined && m.deliveredPerSec !== undefined) parts.push(`${(m.deliveredPerSec / same).toFixed(2)} × S1 with frames as long`);
+  }
   if (m.errors > 0) parts.push(`${m.errors} ERROR frames`);
   return parts.join('; ');
 }

@@ -135,11 +135,13 @@ export class Pump {
     private readonly lanes: Lane[],
     private readonly window: number,
     selector?: LaneOptions['selector'],
+    /** Headers of every SEND when there is no selector (S8's padding). */
+    padding?: ExtraHeaders,
   ) {
     this.halves = selector !== undefined;
     // Every frame of a block has the same length, so a prefix of k frames is k × frameLen bytes:
     // the match and other headers of a selector are padded to one length.
-    const headers = (i: number): ExtraHeaders | undefined => (selector === undefined ? undefined : i % 2 === 0 ? selector.match : selector.other);
+    const headers = (i: number): ExtraHeaders | undefined => (selector === undefined ? padding : i % 2 === 0 ? selector.match : selector.other);
     this.block = lanes.map((lane) =>
       Buffer.concat(Array.from({ length: BLOCK }, (_, i) => lane.publisher.encode(sendFrame(lane.destination, fixedBody(), undefined, headers(i))))),
     );

@@ -44,6 +44,11 @@ export interface LoadSpec {
   connections: number;
   /** The selector variant of a fan-out (S12): a `selector` on every subscriber, half the messages match. */
   selector?: boolean;
+  /**
+   * Bytes of one extra header line on every SEND of a fan-out, which the broker forwards to each
+   * MESSAGE: S8's control, S1 with frames as long as retained ones but no retention.
+   */
+  padding?: number;
   queue?: QueueSpec;
   storm?: StormSpec;
   /** Messages to retain for `retain-fill`. */

@@ -35,6 +35,11 @@ const SELECTOR: NonNullable<LaneOptions['selector']> = {
   other: { 'bench-half': 'non' },
 };
 
+/** The header line of `bytes` bytes (`x-pad:ppp…` and its LF) that {@link LoadSpec.padding} asks for. */
+function paddingHeader(bytes: number | undefined): Record<string, string> | undefined {
+  return bytes === undefined || bytes === 0 ? undefined : { 'x-pad': 'p'.repeat(bytes - 'x-pad:\n'.length) };
+}
+
 function laneOptions(lanes: number, fanout: number, selector?: LaneOptions['selector']): LaneOptions {
   return { transport: spec.transport, publisherTransport: spec.publisherTransport, lanes, fanout, selector, ssePath: spec.ssePath };
 }
@@ -50,7 +55,7 @@ async function runFanout(): Promise<LoadResult> {
   const lanes = await openLanes(target, laneOptions(spec.lanes, spec.fanout, selector), (lane) => () => {
     lane.delivered++;
   });
-  const pump = new Pump(lanes, spec.window, selector);
+  const pump = new Pump(lanes, spec.window, selector, paddingHeader(spec.padding));
   const w = await measureWindow(
     spec,
     
