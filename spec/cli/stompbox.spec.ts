@@ -11,7 +11,7 @@ beforeAll(() => {
 afterAll(() => removeCli());
 afterEach(async () => {
   await closeClients();
-  killCliProcesses();
+  await killCliProcesses();
 });
 
 /** `stompbox serve` on a free port of 127.0.0.1; resolves with the process and its port. */
