@@ -4,6 +4,7 @@ import { StompError } from '../errors';
 import type { Logger } from '../logger';
 import type { BrokerMessage } from '../messaging/broker-message';
 import { RECORD_OVERHEAD, stamped } from '../retention/memory-store';
+import { ReplayCache } from '../retention/replay-cache';
 import type { Appended, HistoryHead, HistoryKey, HistoryRead, MessageStore, Offset, ReadFrom, RetainedMessage, RetentionLimits, StoreStats } from '../retention/message-store';
 import { decodeEnvelope, encodeEnvelope, type NodeId } from './cluster-message';
 import type { RedisLike } from './redis-types';
@@ -65,6 +66,8 @@ export class RedisMessageStore implements MessageStore {
   /** Messages appended (and so PUBLISHed by the script): the broker must not publish them again. */
   private readonly appended = new WeakSet<BrokerMessage>();
   private readonly pending: Pending[] = [];
+  /** Decoded messages shared by the readers of the same offsets, under each history's key and epoch. */
+  private readonly replayCache = new ReplayCache();
   private snapshot: StoreStats;
   private refreshedAt = 0;
   /** The epoch a history that does not exist yet gets on its first append (random, replaced once used). */
@@ -196,13 +199,19 @@ export class RedisMessageStore implements MessageStore {
     if (epoch === '') return { epoch: '', first: 0, next: 0, lastDroppedAt: Number.NEGATIVE_INFINITY, messages: [] };
     const dropped = reply[3].toString();
     const messages: RetainedMessage[] = [];
+    // Readers of the same offsets (a reconnect storm) share one decoded message; Redis still answers each read.
+    const history = `${key}\n${epoch}`;
     for (let i = 4; i + 1 < reply.length; i += 2) {
       const id = reply[i].toString();
       const dash = id.indexOf('-');
-      const env = decodeEnvelope(reply[i + 1]);
-      if (env === undefined) continue; // not ours: never delivered, never thrown
       const offset = Number(id.slice(0, dash));
-      messages.push({ offset, timestamp: Number(id.slice(dash + 1)), message: stamped(env.message, offset, epoch) });
+      let message = this.replayCache.get(history, offset);
+      if (message === undefined) {
+        const env = decodeEnvelope(reply[i + 1]);
+        if (env === undefined) continue; // not ours: never delivered, never thrown
+        message = this.replayCache.keep(history, offset, stamped(env.message, offset, epoch));
+      }
+      messages.push({ offset, timestamp: Number(id.slice(dash + 1)), message });
     }
     return { epoch, first: Number(reply[1].toString()), next: Number(reply[2].toString()), lastDroppedAt: dropped === '' ? Number.NEGATIVE_INFINITY : Number(dropped), messages };
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
 import { HistoryLog } from './history-log';
 import { RecordArena } from './record-arena';
+import { ReplayCache } from './replay-cache';
 import type {
   Appended,
   HistoryHead,
@@ -25,12 +26,6 @@ import type {
 export const RECORD_OVERHEAD = 200;
 /** Emptied histories kept (with their offsets and epoch) before the least recently emptied is forgotten. */
 export const MAX_IDLE_HISTORIES = 10_000;
-/**
- * Bytes of rebuilt messages the store keeps for the readers that follow: a reconnect storm has
- * thousands of sessions read the same messages, and they share one rebuilt message (and so one
- * encoded frame per subscription id) instead of each decoding and encoding its own.
- */
-export const REPLAY_CACHE_BYTES = 4 * 1024 * 1024;
 /** How often histories are swept for messages past their rule's age, ms. */
 const SWEEP_INTERVAL = 1000;
 
@@ -38,8 +33,6 @@ const SWEEP_INTERVAL = 1000;
 class History {
   lastDroppedAt = Number.NEGATIVE_INFINITY;
   readonly log: HistoryLog;
-  /** Rebuilt messages shared by readers, by offset (see {@link REPLAY_CACHE_BYTES}); a dropped offset's stays until evicted, never read again. */
-  rebuilt: Map<Offset, BrokerMessage> | undefined;
   constructor(
     readonly id: number,
     readonly key: HistoryKey,
@@ -89,9 +82,8 @@ export class MemoryMessageStore implements MessageStore {
   private messages = 0;
   private bytes = 0;
   private readonly dropped = { count: 0, age: 0, bytes: 0 };
-  /** Rebuilt messages kept, oldest first, and their bytes (bounded by {@link REPLAY_CACHE_BYTES}). */
-  private readonly cached: { history: History; offset: Offset; cost: number }[] = [];
-  private cachedBytes = 0;
+  /** Rebuilt messages shared by readers, under each history's epoch (unique to it in this store); a dropped offset's stays until evicted, never read again. */
+  private readonly replayCache = new ReplayCache();
   /** Start of relative time: records keep `now - base`. */
   private readonly base: number;
   private last = 0;
@@ -238,27 +230,13 @@ export class MemoryMessageStore implements MessageStore {
 
   /** The MESSAGE of a record, with its stream headers: rebuilt once and shared while the cache keeps it. */
   private rebuild(history: History, offset: Offset): BrokerMessage {
-    const hit = history.rebuilt?.get(offset);
+    const hit = this.replayCache.get(history.epoch, offset);
     if (hit !== undefined) return hit;
     const message = history.log.message(offset, history.destination, [
       ['x-stream-offset', String(offset)],
       ['x-stream-epoch', history.epoch],
     ]);
-    // The body, at most three encoded frames kept (each about as large) and the objects around them.
-    message.frameCacheLimit = 2;
-    const cost = 4 * message.body.byteLength + 512;
-    if (cost > REPLAY_CACHE_BYTES / 64) return message;
-    (history.rebuilt ??= new Map()).set(offset, message);
-    this.cached.push({ history, offset, cost });
-    this.cachedBytes += cost;
-    while (this.cachedBytes > REPLAY_CACHE_BYTES) {
-      const oldest = this.cached.shift()!;
-      const rebuilt = oldest.history.rebuilt!;
-      rebuilt.delete(oldest.offset);
-      if (rebuilt.size === 0) oldest.history.rebuilt = undefined;
-      this.cachedBytes -= oldest.cost;
-    }
-    return message;
+    return this.replayCache.keep(history.epoch, offset, message);
   }
 
   /** Relative now, never going back (a clock step backwards must not unorder a history). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
 import type { Appended, HistoryHead, HistoryKey, HistoryRead, MessageStore, Offset, ReadFrom, RetainedMessage, RetentionLimits, StoreStats } from '../retention/message-store';
 import { MAX_IDLE_HISTORIES, RECORD_OVERHEAD, stamped } from '../retention/memory-store';
+import { ReplayCache } from '../retention/replay-cache';
 import type { SqliteDatabase, SqliteStatement, StorePart } from './sqlite-database';
 import { decodeHeaders, encodeHeaders } from './stored-message';
 
@@ -66,6 +67,7 @@ export class SqliteMessageStore implements MessageStore, StorePart {
   private readonly dropped = { count: 0, age: 0, bytes: 0 };
   private last = 0;
   private readonly epochPrefix = randomBytes(6).toString('base64url');
+  private readonly replayCache = new ReplayCache();
   private epochCounter = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -266,11 +268,14 @@ export class SqliteMessageStore implements MessageStore, StorePart {
     this.sql.forget.run(oldest);
   }
 
+  /** A row's MESSAGE with its stream headers: decoded once and shared by the readers that follow while the cache keeps it (epochs are unique to a history). */
   private rebuild(head: Head, r: Row): RetainedMessage {
+    const kept = this.replayCache.get(head.epoch, r.offset);
+    if (kept !== undefined) return { offset: r.offset, timestamp: r.t, message: kept };
     const headers: HeaderPair[] = decodeHeaders(r.headers);
     headers.push(['x-stream-offset', String(r.offset)], ['x-stream-epoch', head.epoch]);
     const message = new BrokerMessage(head.destination, r.body, r.content_type ?? undefined, headers, r.id, r.text === 1);
-    return { offset: r.offset, timestamp: r.t, message };
+    return { offset: r.offset, timestamp: r.t, message: this.replayCache.keep(head.epoch, r.offset, message) };
   }
 
   /** Now, never going back (a clock step backwards, or a restart on a clock behind the file's, must not unorder a history). */

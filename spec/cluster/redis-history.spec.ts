@@ -155,6 +155,24 @@ describeRedis('RedisBroker history in Redis streams', () => {
     expect((await messages(future, 1)).map(offsetOf)).toEqual([3]);
   });
 
+  it('shares the decoded messages between the readers of one node, each node decoding its own', async () => {
+    const [a, b] = await Promise.all([startNode(), startNode()]);
+    await publish(a, '/topic/shared', ['m0', 'm1', 'm2']);
+    const limits = { messages: 1000, maxAge: 60_000 };
+    const store = a.broker.createMessageStore();
+    const first = (await store.read('/topic/shared', { offset: 0 }, limits)).messages;
+    const second = (await store.read('/topic/shared', { offset: 1 }, limits)).messages;
+    expect(first.map((m) => m.offset)).toEqual([0, 1, 2]);
+    expect(second[0].message).toBe(first[1].message);
+    // Concurrent reads (a reconnect storm) share them too.
+    const together = await Promise.all([0, 1].map(() => store.read('/topic/shared', { offset: 2 }, limits)));
+    expect(together[0].messages[0].message).toBe(together[1].messages[0].message);
+    const other = (await b.broker.createMessageStore().read('/topic/shared', { offset: 0 }, limits)).messages;
+    expect(other.map((m) => Buffer.from(m.message.body).toString())).toEqual(['m0', 'm1', 'm2']);
+    expect(other[1].message).not.toBe(first[1].message);
+    expect(other[1].message.headers).toEqual(first[1].message.headers);
+  });
+
   it('keeps exactly the rule’s newest messages and tells a resume from a trimmed offset that it is incomplete', async () => {
     const config = { ...RETAINED, retention: [{ destinations: '/topic/**', messages: 5 }] };
     const [a, b] = await Promise.all([startNode({}, config), startNode({}, config)]);

@@ -160,4 +160,17 @@ describe('SqliteMessageStore', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('shares a decoded message between readers of the same offset, and a store opened again decodes its own', async () => {
+    const { s } = store();
+    await Promise.all([0, 1, 2].map((i) => s.append('/r', text('/r', `m${i}`), KEEP_10)));
+    const a = s.read('/r', { offset: 0 }, KEEP_10).messages;
+    const b = s.read('/r', { offset: 1 }, KEEP_10).messages;
+    expect(b[0].message).toBe(a[1].message);
+    expect(a[1].message.frame('1.2', 'sub-0', undefined)).toBe(b[0].message.frame('1.2', 'sub-0', undefined));
+    const again = reopen(s).read('/r', { offset: 0 }, KEEP_10);
+    expect(bodies(again)).toEqual(['m0', 'm1', 'm2']);
+    expect(again.messages[1].message).not.toBe(a[1].message);
+    expect(again.messages[1].message.headers).toEqual(a[1].message.headers);
+  });
 });
