@@ -384,7 +384,9 @@ describe('session hijack', () => {
   beforeAll(async () => {
     seen = [];
     running = await startServer({
-      sockjs: { disconnectDelay: 1000 },
+      // Long enough for the victim's session to outlive the strangers' 28 requests on a slow
+      // machine: once it expires its id is free, and a new session under it is no hijack.
+      sockjs: { disconnectDelay: 10_000 },
       authenticate: ({ request: r }) => {
         seen.push(r.cookies.session ?? '(none)');
         return r.cookies.session === 'victim-token' ? 'victim' : false;
