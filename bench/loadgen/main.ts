@@ -37,7 +37,7 @@ const SELECTOR: NonNullable<LaneOptions['selector']> = {
 
 /** The header line of `bytes` bytes (`x-pad:ppp…` and its LF) that {@link LoadSpec.padding} asks for. */
 function paddingHeader(bytes: number | undefined): Record<string, string> | undefined {
-  return bytes === undefined || bytes === 0 ? undefined : { 'x-pad': 'p'.repeat(bytes - 'x-pad:\n'.length) };
+  return bytes === undefined || bytes === 0 ? undefined : { 'x-pad': 'p'.repeat(Math.max(0, bytes - 'x-pad:\n'.length)) };
 }
 
 function laneOptions(lanes: number, fanout: number, selector?: LaneOptions['selector']): LaneOptions {

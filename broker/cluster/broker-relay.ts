@@ -86,7 +86,7 @@ export class StompBrokerRelay extends SimpleBroker implements FrameRelay {
    * `close()` comes first. Calling it again returns the same promise.
    * @example
    * const relay = new StompBrokerRelay({ port: 61613 });
-   * relay.start().then(() => console.log('relay up'));
+   * await relay.start(); // the external broker answered CONNECTED
    * const server = new StompServer({ relay });
    */
   start(): Promise<void> {

@@ -205,12 +205,12 @@ export class RedisMessageStore implements MessageStore {
       const id = reply[i].toString();
       const dash = id.indexOf('-');
       const offset = Number(id.slice(0, dash));
-      let message = this.replayCache.get(history, offset);
-      if (message === undefined) {
-        const env = decodeEnvelope(reply[i + 1]);
-        if (env === undefined) continue; // not ours: never delivered, never thrown
-        message = this.replayCache.keep(history, offset, stamped(env.message, offset, epoch));
-      }
+      const entry = reply[i + 1];
+      const message = this.replayCache.shared(history, offset, () => {
+        const env = decodeEnvelope(entry);
+        return env === undefined ? undefined : stamped(env.message, offset, epoch);
+      });
+      if (message === undefined) continue; // not ours: never delivered, never thrown
       messages.push({ offset, timestamp: Number(id.slice(dash + 1)), message });
     }
     return { epoch, first: Number(reply[1].toString()), next: Number(reply[2].toString()), lastDroppedAt: dropped === '' ? Number.NEGATIVE_INFINITY : Number(dropped), messages };

@@ -230,13 +230,12 @@ export class MemoryMessageStore implements MessageStore {
 
   /** The MESSAGE of a record, with its stream headers: rebuilt once and shared while the cache keeps it. */
   private rebuild(history: History, offset: Offset): BrokerMessage {
-    const hit = this.replayCache.get(history.epoch, offset);
-    if (hit !== undefined) return hit;
-    const message = history.log.message(offset, history.destination, [
-      ['x-stream-offset', String(offset)],
-      ['x-stream-epoch', history.epoch],
-    ]);
-    return this.replayCache.keep(history.epoch, offset, message);
+    const rebuild = (): BrokerMessage =>
+      history.log.message(offset, history.destination, [
+        ['x-stream-offset', String(offset)],
+        ['x-stream-epoch', history.epoch],
+      ]);
+    return this.replayCache.shared(history.epoch, offset, rebuild)!;
   }
 
   /** Relative now, never going back (a clock step backwards must not unorder a history). */

@@ -28,21 +28,21 @@ export class ReplayCache {
     return this.kept;
   }
 
-  /** The message kept for `offset` of `history`, if any. */
-  get(history: string, offset: Offset): BrokerMessage | undefined {
-    return this.byHistory.get(history)?.get(offset);
-  }
-
-  /** Keeps `message` for the readers that follow, when it is small enough to be worth it, and returns it. */
-  keep(history: string, offset: Offset, message: BrokerMessage): BrokerMessage {
+  /**
+   * The message of `offset` of `history`: the one kept, else what `rebuild` makes (undefined:
+   * the store has none there), kept for the readers that follow when small enough to be worth it.
+   */
+  shared(history: string, offset: Offset, rebuild: () => BrokerMessage | undefined): BrokerMessage | undefined {
+    let offsets = this.byHistory.get(history);
+    const had = offsets?.get(offset);
+    if (had !== undefined) return had;
+    const message = rebuild();
+    if (message === undefined) return undefined;
     // The body, at most three encoded frames kept (each about as large) and the objects around them.
     message.frameCacheLimit = 2;
     const cost = 4 * message.body.byteLength + 512;
     if (cost > this.limit / 64) return message;
-    let offsets = this.byHistory.get(history);
     if (offsets === undefined) this.byHistory.set(history, (offsets = new Map()));
-    const had = offsets.get(offset);
-    if (had !== undefined) return had; // another read rebuilt it meanwhile
     offsets.set(offset, message);
     this.order.push({ history, offset, cost });
     this.kept += cost;

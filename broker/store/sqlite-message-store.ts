@@ -270,12 +270,12 @@ export class SqliteMessageStore implements MessageStore, StorePart {
 
   /** A row's MESSAGE with its stream headers: decoded once and shared by the readers that follow while the cache keeps it (epochs are unique to a history). */
   private rebuild(head: Head, r: Row): RetainedMessage {
-    const kept = this.replayCache.get(head.epoch, r.offset);
-    if (kept !== undefined) return { offset: r.offset, timestamp: r.t, message: kept };
-    const headers: HeaderPair[] = decodeHeaders(r.headers);
-    headers.push(['x-stream-offset', String(r.offset)], ['x-stream-epoch', head.epoch]);
-    const message = new BrokerMessage(head.destination, r.body, r.content_type ?? undefined, headers, r.id, r.text === 1);
-    return { offset: r.offset, timestamp: r.t, message: this.replayCache.keep(head.epoch, r.offset, message) };
+    const message = this.replayCache.shared(head.epoch, r.offset, () => {
+      const headers: HeaderPair[] = decodeHeaders(r.headers);
+      headers.push(['x-stream-offset', String(r.offset)], ['x-stream-epoch', head.epoch]);
+      return new BrokerMessage(head.destination, r.body, r.content_type ?? undefined, headers, r.id, r.text === 1);
+    })!;
+    return { offset: r.offset, timestamp: r.t, message };
   }
 
   /** Now, never going back (a clock step backwards, or a restart on a clock behind the file's, must not unorder a history). */
