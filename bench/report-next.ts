@@ -18,6 +18,11 @@ function detail(s: ScenarioResult, m: Measurement): string {
       const acceptMs = (st.subscribers / floor) * 1000;
       parts.push(`the bare floor takes ${acceptMs.toFixed(0)} ms (${(acceptMs / st.liveMs).toFixed(2)} × this live time) only to accept as many connections`);
     }
+    // The least this machine allows: the socket floor's own recovery against its own live time.
+    const socket = byPeer(s, 'floor (socket)')?.storm;
+    if (m.label === 'stompbox' && socket?.recoverMs !== undefined && socket.liveMs !== undefined) {
+      parts.push(`the socket floor recovers in ${(socket.recoverMs / socket.liveMs).toFixed(2)} × its live time`);
+    }
   }
   if (m.retained !== undefined) parts.push(`${m.retained.toLocaleString('en')} retained`);
   if (m.rssColdPerMessage !== undefined) parts.push(`${m.rssColdPerMessage.toFixed(0)} B/msg from the cold broker`);

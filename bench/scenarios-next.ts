@@ -81,6 +81,7 @@ export function nextScenarios(s: BenchSettings): Scenario[] {
         run('S9', 'stompbox', 'stompbox', storm('resume'), ['retention']),
         run('S9', 'floor (accept)', 'floor-framed', storm('accept'), ['accept']),
         run('S9', 'floor (retained)', 'floor-retained', storm('resume'), ['retention']),
+        run('S9', 'floor (socket)', 'floor-socket', storm('resume'), ['retention']),
       ],
     },
     { id: 'S10', title: '10 producers → 10 competing consumers of one queue, client-individual acks', metric: 'acked/s', runs: brokers('S10', queueSpec(timing, false), ['queue']) },

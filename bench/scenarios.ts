@@ -7,7 +7,7 @@ import { nextScenarios } from './scenarios-next';
  * The brokers measured, each started as a fresh process from `bench/peers/<name>.js`
  * (`rabbitmq` manages the machine's running broker instead, see bench/peers/rabbitmq.ts).
  */
-export type PeerName = 'stompbox' | 'floor' | 'floor-corked' | 'floor-framed' | 'stomp-broker-js' | 'rabbitmq' | 'activemq' | 'http-floor' | 'floor-retained';
+export type PeerName = 'stompbox' | 'floor' | 'floor-corked' | 'floor-framed' | 'stomp-broker-js' | 'rabbitmq' | 'activemq' | 'http-floor' | 'floor-retained' | 'floor-socket';
 
 /** The peers of S1–S5, in table order. */
 export const PEERS: readonly PeerName[] = ['stompbox', 'floor', 'floor-corked', 'floor-framed', 'stomp-broker-js'];

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { inBatches } from './lanes';
 import type { LoadResult, LoadSpec, StormResult } from './load-spec';
-import { sleep } from './measure-window';
+import { sleep, tell } from './measure-window';
 import { StompClient, type Target } from './stomp-client';
 import { fixedBody, headerValue, sendFrame, subscribeFrame } from './stomp-frames';
 
@@ -55,12 +55,13 @@ async function until(done: () => boolean, what: string): Promise<number> {
  * awaited), and every subscriber reconnects and subscribes with
  * `x-stream-offset:offset=<last+1>` and its `x-stream-epoch`. The figures: first reconnect to
  * the last recovered message, subscribers that got each missed message once and in order, and
- * CONNECTED frames per second over the reconnect. `accept`: only the drop and reconnect, for a
- * floor without retention.
+ * CONNECTED frames per second over the reconnect. The reconnect is the measurement window: the
+ * runner samples the broker's CPU over it and the load generator reports its own, so the report
+ * shows which side bounded the storm. `accept`: only the drop and reconnect, for a floor without
+ * retention.
  */
 export async function runStorm(spec: LoadSpec, target: Target): Promise<LoadResult> {
   const st = spec.storm!;
-  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const positions: Position[] = Array.from({ length: st.subscribers }, () => ({ last: -1, epoch: undefined, received: 0, expected: -1, gaps: 0, duplicated: 0, client: undefined }));
   const resume = st.mode === 'resume';
@@ -98,6 +99,9 @@ export async function runStorm(spec: LoadSpec, target: Target): Promise<LoadResu
     p.expected = p.last + 1;
   }
   let lastConnected = 0;
+  // The storm is the measurement window: the runner samples the broker's CPU over it.
+  tell({ type: 'window', phase: 'start' });
+  const stormCpu0 = process.cpuUsage();
   const storm0 = performance.now();
   await inBatches(st.subscribers, st.concurrency, async (i) => {
     const p = positions[i];
@@ -114,6 +118,9 @@ export async function runStorm(spec: LoadSpec, target: Target): Promise<LoadResu
     result.missing = positions.reduce((n, p) => n + Math.max(0, st.messages - p.received) + p.gaps, 0);
     result.duplicated = positions.reduce((n, p) => n + p.duplicated, 0);
   }
+  const stormMs = resume ? result.recoverMs! : lastConnected - storm0;
+  const stormCpu = process.cpuUsage(stormCpu0);
+  tell({ type: 'window', phase: 'end' });
   for (const p of positions) {
     errors += p.client!.counts.error;
     p.client!.close();
@@ -121,14 +128,14 @@ export async function runStorm(spec: LoadSpec, target: Target): Promise<LoadResu
   errors += publisher.counts.error;
   publisher.close();
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
   return {
     deliveredPerSec: 0,
     publishedPerSec: 0,
     delivered: 0,
     seconds,
     storm: result,
-    loadgenCpu: { cores: (cpu.user + cpu.system) / 1e6 / seconds },
+    // Over the storm alone: whether the load generator's core was the bound.
+    loadgenCpu: { cores: (stormCpu.user + stormCpu.system) / 1000 / stormMs },
     errors,
   };
 }
