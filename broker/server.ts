@@ -430,7 +430,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   routeSubscribe(session: StompSession, frame: Frame, request: SubscriptionRequest): Promise<Subscription> | Subscription {
     const subscribed = this.frames.subscribe(session, frame, request);
     const announce = (sub: Subscription): Subscription => {
-      this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
+      if (this.listenerCount('subscribe') > 0) this.emit('subscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
       return sub;
     };
     return andThen(subscribed, announce);
@@ -438,18 +438,21 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
 
   routeUnsubscribe(session: StompSession, sub: Subscription): Promise<void> | void {
     const done = this.publisher.unsubscribe(sub);
-    const announce = (): void => void this.emit('unsubscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
+    const announce = (): void => {
+      if (this.listenerCount('unsubscribe') > 0) this.emit('unsubscribe', { ...this.info(session), id: sub.id, destination: sub.destination });
+    };
     if (done === undefined) return announce();
     return done.then(announce);
   }
 
+  /** An event's session fields; callers build them only when the event has a listener (a storm of reconnects emits five per session). */
   private info(session: StompSession): SessionEventInfo {
     return { sessionId: session.sessionId, user: session.user, transport: session.connection.transport };
   }
 
   sessionConnected(session: StompSession): Promise<void> | void {
     this.sessionRegistry.markConnected(session);
-    this.emit('connect', this.info(session));
+    if (this.listenerCount('connect') > 0) this.emit('connect', this.info(session));
     const added = this.broker.addSession(session);
     if (this.relay === undefined) return added;
     const relayed = this.relay.openSession(session);
@@ -457,7 +460,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   }
 
   connectedSent(session: StompSession): void {
-    this.emit('connected', this.info(session));
+    if (this.listenerCount('connected') > 0) this.emit('connected', this.info(session));
   }
 
   sessionClosed(session: StompSession, reason: CloseReason): void {
@@ -470,7 +473,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     if (isPromiseLike(removed)) {
       removed.catch((err: unknown) => this.options.logger.error({ sessionId: session.sessionId, err }, 'Broker failed to remove a session'));
     }
-    this.emit('disconnect', { ...this.info(session), reason });
+    if (this.listenerCount('disconnect') > 0) this.emit('disconnect', { ...this.info(session), reason });
   }
 
   /** True while new connections are refused: shutting down, or at `maxConnections`. */
