@@ -97,7 +97,7 @@ function headersOf(payload: Buffer, start: number, end: number): [string, Map<st
   return [lines[0], h];
 }
 
-/** Where a SUBSCRIBE's `x-stream-offset` starts in `h`, and whether that is a complete resume. */
+/** Where a SUBSCRIBE's `x-stream-offset` (and `x-stream-epoch`) start the replay in `hist`, and whether that is a complete resume. */
 function startOf(hist: History, from: string | undefined, epoch: string | undefined): [number, boolean] {
   const next = hist.messages.length;
   if (from === 'first') return [0, true];
@@ -161,7 +161,7 @@ function onFrames(p: Peer, buf: Buffer): Buffer | undefined {
       offset = at + 4;
     } else if (length === 127) {
       if (buf.length - at < 10) break;
-      length = buf.readUInt32BE(at + 6);
+      length = buf.readUInt32BE(at + 6); // the load generator never sends 4 GiB: the high word is 0
       offset = at + 10;
     }
     const mask = offset;
