@@ -6,9 +6,9 @@ import { announce, requestedPort } from './peer-host';
 /**
  * The socket floor of S9: the least a Node process can do to take a storm of WebSocket STOMP
  * reconnects and replay history. No `node:http`, no `ws`: a `net.Server` reads the upgrade
- * request itself, answers 101, and unmasks client frames with no validation. Each MESSAGE is
- * framed once for each subscription id that receives it and the same bytes go to every
- * subscriber; a socket's frames of one turn leave in one write. What is left is what the kernel
+ * request itself, answers 101, and unmasks client frames with no validation beyond the two
+ * bounds below. Each MESSAGE is framed once for each subscription id that receives it and the
+ * same bytes go to every subscriber; a socket's frames of one turn leave in one write. What is left is what the kernel
  * and Node's sockets cost, and the load generator's own work: a storm this server cannot
  * recover faster than bounds what any broker on the machine can show.
  */
@@ -18,6 +18,9 @@ const HEAD_END = '\r\n\r\n';
 const LF = 0x0a; // '\n'
 const CR = 0x0d; // '\r'
 const OP_CLOSE = 0x8;
+/** Bounds that keep a stray client from growing the floor without end: an upgrade request's head, one frame. */
+const MAX_HEAD = 16 * 1024;
+const MAX_FRAME = 1024 * 1024;
 
 interface Message {
   body: Buffer;
@@ -161,8 +164,12 @@ function onFrames(p: Peer, buf: Buffer): Buffer | undefined {
       offset = at + 4;
     } else if (length === 127) {
       if (buf.length - at < 10) break;
-      length = buf.readUInt32BE(at + 6); // the load generator never sends 4 GiB: the high word is 0
+      length = buf.readUInt32BE(at + 2) > 0 ? Number.POSITIVE_INFINITY : buf.readUInt32BE(at + 6);
       offset = at + 10;
+    }
+    if (length > MAX_FRAME) {
+      p.socket.destroy();
+      return undefined;
     }
     const mask = offset;
     offset += 4;
@@ -199,7 +206,10 @@ const server = createServer({ noDelay: true }, (socket) => {
   const onHead = (chunk: Buffer): void => {
     head = head === undefined ? chunk : Buffer.concat([head, chunk]);
     const end = head.indexOf(HEAD_END);
-    if (end === -1) return;
+    if (end === -1) {
+      if (head.length > MAX_HEAD) socket.destroy();
+      return;
+    }
     socket.off('data', onHead);
     const key = /\r\nsec-websocket-key:\s*([^\r]*)/i.exec(head.toString('latin1', 0, end))?.[1] ?? '';
     const accept = createHash('sha1').update(key + GUID).digest('base64');

@@ -14,6 +14,7 @@ import { ReservedQueues } from './reserved-queues';
 import { checkDestination } from '../destinations/segments';
 import type { DestinationAuthorizer } from '../security/authorization';
 import { RetainingBroker, type HistorySubscribed, type Retention } from '../retention/retention';
+import { streamHeaders } from '../retention/message-store';
 import { andThen } from '../value-or-promise';
 import { isReceipting } from '../queues/queue-broker';
 
@@ -137,7 +138,7 @@ export class FrameRouter {
     if (!isReceipting(this.broker, message.destination)) return this.broker.publish(message);
     // Resolves with the RECEIPT's extra headers, which the session adds (session.ts).
     return this.broker.publishRetained(message).then((landed) =>
-      landed === undefined ? undefined : [['x-stream-offset', String(landed.offset)], ['x-stream-epoch', landed.epoch]],
+      landed === undefined ? undefined : streamHeaders(landed.offset, landed.epoch),
     );
   }
 

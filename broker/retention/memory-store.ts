@@ -15,6 +15,7 @@ import type {
   RetentionLimits,
   StoreStats,
 } from './message-store';
+import { streamHeaders } from './message-store';
 
 /**
  * What the budget counts for one retained message besides its body and header characters: a
@@ -230,11 +231,7 @@ export class MemoryMessageStore implements MessageStore {
 
   /** The MESSAGE of a record, with its stream headers: rebuilt once and shared while the cache keeps it. */
   private rebuild(history: History, offset: Offset): BrokerMessage {
-    const rebuild = (): BrokerMessage =>
-      history.log.message(offset, history.destination, [
-        ['x-stream-offset', String(offset)],
-        ['x-stream-epoch', history.epoch],
-      ]);
+    const rebuild = (): BrokerMessage => history.log.message(offset, history.destination, streamHeaders(offset, history.epoch));
     return this.replayCache.shared(history.epoch, offset, rebuild)!;
   }
 
@@ -318,6 +315,6 @@ class AppendOrder {
 
 /** The message with its stream headers, as live subscribers get it. */
 export function stamped(message: BrokerMessage, offset: Offset, epoch: string): BrokerMessage {
-  const headers: HeaderPair[] = [...message.headers, ['x-stream-offset', String(offset)], ['x-stream-epoch', epoch]];
+  const headers: HeaderPair[] = [...message.headers, ...streamHeaders(offset, epoch)];
   return new BrokerMessage(message.destination, message.body, message.contentType, headers, message.messageId, !message.binary);
 }

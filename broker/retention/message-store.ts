@@ -1,4 +1,4 @@
-import type { BrokerMessage } from '../messaging/broker-message';
+import type { BrokerMessage, HeaderPair } from '../messaging/broker-message';
 
 /** A position in one destination's history: consecutive per destination, from 0. */
 export type Offset = number;
@@ -110,4 +110,16 @@ export interface StoreProvider {
  */
 export function userHistoryKey(user: string, destination: string): HistoryKey {
   return `\0${user.length}:${user}${destination}`;
+}
+
+/**
+ * The stream headers of the message at `offset` of a history of `epoch` (SPEC §6.1), in the
+ * order every store adds them after the message's own: readers of a stamped message
+ * (retention.ts) find them as its last two headers.
+ */
+export function streamHeaders(offset: Offset, epoch: string): HeaderPair[] {
+  return [
+    ['x-stream-offset', String(offset)],
+    ['x-stream-epoch', epoch],
+  ];
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BrokerMessage, type HeaderPair } from '../messaging/broker-message';
 import type { Appended, HistoryHead, HistoryKey, HistoryRead, MessageStore, Offset, ReadFrom, RetainedMessage, RetentionLimits, StoreStats } from '../retention/message-store';
+import { streamHeaders } from '../retention/message-store';
 import { MAX_IDLE_HISTORIES, RECORD_OVERHEAD, stamped } from '../retention/memory-store';
 import { ReplayCache } from '../retention/replay-cache';
 import type { SqliteDatabase, SqliteStatement, StorePart } from './sqlite-database';
@@ -272,7 +273,7 @@ export class SqliteMessageStore implements MessageStore, StorePart {
   private rebuild(head: Head, r: Row): RetainedMessage {
     const message = this.replayCache.shared(head.epoch, r.offset, () => {
       const headers: HeaderPair[] = decodeHeaders(r.headers);
-      headers.push(['x-stream-offset', String(r.offset)], ['x-stream-epoch', head.epoch]);
+      headers.push(...streamHeaders(r.offset, head.epoch));
       return new BrokerMessage(head.destination, r.body, r.content_type ?? undefined, headers, r.id, r.text === 1);
     })!;
     return { offset: r.offset, timestamp: r.t, message };
