@@ -41,6 +41,8 @@ function until<T>(what: string, check: () => T | undefined, subscribe: (poke: ()
       unsubscribe();
       reject(new Error(`Timed out after ${ms} ms waiting for ${what}`));
     }, ms);
+    // A wait a test gave up on (it raced another outcome) must not hold the jest worker open at its exit.
+    timer.unref();
     const unsubscribe = subscribe(() => {
       const value = check();
       if (value === undefined) return;

@@ -98,7 +98,16 @@ export function openRaw(port: number): Promise<Raw> {
   });
 }
 
-/** `p`, or 'timeout' after `ms`. */
+/** `p`, or 'timeout' after `ms`; the timer is cleared once either settles, so none outlives the test. */
 export function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  return Promise.race([p, pause(ms).then(() => 'timeout' as const)]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `p`, or a rejection saying `why` after `ms`; the timer is cleared once either settles. */
+export function rejectWithin<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
+  return within(p, ms).then((r) => (r === 'timeout' ? Promise.reject(new Error(why)) : r));
 }

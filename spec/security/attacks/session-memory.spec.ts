@@ -15,7 +15,7 @@
 import type { Socket } from 'node:net';
 import { closeClients, header, RawClient } from '../../helpers/clients';
 import { expectWithin, log, Measurement } from '../measure';
-import { arena, outcome, pump } from './arena';
+import { arena, outcome, pump, rejectWithin } from './arena';
 
 const MiB = 1024 * 1024;
 
@@ -31,9 +31,6 @@ function nextOf(client: RawClient, commands: string[], ms = 10000): Promise<{ co
   ]);
 }
 
-function rejectAfter(ms: number, why: string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(why)), ms));
-}
 
 describe('what a client that stops reading can make the broker hold', () => {
   const get = arena();
@@ -53,7 +50,7 @@ describe('what a client that stops reading can make the broker hold', () => {
     socketOf(attacker).resume();
     // Cut off (ERROR and close, or a dropped socket), unless the broker stopped reading from
     // it instead (the pump timed out): backpressure on the reader is an answer too.
-    const closed = pumped.stopped === 'timeout' ? undefined : await outcome(Promise.race([attacker.closed, rejectAfter(5000, 'the broker never closed the client that stopped reading')]));
+    const closed = pumped.stopped === 'timeout' ? undefined : await outcome(rejectWithin(attacker.closed, 5000, 'the broker never closed the client that stopped reading'));
     const error = attacker.frames.find((f) => f.command === 'ERROR');
     log(figures, `sent ${pumped.sent} messages (${Math.round(pumped.bytes / MiB)} MB of RECEIPT requests), ${pumped.stopped}; client ${closed === undefined ? 'held back' : closed instanceof Error ? 'still open' : `closed ${closed.code}`}, ERROR ${error === undefined ? 'none' : header(error, 'code')}`);
     expectWithin(figures, { rssPeakGrowthMB: 48 });

@@ -9,7 +9,7 @@
 import WebSocket from 'ws';
 import { RawSockJsSocket } from '../../helpers/sockjs-raw';
 import { expectWithin, log, Measurement } from '../measure';
-import { arena, outcome } from './arena';
+import { arena, outcome, rejectWithin } from './arena';
 
 const get = arena();
 const MiB = 1024 * 1024;
@@ -33,7 +33,7 @@ async function plainCloseCode(url: string, message: string): Promise<number> {
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms))]);
+  return rejectWithin(promise, ms, `${what} within ${ms} ms`);
 }
 
 describe('a SockJS websocket message past the message limit', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeClients, header, RawClient } from '../../helpers/clients';
 import { expectWithin, log, Measurement } from '../measure';
-import { arena, pump } from './arena';
+import { arena, pump, within } from './arena';
 
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'stompbox-store-attack-'));
@@ -28,7 +28,7 @@ describe('a store filled past maxBytes', () => {
     const body = 'p'.repeat(4000);
     let n = 0;
     const pumped = await pump(attacker.ws, 2000, () => `SEND\ndestination:/queue/fill\npersistent:true\nreceipt:r${n++}\n\n${body}\0`, { ms: 20000 });
-    const closed = await Promise.race([attacker.closed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10000))]);
+    const closed = (await within(attacker.closed, 10000)) !== 'timeout';
     const error = attacker.frames.find((f) => f.command === 'ERROR');
     // Another client: a topic round trip and the queue's messages still come out. With a
     // prefetch: under ack:auto the queue writes everything waiting (~2 MB here) at once, past
