@@ -6,7 +6,7 @@ import { Dispatcher } from './app/dispatcher';
 import { FrameRouter } from './app/frame-router';
 import type { ErrorClass } from './app/decorators';
 import type { SessionEventInfo, StompServerEvents } from './app/events';
-import { HandlerRegistry, type Mapping, type ReplyOptions } from './app/handler-registry';
+import { HandlerRegistry, type ReplyOptions } from './app/handler-registry';
 import { InterceptorChain, type Interceptor } from './app/interceptors';
 import type { MessageContext, MessageHandler, SubscribeHandler } from './app/message-context';
 import { StompError } from './errors';
@@ -14,27 +14,19 @@ import { createStderrLogger } from './logger';
 import { DestinationRouter } from './messaging/destination-router';
 import type { MessageBroker, Subscription } from './messaging/message-broker';
 import { MessagingTemplate } from './messaging/messaging-template';
-import { SimpleBroker } from './messaging/simple-broker';
-import { refuseUnknown } from './option-kit';
-import { resolveOptions, SERVER_OPTION_NAMES, type ResolvedOptions, type StompServerOptions } from './options';
+import { resolveOptions, type ResolvedOptions } from './options';
 import { handshakeRequest, runAuthenticate, type Authenticate } from './security/authenticate';
-import { DestinationAuthorizer, type AuthorizationOptions } from './security/authorization';
+import { DestinationAuthorizer } from './security/authorization';
 import { Counters } from './operations/counters';
 import { FlowControl } from './operations/flow-control';
 import { countingPublishes } from './operations/metered-broker';
 import { Operations, type BrokerStats } from './operations/operations';
 import { OriginPolicy } from './security/origin-policy';
-import type { MessageStore, StoreProvider } from './retention/message-store';
-import { MemoryMessageStore } from './retention/memory-store';
 import { Retention, type PublishReceipt } from './retention/retention';
 import type { BrokerMessage } from './messaging/broker-message';
-import { RetentionRules } from './retention/retention-rules';
 import type { QueueStore } from './queues/queue-store';
-import { openStores } from './store/open-stores';
-import { QueueBroker, isReceipting } from './queues/queue-broker';
-import { QueueEngine, type QueueEngineOptions } from './queues/queue-engine';
-import type { QueueBackend, QueueBackendProvider } from './queues/queue-backend';
-import { QueueRules } from './queues/queue-rules';
+import { isReceipting } from './queues/queue-broker';
+import type { QueueBackend } from './queues/queue-backend';
 import { HeartbeatScheduler } from './session/heartbeat';
 import { SessionRegistry } from './session/session-registry';
 import { Session } from './session/session';
@@ -43,52 +35,18 @@ import type { StompSession } from './session/stomp-session';
 import type { Frame, Headers } from './stomp/frame';
 import type { Connection, ConnectionHandler } from './transport/connection';
 import { HttpRouter } from './transport/http-router';
-import { ScreenedEndpoint, type Admission } from './transport/screened-endpoint';
+import type { Admission } from './transport/screened-endpoint';
 import type { HttpTransportHost } from './transport/http-host';
-import { PublishEndpoint } from './transport/http-publish/publish-endpoint';
 import { requireCredentials } from './transport/http-publish/publish-options';
-import { SseEndpoint } from './transport/sse/sse-endpoint';
-import { SockJsEndpoint } from './transport/sockjs/sockjs-endpoint';
-import { StaticFiles } from './transport/static-files';
 import { TcpListener } from './transport/tcp/tcp-listener';
 import { answerClientErrors } from './transport/tcp/wrong-port';
-import { WebSocketEndpoint } from './transport/ws-endpoint';
 import { OperationsEndpoint } from './operations/operations-endpoint';
 import { andThen, isPromiseLike } from './value-or-promise';
+import { buildEndpoints } from './endpoints';
+import { buildMessagingStack } from './messaging-stack';
+import { refuseUnknownConfig, type StompServerConfig } from './server-config';
 
-/** Options of {@link StompServer}: the validated options plus the pluggable parts. */
-export interface StompServerConfig extends StompServerOptions {
-  /** The message broker (the cluster seam). @defaultValue a new in-memory {@link SimpleBroker} */
-  broker?: MessageBroker;
-  /** Relay broker destinations to an external STOMP broker (cluster/broker-relay.ts); its `broker` becomes the default broker. */
-  relay?: FrameRelay;
-  /**
-   * Decides who a CONNECT is, from the HTTP handshake and the CONNECT headers; refusing
-   * answers ERROR `STOMP_ERR_UNAUTHORIZED` and closes.
-   * @defaultValue none: the CONNECT `login` header names the principal (a development convenience)
-   */
-  authenticate?: Authenticate;
-  /** Per-destination rules for SEND and SUBSCRIBE (`STOMP_ERR_FORBIDDEN`). @defaultValue none: everything allowed */
-  authorization?: AuthorizationOptions;
-  /** Inbound and outbound interceptors, in order (more with `intercept()`). @defaultValue `[]` */
-  interceptors?: Interceptor[];
-  /**
-   * Where retained messages live (the store seam, docs/retention.md).
-   * @defaultValue the broker's own when it has one (`RedisBroker`: Redis streams), else a new {@link MemoryMessageStore} of `retentionBytes`
-   */
-  messageStore?: MessageStore;
-  /** Where queue messages are recorded (the queue store seam, docs/queues.md). @defaultValue a new {@link MemoryQueueStore}: nothing survives a restart */
-  queueStore?: QueueStore;
-}
-
-/** The pluggable parts of {@link StompServerConfig}: taken by the server itself, not by `resolveOptions`. */
-const SERVER_PARTS = ['broker', 'relay', 'authenticate', 'authorization', 'interceptors', 'messageStore', 'queueStore'] as const;
-/** Every name `new StompServer()` accepts: the options (options.ts) and the parts. */
-const SERVER_CONFIG_NAMES: ReadonlySet<string> = new Set([...SERVER_OPTION_NAMES, ...SERVER_PARTS]);
-type UnlistedPart = Exclude<keyof StompServerConfig, keyof StompServerOptions | (typeof SERVER_PARTS)[number]>;
-const everyPartIsListed: [UnlistedPart] extends [never] ? true : UnlistedPart = true;
-void everyPartIsListed;
-
+export type { StompServerConfig } from './server-config';
 export type { StompServerEvents } from './app/events';
 
 type Listener = (...args: any[]) => void;
@@ -155,8 +113,7 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
   /** @throws StompError `STOMP_ERR_INVALID_OPTION` naming the option at fault */
   constructor(config: StompServerConfig = {}) {
     super();
-    // A misspelt option (`maxFrameSzie`, `authenticat`) would otherwise configure nothing, silently.
-    if (config !== null && typeof config === 'object') refuseUnknown(config, SERVER_CONFIG_NAMES);
+    refuseUnknownConfig(config);
     const { broker, relay, logger, authenticate, authorization, interceptors, messageStore, queueStore, ...rest } = config;
     this.options = resolveOptions(rest, logger ?? createStderrLogger());
     if (authenticate !== undefined && typeof authenticate !== 'function') {
@@ -171,39 +128,15 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     this.sessions = this.sessionRegistry.connected;
     this.relay = relay;
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
-    this.broker = broker ?? relay?.broker ?? new SimpleBroker();
-    const rules = new RetentionRules(o.retention);
-    // A cluster broker keeps history itself (RedisBroker: Redis streams, the same offsets on every node); it goes before a local file.
-    const provided = rules.active && messageStore === undefined ? (this.broker as Partial<StoreProvider>).createMessageStore?.(o.retentionBytes) : undefined;
-    const stores = openStores(o.store, o.logger, o.retentionBytes, { messageStore: messageStore ?? provided, queueStore });
-    this.retention = new Retention(rules, stores.messageStore);
-    this.queueStore = stores.queueStore;
-    const retaining = rules.active ? this.retention.wrap(this.broker) : this.broker;
-    const queueRules = new QueueRules(o.queues);
-    const queueOptions: QueueEngineOptions = {
-      rules: queueRules,
-      store: this.queueStore,
-      budget: o.queueBytes,
-      defaultPrefetch: o.maxPendingAcks,
-      logger: o.logger,
-      publishElsewhere: (user, m) => void (user === undefined ? retaining.publish(m) : retaining.publishToUser(user, m)),
-    };
-    // A cluster broker keeps queues itself (RedisBroker: Redis streams, consumed by every node) unless a queueStore is given.
-    const queueProvider = queueStore === undefined ? (this.broker as Partial<QueueBackendProvider>).createQueueBackend : undefined;
-    this.queues = !queueRules.active ? undefined : queueProvider !== undefined ? queueProvider.call(this.broker, queueOptions) : new QueueEngine(queueOptions);
-    // A store that fails to load fails listen(); nobody else need hear of it.
-    this.queues?.ready.catch(() => undefined);
-    this.publisher = this.queues === undefined ? retaining : new QueueBroker(retaining, this.queues);
-    this.acknowledger = this.queues === undefined ? undefined : this.publisher;
+    const stack = buildMessagingStack(o, { broker, relay, messageStore, queueStore });
+    ({ broker: this.broker, retention: this.retention, queueStore: this.queueStore, queues: this.queues, publisher: this.publisher, acknowledger: this.acknowledger } = stack);
+    const retaining = this.retention.rules.active ? this.retention : undefined;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
     this.template = new MessagingTemplate(countingPublishes(this.publisher, this.counters), this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
-    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.publisher, this.counters, this.authorizer, rules.active ? this.retention : undefined);
-    const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
-    // One inbound message limit for every transport: a WebSocket message, a SockJS websocket message or send body.
-    const messageLimit = Math.max(o.maxFrameSize * 4, 1 << 20);
+    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.publisher, this.counters, this.authorizer, retaining);
     this.explicitPaths = { health: rest.healthPath !== undefined, metrics: rest.metricsPath !== undefined };
     requireCredentials(o.httpPublish, authenticate !== undefined);
     this.flow = new FlowControl(o, o.logger);
@@ -215,30 +148,14 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
       broker: this.broker,
       retention: this.retention,
       queues: this.queues,
-      store: stores.database,
+      store: stack.database,
       sessions: this.sessions,
       openSessions: () => this.sessionRegistry.open,
       shuttingDown: () => this.sessionRegistry.shuttingDown,
     });
-    // The composition of the HTTP side: one line per endpoint, asked in this order.
     const admission: Admission = { refusing: () => this.refusing(), refused: () => void this.counters.connectionsRefused++ };
-    const wsPaths = [...o.endpoints.flatMap((p) => [p, `${p}/websocket`]), ...o.websocketEndpoints];
-    const ws = new WebSocketEndpoint(messageLimit, accept, o.logger, wsPaths);
-    this.opsEndpoint = new OperationsEndpoint(this.operations);
-    this.httpRouter = new HttpRouter(o.logger);
-    this.httpRouter.add(new ScreenedEndpoint(ws, { origins: this.origins, admission, requests: false }));
-    for (const prefix of o.endpoints) {
-      const sockjs = new SockJsEndpoint({ prefix, sockjs: o.sockjs, messageLimit, flushGrace: o.sendTimeLimit, allowedOrigins: o.allowedOrigins, logger: o.logger }, accept);
-      this.httpRouter.add(new ScreenedEndpoint(sockjs, { origins: this.origins, admission, requests: true, exempt: (p) => ws.owns(p) }));
-    }
-    // SSE and HTTP publish screen origins themselves (their refusals are part of their answers) and admit through openSession().
-    if (o.sse !== false) this.httpRouter.add(new SseEndpoint(o.sse, this));
-    if (o.httpPublish !== false) this.httpRouter.add(new PublishEndpoint(o.httpPublish, this));
-    this.httpRouter.add(this.opsEndpoint);
-    const files = new StaticFiles(o.staticDir, o.serveClientLibraries);
-    if (!files.empty) this.httpRouter.add(files);
-    // STOMP over TCP: not an HTTP endpoint, the same accept().
-    this.tcp = o.tcp === undefined ? undefined : new TcpListener({ tcp: o.tcp, accept, connectTimeout: o.connectTimeout, maxConnections: o.maxConnections, logger: o.logger });
+    const accept = (connection: Connection): ConnectionHandler => this.accept(connection);
+    ({ httpRouter: this.httpRouter, opsEndpoint: this.opsEndpoint, tcp: this.tcp } = buildEndpoints(o, { accept, http: this, operations: this.operations, origins: this.origins, admission }));
   }
 
   /** A snapshot of sessions, frames, messages, subscriptions, backpressure and heart-beats. */
