@@ -1,5 +1,5 @@
 import type { BenchResults, Measurement, ScenarioResult } from './report';
-import { byPeer, fmt } from './report';
+import { byPeer, fmt, pairedRatio, roundRatios } from './report';
 import { S8_PADDED } from './scenarios-next';
 
 const NEXT = ['S8', 'S8-mem', 'S9', 'S10', 'S11', 'S12', 'S13', 'S14', 'HTTP'];
@@ -29,8 +29,10 @@ function detail(s: ScenarioResult, m: Measurement): string {
   if (s.metric === 'delivered/s' && m.publishedPerSec !== undefined && m.publishedPerSec > 0) parts.push(`published ${fmt(m.publishedPerSec, 'delivered/s')}/s`);
   if (s.id === 'S8' && m.label === 'stompbox (retention)') {
     // What retention costs beyond the bytes its two headers add to every frame.
-    const same = byPeer(s, S8_PADDED)?.deliveredPerSec;
-    if (same !== undefined && m.deliveredPerSec !== undefined) parts.push(`${(m.deliveredPerSec / same).toFixed(2)} × S1 with frames as long`);
+    const same = pairedRatio(m, byPeer(s, S8_PADDED), 'delivered/s');
+    if (same !== undefined) parts.push(`${same.toFixed(2)} × S1 with frames as long`);
+    const rounds = roundRatios(m, byPeer(s, 'stompbox'));
+    if (rounds.length > 1) parts.push(`rounds × S1 ${rounds[0].toFixed(2)}–${rounds[rounds.length - 1].toFixed(2)}`);
   }
   if (m.errors > 0) parts.push(`${m.errors} ERROR frames`);
   return parts.join('; ');

@@ -111,6 +111,26 @@ export function fmt(n: number | undefined, metric: Metric): string {
 /** a / b, undefined when either is missing or b is 0. */
 export const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined || b === undefined || b === 0 ? undefined : a / b;
+/**
+ * a / b over runs measured side by side: the median of each round's ratio when both have the
+ * same number of repeats (the runner interleaves them, so round i of each ran next to the
+ * other, and a slow spell of the machine cancels out), else the ratio of their medians.
+ */
+export function pairedRatio(a: Measurement | undefined, b: Measurement | undefined, metric: Metric): number | undefined {
+  const ra = a?.repeats;
+  if (ra === undefined || ra.length < 2 || ra.length !== b?.repeats?.length) return ratio(figure(a, metric), figure(b, metric));
+  const rounds = roundRatios(a, b);
+  return rounds.length === 0 ? undefined : rounds[Math.floor((rounds.length - 1) / 2)];
+}
+
+/** Each round's a / b, lowest first (rounds where either failed left out); empty unless both have the same repeats. */
+export function roundRatios(a: Measurement | undefined, b: Measurement | undefined): number[] {
+  const ra = a?.repeats;
+  const rb = b?.repeats;
+  if (ra === undefined || rb === undefined || ra.length !== rb.length) return [];
+  return ra.map((x, i) => x / rb[i]).filter((r) => Number.isFinite(r) && r > 0).sort((x, y) => x - y);
+}
+
 /** A ratio as the tables show it. */
 export const fmtRatio = (r: number | undefined): string => (r === undefined ? '—' : `${r.toFixed(2)}×`);
 
