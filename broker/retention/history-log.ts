@@ -76,13 +76,13 @@ export class HistoryLog {
     const ct = message.contentType;
     const headers = message.headers;
     const body = message.body;
-    let length = RECORD_HEAD + 5 + Buffer.byteLength(id, 'utf8') + body.byteLength;
+    let length = RECORD_HEAD + 5 + utf8Length(id) + body.byteLength;
     const ctRef = ct === undefined ? -1 : this.arena.contentTypeRef(ct);
     if (ctRef >= 0) length += 1;
     else if (ct !== undefined) length += 4 + Buffer.byteLength(ct, 'utf8');
     if (headers.length > 0) {
       length += 4;
-      for (const [name, value] of headers) length += 8 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+      for (const [name, value] of headers) length += 8 + utf8Length(name) + utf8Length(value);
     }
     if (this.size === this.times.length) this.resizeIndex(Math.max(MIN_SLOTS, this.times.length * 2));
     const offset = this.next;
@@ -192,9 +192,28 @@ export class HistoryLog {
   }
 }
 
+/** Strings up to this long are measured and copied a character at a time when they are ASCII (message ids, header names). */
+const SHORT = 32;
+
+/** True when `s` is short and ASCII, so its UTF-8 is one byte per character. */
+function shortAscii(s: string): boolean {
+  if (s.length > SHORT) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Bytes of `s` in UTF-8. A call into the encoder costs more than counting a short ASCII string. */
+function utf8Length(s: string): number {
+  return shortAscii(s) ? s.length : Buffer.byteLength(s, 'utf8');
+}
+
 /** Writes a u32 length and the UTF-8 string: the position after. */
 function writeString(data: Buffer, p: number, s: string): number {
-  const n = data.write(s, p + 4, 'utf8');
+  let n: number;
+  if (shortAscii(s)) {
+    n = s.length;
+    for (let i = 0; i < n; i++) data[p + 4 + i] = s.charCodeAt(i);
+  } else n = data.write(s, p + 4, 'utf8');
   data.writeUInt32LE(n, p);
   return p + 4 + n;
 }

@@ -315,6 +315,8 @@ class AppendOrder {
 
 /** The message with its stream headers, as live subscribers get it. */
 export function stamped(message: BrokerMessage, offset: Offset, epoch: string): BrokerMessage {
-  const headers: HeaderPair[] = [...message.headers, ...streamHeaders(offset, epoch)];
+  const stream = streamHeaders(offset, epoch);
+  // Most published messages carry no headers of their own: theirs is then the pair alone.
+  const headers: HeaderPair[] = message.headers.length === 0 ? stream : [...message.headers, ...stream];
   return new BrokerMessage(message.destination, message.body, message.contentType, headers, message.messageId, !message.binary);
 }

@@ -56,6 +56,20 @@ describe('HistoryLog (a history kept off the JavaScript heap)', () => {
     expect(log.message(0, '/d', []).binary).toBe(false);
   });
 
+  it('gives back ids, header names and values of every length around the short-string copy (32 characters), ASCII or not', () => {
+    const [log] = logs(1).logs;
+    const kept: Kept[] = [];
+    for (let length = 0; length <= 40; length++) {
+      for (const odd of ['', 'é', '🙂', '\u0080', '\u007f']) {
+        const text = odd + 'a'.repeat(Math.max(0, length - odd.length));
+        const message = new BrokerMessage('/d', Buffer.from(text), undefined, [[`h${text}`, text]], `id${text}`, true);
+        kept.push({ message, t: kept.length, size: 1 });
+        log.push(message, kept.length - 1, 1);
+      }
+    }
+    kept.forEach((k, i) => expectSame(log, i, k));
+  });
+
   it('names the first 256 content types by number and writes the rest out, giving each back', () => {
     const [log] = logs(1).logs;
     const types = Array.from({ length: 300 }, (_, i) => `application/x-kind-${i}; charset=utf-8`);
