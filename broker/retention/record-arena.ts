@@ -4,6 +4,8 @@ import { Buffer } from 'node:buffer';
 export const SEGMENT_BYTES = 256 * 1024;
 /** Content types the arena numbers (a byte each in a record); later ones are written out. */
 const CONTENT_TYPES = 256;
+/** Emptied segments kept for the next ones, at most: a busy history cycles through segments without allocating or faulting in fresh memory. */
+export const SPARE_SEGMENTS = 2;
 /** Bytes before each record's payload: its length (u32), its history's id (f64: ids are never reused), its offset (f64). */
 export const RECORD_HEAD = 20;
 
@@ -44,6 +46,8 @@ export class RecordArena {
   private nextId = 0;
   /** Ids of segments given back, taken again first: locations stay small (exact in a double) however long the server runs. */
   private readonly freeIds: number[] = [];
+  /** Memory of emptied segments, reused before any is allocated (at most {@link SPARE_SEGMENTS}). */
+  private readonly spares: Buffer[] = [];
   /** Bytes of the records held, in every segment. */
   private live = 0;
   /** Content types records name by number (the first {@link CONTENT_TYPES} seen), and their numbers. */
@@ -52,9 +56,9 @@ export class RecordArena {
 
   constructor(private readonly owner: RecordOwner) {}
 
-  /** Bytes of the segments held (for tests and stats). */
+  /** Bytes of the segments held, spares included (for tests and stats). */
   get allocated(): number {
-    return this.segments.size * SEGMENT_BYTES;
+    return (this.segments.size + this.spares.length) * SEGMENT_BYTES;
   }
 
   /** A place for a record of `length` bytes (head included, at most {@link SEGMENT_BYTES}): its location. */
@@ -62,7 +66,7 @@ export class RecordArena {
     let head = this.head;
     if (head === undefined || head.used + length > SEGMENT_BYTES) {
       if (head !== undefined && head.live === 0) this.free(head);
-      head = this.head = { id: this.freeIds.pop() ?? this.nextId++, data: Buffer.allocUnsafeSlow(SEGMENT_BYTES), used: 0, live: 0 };
+      head = this.head = { id: this.freeIds.pop() ?? this.nextId++, data: this.spares.pop() ?? Buffer.allocUnsafeSlow(SEGMENT_BYTES), used: 0, live: 0 };
       this.segments.set(head.id, head);
     }
     const at = head.used;
@@ -118,10 +122,11 @@ export class RecordArena {
     }
   }
 
-  /** Gives a segment back (no location names it any more). */
+  /** Gives a segment back (no location names it any more), keeping its memory as a spare while there are fewer than {@link SPARE_SEGMENTS}. */
   private free(segment: Segment): void {
     this.segments.delete(segment.id);
     this.freeIds.push(segment.id);
+    if (this.spares.length < SPARE_SEGMENTS) this.spares.push(segment.data);
   }
 
   /** Moves what `segment` still holds to the newest segment and gives it back. */
@@ -142,5 +147,6 @@ export class RecordArena {
       p += length;
     }
     this.freeIds.push(segment.id);
+    if (this.spares.length < SPARE_SEGMENTS) this.spares.push(data);
   }
 }

@@ -1,6 +1,6 @@
 import { BrokerMessage, type HeaderPair } from '../../broker/messaging/broker-message';
 import { HistoryLog } from '../../broker/retention/history-log';
-import { RecordArena, SEGMENT_BYTES } from '../../broker/retention/record-arena';
+import { RecordArena, SEGMENT_BYTES, SPARE_SEGMENTS } from '../../broker/retention/record-arena';
 
 /** Logs sharing one arena, as the store keeps them. */
 function logs(count: number): { arena: RecordArena; logs: HistoryLog[] } {
@@ -119,17 +119,33 @@ describe('HistoryLog (a history kept off the JavaScript heap)', () => {
         expectSame(log, firsts[k], model[0]);
         if (models[0].length > 0) expectSame(all[0], firsts[0], models[0][0]);
       }
-      // Never more than 2.25 times what the logs hold in segments, plus two segments (and the one a move is filling).
+      // Never more than 2.25 times what the logs hold in segments, plus two segments (and the one a move is filling) and the spares.
       if (step % 50 === 0) {
         let held = 0;
         for (const m of models) for (const kept of m) if (kept.message.body.byteLength < 16_000) held += kept.message.body.byteLength + 64;
-        expect(arena.allocated).toBeLessThanOrEqual(2.25 * held + 3 * SEGMENT_BYTES);
+        expect(arena.allocated).toBeLessThanOrEqual(2.25 * held + (3 + SPARE_SEGMENTS) * SEGMENT_BYTES);
       }
       peak = Math.max(peak, arena.allocated);
     }
     models.forEach((model, k) => model.forEach((kept, i) => expectSame(all[k], firsts[k] + i, kept)));
     expect(peak).toBeGreaterThan(4 * SEGMENT_BYTES); // the run did span segments
     for (const [k, log] of all.entries()) while (log.size > 0) expect(log.shift()).toBe(models[k].shift()!.size);
-    expect(arena.allocated).toBeLessThanOrEqual(SEGMENT_BYTES); // emptied: only the newest segment is kept
+    expect(arena.allocated).toBeLessThanOrEqual((1 + SPARE_SEGMENTS) * SEGMENT_BYTES); // emptied: the newest segment and the spares
+  });
+
+  it('reuses the memory of emptied segments for the next ones, keeping at most SPARE_SEGMENTS of it', () => {
+    const { arena, logs: [log] } = logs(1);
+    const body = Buffer.alloc(1000, 'b');
+    const segments = new Set<Buffer>();
+    // A history that keeps its newest 10 records while thousands pass: segments fill and empty in turn.
+    for (let i = 0; i < 5000; i++) {
+      log.push(new BrokerMessage('/d', body, undefined, [], `id-${i}`, true), i, 1);
+      if (log.size > 10) log.shift();
+      segments.add(arena.data(log.locationAt(log.next - 1)));
+      expectSame(log, log.first, { message: new BrokerMessage('/d', body, undefined, [], `id-${log.first}`, true), t: log.first, size: 1 });
+    }
+    // 5,000 records of about 1 KiB span about 20 segments' worth, in no more distinct buffers than the head and the spares.
+    expect(segments.size).toBeLessThanOrEqual(1 + SPARE_SEGMENTS);
+    expect(arena.allocated).toBeLessThanOrEqual((1 + SPARE_SEGMENTS) * SEGMENT_BYTES);
   });
 });
