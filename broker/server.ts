@@ -130,13 +130,13 @@ export class StompServer extends EventEmitter implements SessionHost, HttpTransp
     relay?.attach?.((session, command, destination) => this.guardRelayed(session, command, destination));
     const stack = buildMessagingStack(o, { broker, relay, messageStore, queueStore });
     ({ broker: this.broker, retention: this.retention, queueStore: this.queueStore, queues: this.queues, publisher: this.publisher, acknowledger: this.acknowledger } = stack);
-    const retaining = this.retention.rules.active ? this.retention : undefined;
+    const activeRetention = this.retention.rules.active ? this.retention : undefined;
     this.heartbeats = new HeartbeatScheduler(o.heartbeatTolerance);
     this.router = new DestinationRouter(o.brokerPrefixes, o.applicationPrefixes, o.userDestinationPrefix);
     this.template = new MessagingTemplate(countingPublishes(this.publisher, this.counters), this.router);
     const defaultPrefix = o.brokerPrefixes.includes('/topic') ? '/topic' : (o.brokerPrefixes[0] ?? '/topic');
     this.dispatcher = new Dispatcher(this.template, defaultPrefix, o.logger, this.handlers.exceptionHandlers);
-    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.publisher, this.counters, this.authorizer, retaining);
+    this.frames = new FrameRouter(o, this.router, this.handlers, this.dispatcher, this.publisher, this.counters, this.authorizer, activeRetention);
     this.explicitPaths = { health: rest.healthPath !== undefined, metrics: rest.metricsPath !== undefined };
     requireCredentials(o.httpPublish, authenticate !== undefined);
     this.flow = new FlowControl(o, o.logger);
