@@ -31,7 +31,6 @@ function nextOf(client: RawClient, commands: string[], ms = 10000): Promise<{ co
   ]);
 }
 
-
 describe('what a client that stops reading can make the broker hold', () => {
   const get = arena();
 
