@@ -207,13 +207,22 @@ function utf8Length(s: string): number {
   return shortAscii(s) ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
-/** Writes a u32 length and the UTF-8 string: the position after. */
+/**
+ * Writes a u32 length and the UTF-8 string: the position after. A short string is copied a
+ * character at a time in one pass; at its first non-ASCII character the encoder writes it
+ * all again (the record was sized by {@link utf8Length}, so the space is there).
+ */
 function writeString(data: Buffer, p: number, s: string): number {
-  let n: number;
-  if (shortAscii(s)) {
-    n = s.length;
-    for (let i = 0; i < n; i++) data[p + 4 + i] = s.charCodeAt(i);
-  } else n = data.write(s, p + 4, 'utf8');
+  let n = s.length;
+  let i = 0;
+  if (n <= SHORT) {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      data[p + 4 + i] = c;
+    }
+  }
+  if (i < n) n = data.write(s, p + 4, 'utf8');
   data.writeUInt32LE(n, p);
   return p + 4 + n;
 }

@@ -32,10 +32,6 @@ async function plainCloseCode(url: string, message: string): Promise<number> {
   return closed;
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return rejectWithin(promise, ms, `${what} within ${ms} ms`);
-}
-
 describe('a SockJS websocket message past the message limit', () => {
   it('of 48 MB is refused before it is buffered', async () => {
     const { broker, bystander } = get();
@@ -44,7 +40,7 @@ describe('a SockJS websocket message past the message limit', () => {
     const m = await Measurement.begin('F8 48 MB SockJS websocket message', broker, bystander);
     const started = Date.now();
     socket.ws.send(message);
-    const closed = await outcome(within(socket.ended(15000), 3000, 'no close'));
+    const closed = await outcome(rejectWithin(socket.ended(15000), 3000, 'no close within 3000 ms'));
     const closedMs = Date.now() - started;
     const figures = await m.end();
     log(figures, `socket ${closed instanceof Error ? closed.message : `ended after ${closedMs} ms, close ${socket.closeCode ?? JSON.stringify(socket.closeFrame)}`}`);
@@ -55,11 +51,11 @@ describe('a SockJS websocket message past the message limit', () => {
   it('of 2 MiB is refused as plain WebSocket refuses it: the same close code', async () => {
     const { broker, bystander } = get();
     const message = bigMessage(2 * MiB);
-    const plain = await within(plainCloseCode(broker.ws('/stomp'), message), 5000, 'plain WebSocket did not close');
+    const plain = await rejectWithin(plainCloseCode(broker.ws('/stomp'), message), 5000, 'plain WebSocket did not close within 5000 ms');
     const socket = await RawSockJsSocket.open(broker.ws('/stomp'));
     const m = await Measurement.begin('F8 2 MiB SockJS websocket message', broker, bystander);
     socket.ws.send(message);
-    const sockjs = await outcome(within(socket.closed, 5000, 'the SockJS websocket did not close'));
+    const sockjs = await outcome(rejectWithin(socket.closed, 5000, 'the SockJS websocket did not close within 5000 ms'));
     const figures = await m.end();
     log(figures, `plain WebSocket closed ${plain}; SockJS websocket ${sockjs instanceof Error ? sockjs.message : `closed ${sockjs}`}, frames ${JSON.stringify(socket.frames).slice(0, 200)}`);
     expectWithin(figures);
